@@ -1,0 +1,108 @@
+/** The relay's stateless Worker: authenticates, validates and routes to a run's Durable Object. */
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { CallbackBody, CancelRunRequest, GateId, MAX_WAIT_SECONDS, RegisterGateRequest, RunId } from '../shared/protocol.ts';
+import type { CallbackResponse, CancelRunResponse } from '../shared/protocol.ts';
+import { verifyCallbackToken } from './callback-token.ts';
+import { secretsEqual } from './crypto.ts';
+import type { Env } from './env.ts';
+import { httpError, readJson } from './http.ts';
+
+type AppContext = Context<{ Bindings: Env }>;
+
+export const app = new Hono<{ Bindings: Env }>();
+
+app.onError((error, c) => {
+  if (error instanceof HTTPException) return error.getResponse();
+  console.error('relay error', error instanceof Error ? error.message : String(error));
+  return c.json({ error: 'internal', message: 'the relay failed to handle this request' }, 500);
+});
+
+app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+app.get('/', (c) => c.json({ service: 'hookgate relay', docs: 'https://github.com/hookgate/hookgate#readme' }));
+app.get('/healthz', (c) => c.json({ ok: true }));
+
+/** Bearer authentication of the action. */
+async function requireAction(c: AppContext): Promise<void> {
+  const expected = c.env.RELAY_TOKEN;
+  if (!expected) throw httpError(503, 'misconfigured', 'the relay has no RELAY_TOKEN secret set');
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  if (!match?.[1] || !(await secretsEqual(match[1].trim(), expected))) {
+    throw httpError(401, 'unauthorized', 'a valid relay token is required (Authorization: Bearer …)');
+  }
+}
+
+function callbackSecret(c: AppContext): string {
+  const secret = c.env.CALLBACK_SECRET;
+  if (!secret) throw httpError(503, 'misconfigured', 'the relay has no CALLBACK_SECRET secret set');
+  return secret;
+}
+
+function run(c: AppContext, runId: string) {
+  return c.env.RUNS.get(c.env.RUNS.idFromName(runId));
+}
+
+app.post('/v1/gates', async (c) => {
+  await requireAction(c);
+  callbackSecret(c);
+  const request = await readJson(c, RegisterGateRequest);
+  const base = c.env.PUBLIC_URL || new URL(c.req.url).origin;
+  const gate = await run(c, request.runId).register(request, base);
+  return c.json(gate, gate.created ? 201 : 200);
+});
+
+app.get('/v1/gates/:gateId', async (c) => {
+  await requireAction(c);
+  const gateId = GateId.safeParse(c.req.param('gateId'));
+  const runId = RunId.safeParse(c.req.query('run'));
+  if (!runId.success) throw httpError(400, 'bad_request', 'run: the query parameter run=<deployment id> is required');
+  if (!gateId.success) throw httpError(404, 'not_found', 'no such gate');
+  const wait = Number(c.req.query('wait') ?? '0');
+  if (!Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) {
+    throw httpError(400, 'bad_request', `wait: must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+  }
+  const gate = await run(c, runId.data).wait(gateId.data, wait);
+  if (!gate) throw httpError(404, 'not_found', 'no such gate in this run');
+  return c.json(gate);
+});
+
+app.post('/v1/runs/cancel', async (c) => {
+  await requireAction(c);
+  const request = await readJson(c, CancelRunRequest);
+  const canceled = await run(c, request.runId).cancelRun(request.reason);
+  return c.json({ runId: request.runId, canceled } satisfies CancelRunResponse);
+});
+
+/** SPEC §3: the URI as rendered, with or without the `/callback` suffix Armory templates append. */
+for (const path of ['/cb/:token', '/cb/:token/callback']) {
+  app.post(path, async (c) => {
+    const gate = await verifyCallbackToken(callbackSecret(c), c.req.param('token') ?? '');
+    if (!gate) throw unknownGate();
+    const body = await readJson(c, CallbackBody);
+    const result = await run(c, gate.runId).callback(gate.gateId, body);
+    if (result.status === 404) throw unknownGate();
+    const answer: CallbackResponse = {
+      gateId: result.gate.gateId,
+      state: result.gate.state,
+      message: result.gate.message,
+    };
+    if (result.status === 200) return c.json(answer);
+    if (result.status === 409) {
+      return c.json(
+        { error: 'conflict', message: `the gate was already decided: ${result.gate.state}`, gate: answer },
+        409,
+      );
+    }
+    return c.json({ error: 'gone', message: `the gate is ${result.gate.state}; nothing waits for it`, gate: answer }, 410);
+  });
+  app.on(['GET', 'PUT', 'PATCH', 'DELETE'], path, (c) =>
+    c.json({ error: 'method_not_allowed', message: 'POST the decision as JSON: {"success": true|false, "mdMessage": "…"}' }, 405),
+  );
+}
+
+function unknownGate(): HTTPException {
+  return httpError(404, 'not_found', 'unknown callback token');
+}

@@ -1,0 +1,4 @@
+import { app } from './app.ts';
+
+export { RunObject } from './run-object.ts';
+export default app;
