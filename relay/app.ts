@@ -72,7 +72,7 @@ app.get('/v1/gates/:gateId', async (c) => {
 app.post('/v1/runs/cancel', async (c) => {
   await requireAction(c);
   const request = await readJson(c, CancelRunRequest);
-  const canceled = await run(c, request.runId).cancelRun(request.reason);
+  const canceled = await run(c, request.runId).cancelRun(request.reason, request.gateIds);
   return c.json({ runId: request.runId, canceled } satisfies CancelRunResponse);
 });
 

@@ -180,13 +180,16 @@ export class RunObject extends DurableObject<Env> {
     return { status: 200, gate: decided };
   }
 
-  /** Cancels every pending gate of the run; late callbacks to them get 410. */
-  async cancelRun(reason: string): Promise<string[]> {
+  /** Cancels the run's pending gates (all, or those listed); late callbacks to them get 410. */
+  async cancelRun(reason: string, gateIds?: readonly string[]): Promise<string[]> {
     const canceled = this.sql
       .exec<GateRow>(
-        "UPDATE gates SET state = 'canceled', message = ?, decided_at = ? WHERE state = 'pending' RETURNING *",
+        `UPDATE gates SET state = 'canceled', message = ?, decided_at = ?
+         WHERE state = 'pending' AND (? IS NULL OR id IN (SELECT value FROM json_each(?))) RETURNING *`,
         reason,
         Date.now(),
+        gateIds ? 1 : null,
+        JSON.stringify(gateIds ?? []),
       )
       .toArray();
     for (const row of canceled) this.notify(this.view(row));

@@ -78,9 +78,11 @@ export type RegisterGateResponse = z.infer<typeof RegisterGateResponse>;
 export const WaitResponse = GateView;
 export type WaitResponse = z.infer<typeof WaitResponse>;
 
+/** Cancels the run's pending gates, or only `gateIds` when given (a sibling failed first). */
 export const CancelRunRequest = z.strictObject({
   runId: RunId,
   reason: z.string().max(500).default('the run was canceled'),
+  gateIds: z.array(GateId).max(1000).optional(),
 });
 export type CancelRunRequest = z.infer<typeof CancelRunRequest>;
 
