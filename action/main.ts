@@ -1,0 +1,84 @@
+/** The action's main step: inputs → plan → deployment → outputs, summary and exit status. */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import * as core from '@actions/core';
+import { runDeployment } from './deployment.ts';
+import { formatFileError, loadDeploymentFile } from './deployment-file.ts';
+import { coreLog } from './log.ts';
+import type { Log } from './log.ts';
+import type { Plan } from './plan.ts';
+import { createRedactor } from './redact.ts';
+import type { Redact } from './redact.ts';
+import { RelayClient } from './relay-client.ts';
+import { OUTPUTS, STATE, getSettings } from './settings.ts';
+import type { Settings } from './settings.ts';
+import { createTargetEffects } from './step-effects.ts';
+import { summaryMarkdown } from './summary.ts';
+import { systemClock } from './time.ts';
+
+/** Runs the action; the one place that turns an error into a failed step. */
+export async function run(): Promise<void> {
+  let redact: Redact = (text) => text;
+  try {
+    const settings = getSettings();
+    redact = createRedactor([...Object.values(settings.secrets), settings.relayToken, settings.githubToken]);
+    const log = coreLog(redact);
+    core.saveState(STATE.deploymentId, settings.deploymentId);
+    core.setOutput(OUTPUTS.deploymentId, settings.deploymentId);
+
+    const plan = await loadPlan(settings, log);
+    log.info(`hookgate: deployment ${settings.deploymentId} of ${plan.application}: ${plan.targets.map((t) => t.name).join(' → ')}`);
+    const relay = new RelayClient({ baseUrl: settings.relayUrl, token: settings.relayToken });
+    const effects = createTargetEffects({ plan, settings, relay, log, clock: systemClock });
+    const report = await runDeployment(plan, settings.deploymentId, effects, new AbortController().signal);
+
+    core.saveState(STATE.finished, 'true');
+    core.setOutput(OUTPUTS.result, report.result);
+    core.setOutput(OUTPUTS.report, redact(JSON.stringify(report)));
+    await core.summary.addRaw(redact(summaryMarkdown(report))).write();
+    log.info(`hookgate: result ${report.result}`);
+    if (report.result !== 'succeeded') {
+      const worst = report.targets.find((t) => t.outcome === report.result);
+      core.setFailed(redact(`deployment ${report.result}${worst ? `: ${worst.message}` : ''}`));
+    }
+  } catch (error) {
+    core.setFailed(redact(error instanceof Error ? error.message : String(error)));
+  }
+}
+
+/** Reads and validates the deployment file; every error becomes an annotation before anything runs. */
+async function loadPlan(settings: Settings, log: Log): Promise<Plan> {
+  const path = resolve(settings.github.workspace, settings.config);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`input config: the deployment file ${settings.config} was not found (looked in ${settings.github.workspace})`);
+  }
+  const loaded = loadDeploymentFile({
+    file: settings.config,
+    text,
+    secretNames: new Set(Object.keys(settings.secrets)),
+    inputContext: settings.context,
+    defaultApplication: basename(settings.github.repository),
+    readFile: (relative) => readFileSync(resolve(dirname(path), relative), 'utf8'),
+  });
+  if (!loaded.ok) {
+    for (const e of loaded.errors) {
+      log.error(formatFileError(e), { title: 'hookgate: invalid deployment file', file: e.file, startLine: e.line, startColumn: e.col });
+    }
+    const count = loaded.errors.length;
+    throw new Error(`${settings.config} has ${count} error${count === 1 ? '' : 's'} (listed above); nothing was deployed`);
+  }
+  const plan = loaded.plan;
+  for (const notice of plan.notices) log.notice(notice);
+  if (!settings.target) return plan;
+
+  const only = plan.targets.find((t) => t.name === settings.target);
+  if (!only) {
+    throw new Error(`input target: '${settings.target}' is not a target of ${settings.config} (targets: ${plan.targets.map((t) => t.name).join(', ')})`);
+  }
+  // One job per environment: the other targets run in their own jobs.
+  return { ...plan, targets: [{ ...only, dependsOn: [] }] };
+}

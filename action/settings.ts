@@ -1,0 +1,115 @@
+/** Every input the action reads, in one typed object (names match action.yml). */
+import * as core from '@actions/core';
+import { parse as parseYaml } from 'yaml';
+
+export interface GitHubContext {
+  repository: string;
+  sha: string;
+  ref: string;
+  runId: string;
+  runAttempt: string;
+  actor: string;
+  serverUrl: string;
+  workspace: string;
+  runUrl: string;
+}
+
+export interface Settings {
+  config: string;
+  target: string | null;
+  relayUrl: string;
+  relayToken: string;
+  secrets: Record<string, string>;
+  context: Record<string, string>;
+  githubToken: string;
+  deploymentId: string;
+  github: GitHubContext;
+}
+
+export const INPUTS = {
+  config: 'config',
+  target: 'target',
+  relayUrl: 'relay-url',
+  relayToken: 'relay-token',
+  secrets: 'secrets',
+  context: 'context',
+  githubToken: 'github-token',
+  deploymentId: 'deployment-id',
+} as const;
+
+export const OUTPUTS = {
+  deploymentId: 'deployment-id',
+  result: 'result',
+  report: 'report',
+} as const;
+
+/** State the post step reads to cancel a run whose main step did not finish. */
+export const STATE = { deploymentId: 'deployment-id', finished: 'finished' } as const;
+
+/** Reads and checks the inputs; throws an Error naming the input on bad values. */
+export function getSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const github = githubContext(env);
+  const relayUrl = core.getInput(INPUTS.relayUrl, { required: true }).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+/.test(relayUrl)) {
+    throw new Error(`input ${INPUTS.relayUrl}: '${relayUrl}' is not an http(s) URL`);
+  }
+  const relayToken = core.getInput(INPUTS.relayToken);
+  if (!relayToken) throw new Error(`input ${INPUTS.relayToken} is required (the relay's RELAY_TOKEN secret)`);
+  core.setSecret(relayToken);
+
+  const secrets = parseMap(INPUTS.secrets, core.getInput(INPUTS.secrets));
+  for (const value of Object.values(secrets)) if (value) core.setSecret(value);
+
+  return {
+    config: core.getInput(INPUTS.config) || 'deploy.yml',
+    target: core.getInput(INPUTS.target) || null,
+    relayUrl,
+    relayToken,
+    secrets,
+    context: parseMap(INPUTS.context, core.getInput(INPUTS.context)),
+    githubToken: core.getInput(INPUTS.githubToken),
+    deploymentId: core.getInput(INPUTS.deploymentId) || `${github.repository}/${github.runId}`,
+    github,
+  };
+}
+
+/** A JSON or YAML map of scalars (e.g. `${{ toJSON(secrets) }}`), values as strings. */
+export function parseMap(input: string, text: string): Record<string, string> {
+  if (!text.trim()) return {};
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch {
+    // The text may be a secret: never echo it.
+    throw new Error(`input ${input}: is neither a JSON nor a YAML map`);
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error(`input ${input}: must be a map of names to values`);
+  }
+  const result: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (entry !== null && typeof entry === 'object') {
+      throw new Error(`input ${input}: '${key}' must be a string, number or boolean`);
+    }
+    result[key] = entry === null || entry === undefined ? '' : String(entry);
+  }
+  return result;
+}
+
+function githubContext(env: NodeJS.ProcessEnv): GitHubContext {
+  const repository = env.GITHUB_REPOSITORY || 'local/repository';
+  const runId = env.GITHUB_RUN_ID || 'local';
+  const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com';
+  return {
+    repository,
+    sha: env.GITHUB_SHA || '',
+    ref: env.GITHUB_REF || '',
+    runId,
+    runAttempt: env.GITHUB_RUN_ATTEMPT || '1',
+    actor: env.GITHUB_ACTOR || '',
+    serverUrl,
+    workspace: env.GITHUB_WORKSPACE || process.cwd(),
+    runUrl: `${serverUrl}/${repository}/actions/runs/${runId}`,
+  };
+}

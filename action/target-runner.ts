@@ -1,0 +1,148 @@
+/**
+ * One target's phases in order: beforeDeployment → deploy → strategy →
+ * afterDeployment. Effects (gates, commands) are passed in; what a failure
+ * means comes from the engine.
+ */
+import { onStepFailure, outcomeAfterRollback } from './engine.ts';
+import type { Commands, GateItem, TargetPlan } from './plan.ts';
+import type { StepPhase, StepReport, TargetOutcome, TargetReport } from './report.ts';
+
+export type GatePhase = 'beforeDeployment' | 'strategy' | 'afterDeployment';
+
+export interface TargetEffects {
+  /** Runs one gate item; resolves with its step (never rejects), `canceled` once `signal` aborts. */
+  gate(target: TargetPlan, phase: GatePhase, item: GateItem, key: string, signal: AbortSignal): Promise<StepReport>;
+  /** Runs one of the target's commands; a missing command is a logged no-op that succeeds. */
+  command(
+    target: TargetPlan,
+    command: keyof Commands,
+    phase: StepPhase,
+    env: Record<string, string>,
+  ): Promise<StepReport>;
+  /** Tells the story of the target (deployed, rolled back, …). */
+  log(target: TargetPlan, message: string): void;
+  now(): number;
+}
+
+type Outcome = { outcome: TargetOutcome; message: string };
+
+/** Runs the target; resolves with its report whatever happens. */
+export async function runTarget(target: TargetPlan, fx: TargetEffects, signal: AbortSignal): Promise<TargetReport> {
+  const steps: StepReport[] = [];
+  const start = new Date(fx.now()).toISOString();
+  const { outcome, message } = await phases(target, fx, signal, steps);
+  fx.log(target, message);
+  return { target: target.name, outcome, message, steps, start, end: new Date(fx.now()).toISOString() };
+}
+
+async function phases(target: TargetPlan, fx: TargetEffects, signal: AbortSignal, steps: StepReport[]): Promise<Outcome> {
+  const failed = (step: StepReport | undefined): step is StepReport => step !== undefined && step.state !== 'succeeded';
+  const fail = async (step: StepReport, phase: StepPhase): Promise<Outcome> => {
+    const why = `${step.kind} ${step.name} ${describeState(step)}${step.message ? `: ${step.message}` : ''}`;
+    if (onStepFailure(phase) === 'fail') {
+      const what = phase === 'beforeDeployment' ? 'not deployed' : 'kept as deployed; its dependents are canceled';
+      return { outcome: 'failed', message: `${target.name} ${what}: ${phase} ${why}` };
+    }
+    const rollback = await fx.command(target, 'rollback', 'rollback', {});
+    steps.push(rollback);
+    const outcome = outcomeAfterRollback(rollback.state === 'succeeded');
+    const done = outcome === 'rolled-back' ? 'rolled back' : 'failed, and so did its rollback';
+    return { outcome, message: `${target.name} ${done}: ${phase} ${why}` };
+  };
+
+  let step = await gateList(target, 'beforeDeployment', target.beforeDeployment, fx, signal, steps);
+  if (failed(step)) return fail(step, 'beforeDeployment');
+
+  step = await record(steps, fx.command(target, 'deploy', 'deploy', {}));
+  if (failed(step)) return fail(step, 'deploy');
+
+  step = await strategy(target, fx, signal, steps);
+  if (failed(step)) return fail(step, 'strategy');
+
+  step = await gateList(target, 'afterDeployment', target.afterDeployment, fx, signal, steps);
+  if (failed(step)) return fail(step, 'afterDeployment');
+
+  return { outcome: 'succeeded', message: `${target.name} deployed` };
+}
+
+/** The strategy's steps; the first failed step, if any. */
+async function strategy(
+  target: TargetPlan,
+  fx: TargetEffects,
+  signal: AbortSignal,
+  steps: StepReport[],
+): Promise<StepReport | undefined> {
+  const plan = target.strategy;
+  if (!plan) return undefined;
+  if (plan.kind === 'canary') {
+    let weight = 0;
+    for (const [index, item] of plan.steps.entries()) {
+      const step =
+        item.kind === 'setWeight'
+          ? await setWeight(target, fx, steps, (weight = item.weight))
+          : await record(steps, fx.gate(target, 'strategy', item, `strategy/${index}`, signal));
+      if (step.state !== 'succeeded') return step;
+    }
+    // SPEC §2: after the last step the weight is 100.
+    return weight === 100 ? undefined : setWeight(target, fx, steps, 100);
+  }
+  const before = await gateList(target, 'strategy', plan.redirectTrafficAfter, fx, signal, steps, 'redirectTrafficAfter');
+  if (before && before.state !== 'succeeded') return before;
+  const redirect = await record(steps, fx.command(target, 'redirectTraffic', 'strategy', {}));
+  if (redirect.state !== 'succeeded') return redirect;
+  const after = await gateList(target, 'strategy', plan.shutDownOldVersionAfter, fx, signal, steps, 'shutDownOldVersionAfter');
+  if (after && after.state !== 'succeeded') return after;
+  const shutDown = await record(steps, fx.command(target, 'shutDownOldVersion', 'strategy', {}));
+  return shutDown.state === 'succeeded' ? undefined : shutDown;
+}
+
+function setWeight(target: TargetPlan, fx: TargetEffects, steps: StepReport[], weight: number): Promise<StepReport> {
+  return record(steps, fx.command(target, 'setWeight', 'strategy', { HOOKGATE_WEIGHT: String(weight) }));
+}
+
+/**
+ * Runs a constraint list in parallel. The first failure cancels the others at
+ * once (Armory's rule: a failed webhook does not wait for a pending approval).
+ * Resolves with the first failed step, or undefined when all passed.
+ */
+async function gateList(
+  target: TargetPlan,
+  phase: GatePhase,
+  items: readonly GateItem[],
+  fx: TargetEffects,
+  signal: AbortSignal,
+  steps: StepReport[],
+  keyPrefix: string = phase,
+): Promise<StepReport | undefined> {
+  if (items.length === 0) return undefined;
+  const siblings = new AbortController();
+  const onAbort = (): void => siblings.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let firstFailure: StepReport | undefined;
+  try {
+    const results = await Promise.all(
+      items.map(async (item, index) => {
+        const step = await fx.gate(target, phase, item, `${keyPrefix}/${index}`, siblings.signal);
+        if (step.state !== 'succeeded' && !firstFailure) {
+          firstFailure = step;
+          siblings.abort(new Error(`${step.kind} ${step.name} ${step.state}`));
+        }
+        return step;
+      }),
+    );
+    steps.push(...results);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return firstFailure;
+}
+
+async function record(steps: StepReport[], pending: Promise<StepReport>): Promise<StepReport> {
+  const step = await pending;
+  steps.push(step);
+  return step;
+}
+
+function describeState(step: StepReport): string {
+  return step.state === 'timed-out' ? 'timed out' : step.state;
+}

@@ -1,0 +1,25 @@
+/** Bundles the action into dist/ (committed: the runner does not run npm install). */
+import { build } from 'esbuild';
+
+/** Options shared by `npm run build` and the dist freshness test. */
+export const buildOptions = {
+  entryPoints: { index: 'action/index.ts', post: 'action/post.ts' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  // index and post share the relay client and @actions/core: one chunk keeps dist/ small.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  legalComments: 'none',
+  charset: 'utf8',
+  // Some dependencies are CommonJS and call require(); ESM bundles need it defined.
+  banner: { js: "import { createRequire as __hookgateRequire } from 'node:module'; const require = __hookgateRequire(import.meta.url);" },
+  logLevel: 'warning',
+} as const;
+
+if (import.meta.main) {
+  await build({ ...buildOptions, outdir: 'dist' });
+  console.log('built dist/index.js and dist/post.js');
+}
