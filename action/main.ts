@@ -66,7 +66,7 @@ async function loadPlan(settings: Settings, log: Log): Promise<Plan> {
   });
   if (!loaded.ok) {
     for (const e of loaded.errors) {
-      log.error(formatFileError(e), { title: 'hookgate: invalid deployment file', file: e.file, startLine: e.line, startColumn: e.col });
+      log.error(formatFileError(e), { title: 'Invalid deployment file', file: e.file, startLine: e.line, startColumn: e.col });
     }
     const count = loaded.errors.length;
     throw new Error(`${settings.config} has ${count} error${count === 1 ? '' : 's'} (listed above); nothing was deployed`);

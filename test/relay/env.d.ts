@@ -1,6 +1,9 @@
-type RelayEnv = import('../../relay/env.ts').Env;
+import type { Env as RelayEnv } from '../../relay/env.ts';
 
-declare namespace Cloudflare {
-  // The relay's bindings, as cloudflare:test's `env` sees them.
-  interface Env extends RelayEnv {}
+declare global {
+  namespace Cloudflare {
+    // cloudflare:test's `env` has the relay's bindings (the declaration merging workers-types documents).
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface Env extends RelayEnv {}
+  }
 }
