@@ -38,6 +38,8 @@ export interface ActionOptions {
   entry?: 'index' | 'post';
   /** For the post step: the main step's saved state. */
   state?: Record<string, string>;
+  /** Called with each line the action prints, as it prints it. */
+  onLine?: (line: string) => void;
 }
 
 /** Starts the action; see ActionProcess. */
@@ -79,8 +81,14 @@ export async function startAction(options: ActionOptions): Promise<ActionProcess
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
+  let partial = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
+    if (options.onLine) {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) options.onLine(line);
+    }
     for (const listener of listeners) listener();
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
