@@ -1,0 +1,71 @@
+/** Durations in the plan are always whole or fractional seconds. */
+export type Seconds = number;
+
+/** Where an item was written, 1-based, for error messages and annotations. */
+export interface Location {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface WebhookDef {
+  name: string;
+  /** Upper-cased; default POST. */
+  method: string;
+  uriTemplate: string;
+  /** Keys are sent as written; values are templates. */
+  headers: { key: string; value: string }[];
+  /** The inline template, or the contents of `bodyTemplate.path` read at load time. */
+  bodyTemplate: string | null;
+  retryCount: number;
+  disableCallback: boolean;
+  /** hookgate's `timeout: {duration, unit}`; default 24 hours. */
+  timeoutSeconds: Seconds;
+  location: Location;
+}
+
+export type GateItem =
+  | { kind: 'webhook'; webhook: string; context: Record<string, string>; location: Location }
+  | { kind: 'pause'; seconds: Seconds; location: Location }
+  | { kind: 'approval'; expirationSeconds: Seconds | null; roles: string[]; location: Location };
+
+export type StrategyStep = GateItem | { kind: 'setWeight'; weight: number; location: Location };
+
+export type Strategy =
+  | { kind: 'canary'; name: string; steps: StrategyStep[] }
+  | {
+      kind: 'blueGreen';
+      name: string;
+      redirectTrafficAfter: GateItem[];
+      shutDownOldVersionAfter: GateItem[];
+    };
+
+export interface Commands {
+  deploy?: string;
+  setWeight?: string;
+  redirectTraffic?: string;
+  shutDownOldVersion?: string;
+  rollback?: string;
+}
+
+export interface TargetPlan {
+  name: string;
+  dependsOn: string[];
+  /** The target's commands merged over the top-level ones. */
+  commands: Commands;
+  beforeDeployment: GateItem[];
+  strategy: Strategy | null;
+  afterDeployment: GateItem[];
+}
+
+export interface Plan {
+  file: string;
+  application: string;
+  /** The file's `context` merged over the `context` input. */
+  context: Record<string, string>;
+  /** Topologically sorted by dependsOn; file order among targets that could run in either order. */
+  targets: TargetPlan[];
+  webhooks: Record<string, WebhookDef>;
+  /** One line per kind of ignored field, naming where it was first seen. */
+  notices: string[];
+}

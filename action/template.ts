@@ -1,0 +1,99 @@
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'var'; name: string };
+
+export interface TemplateSyntaxError {
+  /** Offset of the offending `{{` in the template. */
+  offset: number;
+  message: string;
+}
+
+export type TemplateParse =
+  | { ok: true; parts: TemplatePart[]; names: string[] }
+  | { ok: false; error: TemplateSyntaxError };
+
+export interface KnownNames {
+  secretNames: ReadonlySet<string>;
+  contextKeys: ReadonlySet<string>;
+}
+
+const CONTEXT_PREFIX = 'context.';
+const SECRETS_PREFIX = 'secrets.';
+
+/** Every template variable that exists regardless of the file, the context and the secrets. */
+export const BUILTIN_NAMES: readonly string[] = [
+  ...['callbackUri', 'deploymentId', 'applicationName', 'environmentName', 'accountName', 'namespace'].flatMap(
+    (field) => [`armory.${field}`, `hookgate.${field}`],
+  ),
+  'hookgate.approvalUrl',
+  'hookgate.runUrl',
+  ...['repository', 'sha', 'ref', 'runId', 'runAttempt', 'actor'].map((field) => `github.${field}`),
+];
+const BUILTIN_SET: ReadonlySet<string> = new Set(BUILTIN_NAMES);
+
+// Names are anything without whitespace or braces, so `{{context.my-key}}` works while
+// `{{ a b }}` and `{{{x}}}` are rejected rather than silently sent.
+const NAME_PATTERN = /^[^\s{}]+$/;
+
+/** Splits a template into text and `{{ name }}` parts; a malformed template is an error result. */
+export function parseTemplate(template: string): TemplateParse {
+  const parts: TemplatePart[] = [];
+  const names: string[] = [];
+  let at = 0;
+  while (at < template.length) {
+    const open = template.indexOf('{{', at);
+    if (open < 0) break;
+    const close = template.indexOf('}}', open + 2);
+    if (close < 0) {
+      return { ok: false, error: { offset: open, message: `'{{' at offset ${open} has no closing '}}'` } };
+    }
+    const name = template.slice(open + 2, close).trim();
+    if (name === '') {
+      return { ok: false, error: { offset: open, message: `'{{}}' at offset ${open} names no variable` } };
+    }
+    if (!NAME_PATTERN.test(name)) {
+      return {
+        ok: false,
+        error: { offset: open, message: `'{{${template.slice(open + 2, close)}}}' at offset ${open} is not a variable name` },
+      };
+    }
+    if (open > at) parts.push({ kind: 'text', text: template.slice(at, open) });
+    parts.push({ kind: 'var', name });
+    if (!names.includes(name)) names.push(name);
+    at = close + 2;
+  }
+  if (at < template.length) parts.push({ kind: 'text', text: template.slice(at) });
+  return { ok: true, parts, names };
+}
+
+/** The distinct variable names a template uses, in order; throws if the template is malformed. */
+export function templateNames(template: string): string[] {
+  const parsed = parseTemplate(template);
+  if (!parsed.ok) throw new Error(`Malformed template: ${parsed.error.message}`);
+  return parsed.names;
+}
+
+/** Replaces every `{{ name }}`; throws naming the variable when `vars` has no value for it. */
+export function renderTemplate(template: string, vars: (name: string) => string | undefined): string {
+  const parsed = parseTemplate(template);
+  if (!parsed.ok) throw new Error(`Malformed template: ${parsed.error.message}`);
+  let out = '';
+  // One pass over the parsed template: a value that itself contains `{{` is sent as is, so a
+  // secret or a context value can never pull another variable into the request.
+  for (const part of parsed.parts) {
+    if (part.kind === 'text') {
+      out += part.text;
+      continue;
+    }
+    const value = vars(part.name);
+    if (value === undefined) throw new Error(`Template variable '${part.name}' has no value`);
+    out += value;
+  }
+  return out;
+}
+
+/** Whether a variable name can be given a value: a built-in, a known context key or a passed secret. */
+export function isKnownName(name: string, known: KnownNames): boolean {
+  if (BUILTIN_SET.has(name)) return true;
+  if (name.startsWith(CONTEXT_PREFIX)) return known.contextKeys.has(name.slice(CONTEXT_PREFIX.length));
+  if (name.startsWith(SECRETS_PREFIX)) return known.secretNames.has(name.slice(SECRETS_PREFIX.length));
+  return false;
+}
