@@ -19,6 +19,11 @@ export async function runDeployment(
 
   for (;;) {
     const next = schedule(plan.targets, outcomes, new Set(running.keys()));
+    if (signal.aborted) {
+      // SPEC §5: once the run is canceled nothing new starts; what never started ends canceled.
+      next.cancel.push(...next.start.map((target) => ({ target, reason: 'the run was canceled' })));
+      next.start = [];
+    }
     for (const { target, reason } of next.cancel) {
       const message = `${target} canceled: ${reason}`;
       const plannedTarget = plan.targets.find((t) => t.name === target);

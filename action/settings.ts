@@ -1,6 +1,6 @@
 /** Every input the action reads, in one typed object (names match action.yml). */
 import * as core from '@actions/core';
-import { parse as parseYaml } from 'yaml';
+import { isMap, isScalar, parseDocument } from 'yaml';
 
 export interface GitHubContext {
   repository: string;
@@ -47,8 +47,8 @@ export const OUTPUTS = {
 export const STATE = { deploymentId: 'deployment-id', finished: 'finished' } as const;
 
 /** Reads and checks the inputs; throws an Error naming the input on bad values. */
-export function getSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const github = githubContext(env);
+export function getSettings(): Settings {
+  const github = githubContext(process.env);
   const relayUrl = core.getInput(INPUTS.relayUrl, { required: true }).replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s/]+/.test(relayUrl)) {
     throw new Error(`input ${INPUTS.relayUrl}: '${relayUrl}' is not an http(s) URL`);
@@ -76,23 +76,20 @@ export function getSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 /** A JSON or YAML map of scalars (e.g. `${{ toJSON(secrets) }}`), values as strings. */
 export function parseMap(input: string, text: string): Record<string, string> {
   if (!text.trim()) return {};
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch {
-    // The text may be a secret: never echo it.
-    throw new Error(`input ${input}: is neither a JSON nor a YAML map`);
-  }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(`input ${input}: must be a map of names to values`);
-  }
+  const doc = parseDocument(text);
+  // The text may be a secret: never echo it.
+  if (doc.errors.length > 0) throw new Error(`input ${input}: is neither a JSON nor a YAML map`);
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return {};
+  if (!isMap(root)) throw new Error(`input ${input}: must be a map of names to values`);
   const result: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
-    if (entry !== null && typeof entry === 'object') {
-      throw new Error(`input ${input}: '${key}' must be a string, number or boolean`);
+  for (const { key, value } of root.items) {
+    const name = String(isScalar(key) ? key.value : key);
+    if (value !== null && !isScalar(value)) {
+      throw new Error(`input ${input}: '${name}' must be a string, number or boolean`);
     }
-    result[key] = entry === null || entry === undefined ? '' : String(entry);
+    // The scalar as written: YAML would read `007` as 7 and `1.10` as 1.1.
+    result[name] = value === null || value.value === null ? '' : String(value.source ?? value.value);
   }
   return result;
 }

@@ -37,7 +37,7 @@ export function summaryMarkdown(report: RunReport): string {
 
 /** A table cell: pipes escaped, line breaks as <br>, and no raw HTML from external messages. */
 function cell(parts: string[]): string {
-  return parts.map((part) => escapeText(part).replace(/\r?\n/g, '<br>')).join('<br>');
+  return parts.map((part) => escapeText(part).replace(/\r\n|\r|\n/g, '<br>')).join('<br>');
 }
 
 /** Callback messages are Markdown, but no HTML passes through. */

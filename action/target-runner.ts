@@ -116,6 +116,8 @@ async function gateList(
 ): Promise<StepReport | undefined> {
   if (items.length === 0) return undefined;
   const siblings = new AbortController();
+  // A cancel that came while a command ran must reach this list too: 'abort' will not fire again.
+  if (signal.aborted) siblings.abort(signal.reason);
   const onAbort = (): void => siblings.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let firstFailure: StepReport | undefined;

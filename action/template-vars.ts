@@ -43,7 +43,8 @@ export function templateResolver(scope: TemplateScope): (name: string) => string
   return (name) => {
     const dot = name.indexOf('.');
     if (dot < 0) return undefined;
-    const space = namespaces[name.slice(0, dot)];
+    const prefix = name.slice(0, dot);
+    const space = Object.hasOwn(namespaces, prefix) ? namespaces[prefix] : undefined;
     const key = name.slice(dot + 1);
     return space && Object.hasOwn(space, key) ? space[key] : undefined;
   };

@@ -36,7 +36,7 @@ external.onEvent = (line) => console.log(`  ${dim('⇄')} ${line}`);
 console.log(`2. Demo external system (schema service, test farm, health checks) on ${external.url}`);
 console.log('3. The action, as the runner runs it: node dist/index.js with examples/deploy.yml\n');
 
-let exitCode = 1;
+let exitCode: number;
 try {
   const action = await startAction({
     workspace: join(ROOT, 'examples'),

@@ -1,0 +1,186 @@
+/** Plain-object builders and fakes shared by the action's unit tests. */
+import type { GateView } from '../../shared/protocol.ts';
+import type { Commands, GateItem, Location, Plan, StrategyStep, TargetPlan } from '../../action/plan.ts';
+import type { StepKind, StepPhase, StepReport, StepState } from '../../action/report.ts';
+import type { GatePhase, TargetEffects } from '../../action/target-runner.ts';
+import type { Clock } from '../../action/time.ts';
+
+export const here: Location = { file: 'deploy.yml', line: 1, col: 1 };
+
+export function webhook(name: string): GateItem {
+  return { kind: 'webhook', webhook: name, context: {}, location: here };
+}
+
+export function setWeight(weight: number): StrategyStep {
+  return { kind: 'setWeight', weight, location: here };
+}
+
+export function target(name: string, fields: Partial<Omit<TargetPlan, 'name'>> = {}): TargetPlan {
+  return { name, dependsOn: [], commands: {}, beforeDeployment: [], strategy: null, afterDeployment: [], ...fields };
+}
+
+export function plan(targets: TargetPlan[]): Plan {
+  return { file: 'deploy.yml', application: 'potato-facts', context: {}, targets, webhooks: {}, notices: [] };
+}
+
+/** A clock whose sleep advances virtual time at once; it honours abort signals like the real one. */
+export class FakeClock implements Clock {
+  current: number;
+  readonly sleeps: number[] = [];
+
+  constructor(start = Date.UTC(2025, 0, 1)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    this.sleeps.push(ms);
+    this.current += ms;
+    return Promise.resolve();
+  }
+}
+
+/** A promise with its resolver exposed, for holding a step open until the test says so. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Resolves with `value`, or rejects when `ms` of real time pass first: a hang becomes a failure. */
+export function within<T>(ms: number, value: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms);
+  });
+  return Promise.race([value, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * How a fake gate ends: a state at once, `hang` until its signal aborts (then `canceled`),
+ * or a state once `release` resolves.
+ */
+export type GateScript = StepState | 'hang' | { state: StepState; release: Promise<void> };
+
+export interface GateCall {
+  target: string;
+  phase: GatePhase;
+  key: string;
+  name: string;
+  signal: AbortSignal;
+}
+
+/** TargetEffects that record every call, in order, as one line each. */
+export class FakeEffects implements TargetEffects {
+  readonly calls: string[] = [];
+  readonly gateCalls: GateCall[] = [];
+  readonly logs: string[] = [];
+  /** By webhook name; unlisted gates succeed. */
+  readonly gates = new Map<string, GateScript>();
+  /** `target:command` (or `target:setWeight 50`) that exit non-zero. */
+  readonly failingCommands = new Set<string>();
+  /** `target:command` held open until the promise resolves. */
+  readonly heldCommands = new Map<string, Promise<void>>();
+  /** Called when a command starts, before it finishes. */
+  onCommand: (target: string, command: keyof Commands) => void = () => {};
+  readonly clock: FakeClock;
+
+  constructor(clock = new FakeClock()) {
+    this.clock = clock;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  log(target: TargetPlan, message: string): void {
+    this.logs.push(`${target.name}: ${message}`);
+  }
+
+  async gate(target: TargetPlan, phase: GatePhase, item: GateItem, key: string, signal: AbortSignal): Promise<StepReport> {
+    const name = item.kind === 'webhook' ? item.webhook : item.kind;
+    this.calls.push(`${target.name} gate ${phase} ${key} ${name}`);
+    this.gateCalls.push({ target: target.name, phase, key, name, signal });
+    const script = this.gates.get(name) ?? 'succeeded';
+    const start = this.clock.now();
+    const kind: StepKind = item.kind;
+    if (script === 'hang') {
+      await aborted(signal);
+      return this.step(kind, name, phase, 'canceled', `canceled: ${String(reasonText(signal.reason))}`, start);
+    }
+    if (typeof script === 'string') {
+      await Promise.resolve();
+      return this.step(kind, name, phase, script, script === 'succeeded' ? null : `${name} said no`, start);
+    }
+    await script.release;
+    return this.step(kind, name, phase, script.state, null, start);
+  }
+
+  async command(target: TargetPlan, command: keyof Commands, phase: StepPhase, env: Record<string, string>): Promise<StepReport> {
+    const label = env.HOOKGATE_WEIGHT === undefined ? command : `${command} ${env.HOOKGATE_WEIGHT}`;
+    this.calls.push(`${target.name} command ${phase} ${label}`);
+    this.onCommand(target.name, command);
+    const start = this.clock.now();
+    await (this.heldCommands.get(`${target.name}:${command}`) ?? Promise.resolve());
+    const failed = this.failingCommands.has(`${target.name}:${label}`);
+    return this.step('command', label, phase, failed ? 'failed' : 'succeeded', failed ? 'exited with 1' : null, start);
+  }
+
+  /** The recorded calls of one target. */
+  callsOf(name: string): string[] {
+    return this.calls.filter((call) => call.startsWith(`${name} `));
+  }
+
+  private step(kind: StepKind, name: string, phase: StepPhase, state: StepState, message: string | null, start: number): StepReport {
+    return {
+      kind,
+      name,
+      phase,
+      state,
+      message,
+      progress: [],
+      start: new Date(start).toISOString(),
+      end: new Date(this.clock.now()).toISOString(),
+    };
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+export const GATE_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+/** A relay gate view as the relay would send it. */
+export function gateView(fields: Partial<GateView> = {}): GateView {
+  return {
+    gateId: GATE_ID,
+    runId: 'octo/app/42',
+    stepKey: 'attempt-1/staging/beforeDeployment/0/Run-Tests',
+    target: 'staging',
+    phase: 'beforeDeployment',
+    name: 'Run-Tests',
+    state: 'pending',
+    message: null,
+    createdAt: 0,
+    deadline: 24 * 3600_000,
+    decidedAt: null,
+    progress: [],
+    ...fields,
+  };
+}

@@ -1,0 +1,189 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { INPUTS, getSettings, parseMap } from '../../action/settings.ts';
+
+/** The runner's spelling of an input's variable: `INPUT_` + the name upper-cased, hyphens kept. */
+const inputVar = (name: string): string => `INPUT_${name.toUpperCase()}`;
+
+const touched = [
+  ...Object.values(INPUTS).map(inputVar),
+  'GITHUB_REPOSITORY',
+  'GITHUB_RUN_ID',
+  'GITHUB_RUN_ATTEMPT',
+  'GITHUB_SHA',
+  'GITHUB_REF',
+  'GITHUB_ACTOR',
+  'GITHUB_SERVER_URL',
+  'GITHUB_WORKSPACE',
+];
+let saved: Record<string, string | undefined> = {};
+let stdout: string[] = [];
+
+function setEnv(values: Record<string, string>): void {
+  for (const [name, value] of Object.entries(values)) process.env[name] = value;
+}
+
+beforeEach(() => {
+  saved = Object.fromEntries(touched.map((name) => [name, process.env[name]]));
+  for (const name of touched) Reflect.deleteProperty(process.env, name);
+  setEnv({
+    'INPUT_RELAY-URL': 'https://relay.example.workers.dev/',
+    'INPUT_RELAY-TOKEN': 'relay-t0ken-value',
+    GITHUB_REPOSITORY: 'octo/potato-facts',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '2',
+    GITHUB_SHA: 'abc123',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_ACTOR: 'mona',
+    GITHUB_SERVER_URL: 'https://github.example.com',
+    GITHUB_WORKSPACE: '/home/runner/work/app',
+  });
+  stdout = [];
+  // @actions/core masks values with `::add-mask::` workflow commands on stdout.
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout.push(String(chunk));
+    return true;
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) Reflect.deleteProperty(process.env, name);
+    else process.env[name] = value;
+  }
+});
+
+const masked = (): string[] =>
+  stdout.flatMap((chunk) => chunk.split(/\r?\n/)).filter((line) => line.startsWith('::add-mask::')).map((line) => line.slice(12));
+
+describe('getSettings', () => {
+  it("reads every input from the runner's INPUT_ variables, hyphens kept and trimmed", () => {
+    setEnv({
+      INPUT_CONFIG: ' deploy/prod.yml ',
+      INPUT_TARGET: 'prod',
+      'INPUT_RELAY-URL': 'https://relay.example.workers.dev',
+      'INPUT_GITHUB-TOKEN': 'ghs_token',
+      'INPUT_DEPLOYMENT-ID': 'custom/id',
+      INPUT_CONTEXT: '{"team": "payments"}',
+      INPUT_SECRETS: '{"ci_token": "ci-s3cr3t"}',
+    });
+    expect(getSettings()).toEqual({
+      config: 'deploy/prod.yml',
+      target: 'prod',
+      relayUrl: 'https://relay.example.workers.dev',
+      relayToken: 'relay-t0ken-value',
+      secrets: { ci_token: 'ci-s3cr3t' },
+      context: { team: 'payments' },
+      githubToken: 'ghs_token',
+      deploymentId: 'custom/id',
+      github: {
+        repository: 'octo/potato-facts',
+        sha: 'abc123',
+        ref: 'refs/heads/main',
+        runId: '4242',
+        runAttempt: '2',
+        actor: 'mona',
+        serverUrl: 'https://github.example.com',
+        workspace: '/home/runner/work/app',
+        runUrl: 'https://github.example.com/octo/potato-facts/actions/runs/4242',
+      },
+    });
+  });
+
+  it('defaults the config, the target and the deployment id, and strips the relay URL of its slash', () => {
+    const settings = getSettings();
+    expect(settings.config).toBe('deploy.yml');
+    expect(settings.target).toBeNull();
+    expect(settings.deploymentId).toBe('octo/potato-facts/4242');
+    expect(settings.relayUrl).toBe('https://relay.example.workers.dev');
+    expect(settings.secrets).toEqual({});
+    expect(settings.context).toEqual({});
+  });
+
+  it('requires relay-url, naming the input', () => {
+    delete process.env['INPUT_RELAY-URL'];
+    expect(() => getSettings()).toThrow(/relay-url/);
+  });
+
+  it('rejects a relay-url that is not http(s), naming the input', () => {
+    process.env['INPUT_RELAY-URL'] = 'relay.example.workers.dev';
+    expect(() => getSettings()).toThrow(/^input relay-url: /);
+  });
+
+  it('requires relay-token, naming the input', () => {
+    delete process.env['INPUT_RELAY-TOKEN'];
+    expect(() => getSettings()).toThrow(/^input relay-token is required/);
+  });
+
+  it('masks the relay token and every secret value', () => {
+    process.env.INPUT_SECRETS = 'ci_token: ci-s3cr3t\nslack_webhook: https://hooks.slack.example/T/B/x\nempty: ""';
+    const settings = getSettings();
+    expect(settings.secrets).toEqual({ ci_token: 'ci-s3cr3t', slack_webhook: 'https://hooks.slack.example/T/B/x', empty: '' });
+    expect(masked()).toEqual(['relay-t0ken-value', 'ci-s3cr3t', 'https://hooks.slack.example/T/B/x']);
+  });
+
+  it('names the input and never echoes the text of secrets that do not parse', () => {
+    process.env.INPUT_SECRETS = '{"ci_token": "sup3r-s3cret-value", ';
+    const error = (() => {
+      try {
+        getSettings();
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe('input secrets: is neither a JSON nor a YAML map');
+    expect((error as Error).message).not.toContain('sup3r');
+  });
+
+  // YAML would read `007` as the number 7 and `1.10` as 1.1: the secret sent would not be
+  // the one the user wrote, and `::add-mask::7` would mask every 7 in the log.
+  it('keeps the text of YAML scalars as written', () => {
+    process.env.INPUT_SECRETS = 'pin: 007\nid: 12345678901234567890';
+    process.env.INPUT_CONTEXT = 'version: 1.10\nport: 0x1F';
+    const settings = getSettings();
+    expect(settings.secrets).toEqual({ pin: '007', id: '12345678901234567890' });
+    expect(settings.context).toEqual({ version: '1.10', port: '0x1F' });
+    expect(masked()).toContain('007');
+    expect(masked()).not.toContain('7');
+  });
+});
+
+describe('parseMap', () => {
+  it('reads a JSON map, scalars as strings, null as empty', () => {
+    expect(parseMap('context', '{"team": "payments", "replicas": 3, "canary": true, "note": null}')).toEqual({
+      team: 'payments',
+      replicas: '3',
+      canary: 'true',
+      note: '',
+    });
+  });
+
+  it('reads a YAML map', () => {
+    expect(parseMap('context', 'team: payments\nregion: "eu-west-1"\n')).toEqual({ team: 'payments', region: 'eu-west-1' });
+  });
+
+  it('is empty for blank or null input', () => {
+    expect(parseMap('context', '')).toEqual({});
+    expect(parseMap('context', '  \n ')).toEqual({});
+    expect(parseMap('context', 'null')).toEqual({});
+    expect(parseMap('context', '~')).toEqual({});
+  });
+
+  it('rejects a bare value or a list without echoing it', () => {
+    for (const text of ['ghp_SomeSecretTokenValue', '- a\n- b', '42']) {
+      expect(() => parseMap('secrets', text)).toThrow(new Error('input secrets: must be a map of names to values'));
+    }
+  });
+
+  it('rejects a nested value naming its key, not its value', () => {
+    expect(() => parseMap('secrets', '{"aws": {"key": "AKIAS3CRET"}}')).toThrow(
+      new Error("input secrets: 'aws' must be a string, number or boolean"),
+    );
+  });
+
+  it('rejects malformed YAML without echoing it', () => {
+    expect(() => parseMap('context', 'a: [unclosed s3cret')).toThrow(new Error('input context: is neither a JSON nor a YAML map'));
+  });
+});

@@ -1,0 +1,282 @@
+import { describe, expect, it } from 'vitest';
+import type { GateItem, StrategyStep } from '../../action/plan.ts';
+import { runTarget } from '../../action/target-runner.ts';
+import { FakeEffects, deferred, here, setWeight, target, webhook, within } from './fakes.ts';
+
+const pause = (seconds: number): GateItem => ({ kind: 'pause', seconds, location: here });
+const canary = (...steps: StrategyStep[]) => ({ kind: 'canary' as const, name: 'canary-with-checks', steps });
+const blueGreen = (redirectTrafficAfter: GateItem[], shutDownOldVersionAfter: GateItem[]) => ({
+  kind: 'blueGreen' as const,
+  name: 'bg',
+  redirectTrafficAfter,
+  shutDownOldVersionAfter,
+});
+const live = (): AbortSignal => new AbortController().signal;
+
+describe('runTarget: phases', () => {
+  it('runs beforeDeployment, deploy, the canary steps in order, then afterDeployment', async () => {
+    const fx = new FakeEffects();
+    const staging = target('staging', {
+      beforeDeployment: [webhook('Schema'), webhook('Ticket')],
+      strategy: canary(setWeight(25), webhook('Health'), pause(30), setWeight(100)),
+      afterDeployment: [webhook('Tests')],
+    });
+    const report = await runTarget(staging, fx, live());
+    expect(fx.calls).toEqual([
+      'staging gate beforeDeployment beforeDeployment/0 Schema',
+      'staging gate beforeDeployment beforeDeployment/1 Ticket',
+      'staging command deploy deploy',
+      'staging command strategy setWeight 25',
+      'staging gate strategy strategy/1 Health',
+      'staging gate strategy strategy/2 pause',
+      'staging command strategy setWeight 100',
+      'staging gate afterDeployment afterDeployment/0 Tests',
+    ]);
+    expect(report.outcome).toBe('succeeded');
+    expect(report.message).toBe('staging deployed');
+    expect(report.steps.map((s) => `${s.phase} ${s.name} ${s.state}`)).toEqual([
+      'beforeDeployment Schema succeeded',
+      'beforeDeployment Ticket succeeded',
+      'deploy deploy succeeded',
+      'strategy setWeight 25 succeeded',
+      'strategy Health succeeded',
+      'strategy pause succeeded',
+      'strategy setWeight 100 succeeded',
+      'afterDeployment Tests succeeded',
+    ]);
+    expect(fx.logs).toEqual(['staging: staging deployed']);
+  });
+
+  it('runs a plain target (no gates, no strategy) as just its deploy command', async () => {
+    const fx = new FakeEffects();
+    const report = await runTarget(target('dev'), fx, live());
+    expect(fx.calls).toEqual(['dev command deploy deploy']);
+    expect(report.outcome).toBe('succeeded');
+  });
+
+  it('stamps the report with the start and end time from the effects clock', async () => {
+    const fx = new FakeEffects();
+    const start = fx.clock.now();
+    fx.onCommand = () => fx.clock.advance(90_000);
+    const report = await runTarget(target('dev'), fx, live());
+    expect(report.start).toBe(new Date(start).toISOString());
+    expect(report.end).toBe(new Date(start + 90_000).toISOString());
+  });
+
+  it('starts every item of a constraint list before any of them finishes', async () => {
+    const fx = new FakeEffects();
+    const hold = deferred();
+    fx.gates.set('Approval', { state: 'succeeded', release: hold.promise });
+    const running = runTarget(target('prod', { beforeDeployment: [webhook('Approval'), webhook('Ticket')] }), fx, live());
+    await new Promise((r) => setTimeout(r, 10));
+    expect(fx.calls).toEqual([
+      'prod gate beforeDeployment beforeDeployment/0 Approval',
+      'prod gate beforeDeployment beforeDeployment/1 Ticket',
+    ]);
+    hold.resolve();
+    expect((await running).outcome).toBe('succeeded');
+  });
+});
+
+describe('runTarget: beforeDeployment failure', () => {
+  it('does not deploy, does not roll back, and fails the target', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Schema', 'failed');
+    const report = await runTarget(target('staging', { beforeDeployment: [webhook('Schema')], afterDeployment: [webhook('Tests')] }), fx, live());
+    expect(fx.calls).toEqual(['staging gate beforeDeployment beforeDeployment/0 Schema']);
+    expect(report.outcome).toBe('failed');
+    expect(report.message).toBe('staging not deployed: beforeDeployment webhook Schema failed: Schema said no');
+  });
+
+  it('aborts a sibling that would wait forever as soon as one item fails, and reports it canceled', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Approval', 'hang');
+    fx.gates.set('Ticket', 'failed');
+    const report = await within(1000, runTarget(target('prod', { beforeDeployment: [webhook('Approval'), webhook('Ticket')] }), fx, live()));
+    expect(fx.gateCalls[0]?.signal.aborted).toBe(true);
+    expect(report.outcome).toBe('failed');
+    expect(report.steps.map((s) => `${s.name} ${s.state}`)).toEqual(['Approval canceled', 'Ticket failed']);
+    expect(report.steps[0]?.message).toBe('canceled: webhook Ticket failed');
+    expect(report.message).toContain('webhook Ticket failed');
+    expect(fx.calls.some((c) => c.includes('command'))).toBe(false);
+  });
+
+  it('names a timed-out gate as timed out', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Schema', 'timed-out');
+    const report = await runTarget(target('staging', { beforeDeployment: [webhook('Schema')] }), fx, live());
+    expect(report.message).toContain('webhook Schema timed out');
+  });
+});
+
+describe('runTarget: afterDeployment failure', () => {
+  it('fails the target and keeps it as deployed: no rollback command', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Tests', 'failed');
+    const report = await runTarget(
+      target('staging', { strategy: canary(setWeight(100)), afterDeployment: [webhook('Tests'), webhook('Smoke')] }),
+      fx,
+      live(),
+    );
+    expect(report.outcome).toBe('failed');
+    expect(fx.calls.filter((c) => c.includes('rollback'))).toEqual([]);
+    expect(report.steps.some((s) => s.phase === 'rollback')).toBe(false);
+    expect(report.message).toBe(
+      'staging kept as deployed; its dependents are canceled: afterDeployment webhook Tests failed: Tests said no',
+    );
+  });
+});
+
+describe('runTarget: strategy and deploy failures roll back', () => {
+  it('rolls back when a canary gate fails, and skips the rest of the strategy and afterDeployment', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Health', 'failed');
+    const report = await runTarget(
+      target('staging', { strategy: canary(setWeight(25), webhook('Health'), setWeight(50)), afterDeployment: [webhook('Tests')] }),
+      fx,
+      live(),
+    );
+    expect(fx.calls).toEqual([
+      'staging command deploy deploy',
+      'staging command strategy setWeight 25',
+      'staging gate strategy strategy/1 Health',
+      'staging command rollback rollback',
+    ]);
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.message).toBe('staging rolled back: strategy webhook Health failed: Health said no');
+    expect(report.steps.at(-1)).toMatchObject({ phase: 'rollback', name: 'rollback', state: 'succeeded' });
+  });
+
+  it('fails the target when the rollback itself fails', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Health', 'failed');
+    fx.failingCommands.add('staging:rollback');
+    const report = await runTarget(target('staging', { strategy: canary(webhook('Health')) }), fx, live());
+    expect(fx.callsOf('staging').at(-1)).toBe('staging command rollback rollback');
+    expect(report.outcome).toBe('failed');
+    expect(report.message).toBe('staging failed, and so did its rollback: strategy webhook Health failed: Health said no');
+  });
+
+  it('rolls back when a setWeight command fails, without the final setWeight 100', async () => {
+    const fx = new FakeEffects();
+    fx.failingCommands.add('staging:setWeight 50');
+    const report = await runTarget(target('staging', { strategy: canary(setWeight(25), setWeight(50)) }), fx, live());
+    expect(fx.calls).toEqual([
+      'staging command deploy deploy',
+      'staging command strategy setWeight 25',
+      'staging command strategy setWeight 50',
+      'staging command rollback rollback',
+    ]);
+    expect(report.outcome).toBe('rolled-back');
+  });
+
+  it('rolls back a failed deploy command and runs no strategy', async () => {
+    const fx = new FakeEffects();
+    fx.failingCommands.add('staging:deploy');
+    const report = await runTarget(target('staging', { strategy: canary(setWeight(25)) }), fx, live());
+    expect(fx.calls).toEqual(['staging command deploy deploy', 'staging command rollback rollback']);
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.message).toBe('staging rolled back: deploy command deploy failed: exited with 1');
+  });
+});
+
+describe('runTarget: canary weight', () => {
+  it('ends a canary whose last step is setWeight 50 with a setWeight 100', async () => {
+    const fx = new FakeEffects();
+    const report = await runTarget(target('staging', { strategy: canary(setWeight(25), webhook('Health'), setWeight(50)) }), fx, live());
+    expect(fx.calls.filter((c) => c.includes('setWeight'))).toEqual([
+      'staging command strategy setWeight 25',
+      'staging command strategy setWeight 50',
+      'staging command strategy setWeight 100',
+    ]);
+    expect(report.steps.at(-1)).toMatchObject({ phase: 'strategy', name: 'setWeight 100', state: 'succeeded' });
+  });
+
+  it('adds no setWeight when the weight is already 100, even with steps after it', async () => {
+    const fx = new FakeEffects();
+    await runTarget(target('staging', { strategy: canary(setWeight(100), pause(30)) }), fx, live());
+    expect(fx.calls.filter((c) => c.includes('setWeight'))).toEqual(['staging command strategy setWeight 100']);
+  });
+
+  it('sets the weight to 100 after a canary without any setWeight step', async () => {
+    const fx = new FakeEffects();
+    await runTarget(target('staging', { strategy: canary(webhook('Health')) }), fx, live());
+    expect(fx.calls.at(-1)).toBe('staging command strategy setWeight 100');
+  });
+
+  it('rolls back when the final setWeight 100 fails', async () => {
+    const fx = new FakeEffects();
+    fx.failingCommands.add('staging:setWeight 100');
+    const report = await runTarget(target('staging', { strategy: canary(setWeight(50)) }), fx, live());
+    expect(fx.calls.at(-1)).toBe('staging command rollback rollback');
+    expect(report.outcome).toBe('rolled-back');
+  });
+});
+
+describe('runTarget: blue/green', () => {
+  it('runs each list in parallel, then redirects traffic, then shuts the old version down', async () => {
+    const fx = new FakeEffects();
+    const report = await runTarget(
+      target('prod', { strategy: blueGreen([webhook('Preview'), webhook('Ticket')], [webhook('Soak')]) }),
+      fx,
+      live(),
+    );
+    expect(fx.calls).toEqual([
+      'prod command deploy deploy',
+      'prod gate strategy redirectTrafficAfter/0 Preview',
+      'prod gate strategy redirectTrafficAfter/1 Ticket',
+      'prod command strategy redirectTraffic',
+      'prod gate strategy shutDownOldVersionAfter/0 Soak',
+      'prod command strategy shutDownOldVersion',
+    ]);
+    expect(report.outcome).toBe('succeeded');
+  });
+
+  it('rolls back a failure before the traffic switch without switching', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Preview', 'failed');
+    fx.gates.set('Ticket', 'hang');
+    const report = await within(
+      1000,
+      runTarget(target('prod', { strategy: blueGreen([webhook('Preview'), webhook('Ticket')], []) }), fx, live()),
+    );
+    expect(fx.calls.slice(-1)).toEqual(['prod command rollback rollback']);
+    expect(fx.calls).not.toContain('prod command strategy redirectTraffic');
+    expect(report.steps.find((s) => s.name === 'Ticket')?.state).toBe('canceled');
+    expect(report.outcome).toBe('rolled-back');
+  });
+
+  it('rolls back a failed traffic switch', async () => {
+    const fx = new FakeEffects();
+    fx.failingCommands.add('prod:redirectTraffic');
+    const report = await runTarget(target('prod', { strategy: blueGreen([], [webhook('Soak')]) }), fx, live());
+    expect(fx.calls).toEqual(['prod command deploy deploy', 'prod command strategy redirectTraffic', 'prod command rollback rollback']);
+    expect(report.outcome).toBe('rolled-back');
+  });
+});
+
+describe('runTarget: the run is canceled', () => {
+  it('aborts the pending gates of the running list', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Approval', 'hang');
+    const run = new AbortController();
+    const running = runTarget(target('prod', { beforeDeployment: [webhook('Approval')] }), fx, run.signal);
+    await new Promise((r) => setTimeout(r, 5));
+    run.abort(new Error('the run was canceled'));
+    const report = await within(1000, running);
+    expect(report.steps[0]).toMatchObject({ name: 'Approval', state: 'canceled', message: 'canceled: the run was canceled' });
+    expect(fx.calls.some((c) => c.includes('command'))).toBe(false);
+  });
+
+  // A cancel that arrives while a command runs must reach the next constraint list, or its
+  // gates would wait until their own timeout (24 hours by default).
+  it('aborts the gates of a list that starts after the run was canceled', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Tests', 'hang');
+    const run = new AbortController();
+    fx.onCommand = () => run.abort(new Error('the run was canceled'));
+    const report = await within(1000, runTarget(target('staging', { afterDeployment: [webhook('Tests')] }), fx, run.signal));
+    expect(fx.gateCalls[0]?.signal.aborted).toBe(true);
+    expect(report.steps.at(-1)).toMatchObject({ name: 'Tests', state: 'canceled' });
+  });
+});
