@@ -1,4 +1,5 @@
 /** Bundles the action into dist/ (committed: the runner does not run npm install). */
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 /** Options shared by `npm run build` and the dist freshness test. */
@@ -20,6 +21,8 @@ export const buildOptions = {
 } as const;
 
 if (import.meta.main) {
+  // Chunk names carry a hash: clear old ones so dist/ holds exactly this build.
+  await rm('dist', { recursive: true, force: true });
   await build({ ...buildOptions, outdir: 'dist' });
   console.log('built dist/index.js and dist/post.js');
 }
