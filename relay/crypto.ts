@@ -14,7 +14,10 @@ export function fromBase64Url(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
   try {
     const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    // atob ignores the last character's spare bits: accept only the spelling toBase64Url
+    // makes, so a token has exactly one valid form.
+    return toBase64Url(bytes) === text ? bytes : null;
   } catch {
     return null;
   }

@@ -123,6 +123,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** The gate's view at once if decided, else when it is decided or after `waitSeconds`. */
   async wait(gateId: string, waitSeconds: number): Promise<GateView | null> {
+    await this.expireDue();
     const row = this.row(gateId);
     if (!row) return null;
     const gate = this.view(row);
@@ -148,6 +149,8 @@ export class RunObject extends DurableObject<Env> {
 
   /** Applies a callback: the first decision wins; progress reports are appended. */
   async callback(gateId: string, body: CallbackBody): Promise<CallbackResult> {
+    // The deadline, not the alarm's punctuality, ends a gate: an alarm may run late.
+    await this.expireDue();
     const row = this.row(gateId);
     if (!row) return { status: 404 };
     if (GONE_STATES.includes(row.state)) return { status: 410, gate: this.view(row) };
@@ -199,6 +202,12 @@ export class RunObject extends DurableObject<Env> {
 
   /** Stores `timed-out` for every gate whose deadline passed, whether or not anyone waits. */
   override async alarm(): Promise<void> {
+    await this.expireDue();
+    await this.rearmAlarm();
+  }
+
+  /** Times out every pending gate whose deadline has passed; re-arms the alarm when one did. */
+  private async expireDue(): Promise<void> {
     const now = Date.now();
     const expired = this.sql
       .exec<GateRow>(
@@ -209,7 +218,7 @@ export class RunObject extends DurableObject<Env> {
       )
       .toArray();
     for (const row of expired) this.notify(this.view(row));
-    await this.rearmAlarm();
+    if (expired.length > 0) await this.rearmAlarm();
   }
 
   private async rearmAlarm(): Promise<void> {

@@ -1,0 +1,146 @@
+/** Shared helpers for the relay tests: requests through SELF, parsed with the protocol's own schemas. */
+import { env, runInDurableObject, SELF } from 'cloudflare:test';
+import { expect } from 'vitest';
+import { CallbackResponse, ErrorBody, GateView, RegisterGateResponse } from '../../shared/protocol.ts';
+import type { RegisterGateRequest } from '../../shared/protocol.ts';
+import type { RunObject } from '../../relay/run-object.ts';
+
+export const BASE = 'https://relay.test';
+export const RELAY_TOKEN = 'test-relay-token';
+export const CALLBACK_SECRET = 'test-callback-secret';
+
+/** A run id no other test uses: storage is shared by every test of the project. */
+export function newRunId(label = 'run'): string {
+  return `acme/app/${label}-${crypto.randomUUID()}`;
+}
+
+export function authHeaders(token = RELAY_TOKEN): Record<string, string> {
+  return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function gateRequest(overrides: Partial<RegisterGateRequest> = {}): RegisterGateRequest {
+  return {
+    runId: overrides.runId ?? newRunId(),
+    stepKey: 'staging/beforeDeployment/0/Update-Database-Schema',
+    target: 'staging',
+    phase: 'beforeDeployment',
+    name: 'Update-Database-Schema',
+    timeoutSeconds: 3600,
+    ...overrides,
+  };
+}
+
+/** POST /v1/gates with any body (objects are sent as JSON). */
+export function postRegister(body: unknown, headers: Record<string, string> = authHeaders()): Promise<Response> {
+  return SELF.fetch(`${BASE}/v1/gates`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** Registers a gate and returns the relay's validated answer with its status. */
+export async function register(
+  overrides: Partial<RegisterGateRequest> = {},
+): Promise<RegisterGateResponse & { status: number; request: RegisterGateRequest }> {
+  const request = gateRequest(overrides);
+  const res = await postRegister(request);
+  expect([200, 201]).toContain(res.status);
+  return { ...RegisterGateResponse.parse(await res.json()), status: res.status, request };
+}
+
+export function postCallback(uri: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch(uri, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** POST a callback that must be answered 200; returns the answer. */
+export async function decide(uri: string, body: unknown): Promise<CallbackResponse> {
+  const res = await postCallback(uri, body);
+  expect(res.status).toBe(200);
+  return CallbackResponse.parse(await res.json());
+}
+
+export function gateUrl(runId: string, gateId: string, wait?: number): string {
+  const query = new URLSearchParams({ run: runId });
+  if (wait !== undefined) query.set('wait', String(wait));
+  return `${BASE}/v1/gates/${gateId}?${query}`;
+}
+
+export function fetchGate(runId: string, gateId: string, wait?: number): Promise<Response> {
+  return SELF.fetch(gateUrl(runId, gateId, wait), { headers: authHeaders() });
+}
+
+/** GET /v1/gates/:gateId that must succeed; returns the validated view. */
+export async function getGate(runId: string, gateId: string, wait?: number): Promise<GateView> {
+  const res = await fetchGate(runId, gateId, wait);
+  expect(res.status).toBe(200);
+  return GateView.parse(await res.json());
+}
+
+export function postCancel(body: unknown): Promise<Response> {
+  return SELF.fetch(`${BASE}/v1/runs/cancel`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(body) });
+}
+
+/** Asserts the SPEC's error shape: JSON `{error, message}`, no stack frames. Returns the body. */
+export async function expectError(
+  res: Response,
+  status: number,
+  error?: string,
+): Promise<Record<string, unknown> & { error: string; message: string }> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type') ?? '').toMatch(/^application\/json/);
+  const text = await res.text();
+  expect(text).not.toMatch(/\bat \S+ \(|\n\s+at /);
+  expect(text).not.toMatch(/\.ts:\d+/);
+  const body: unknown = JSON.parse(text);
+  const parsed = ErrorBody.parse(body);
+  if (error !== undefined) expect(parsed.error).toBe(error);
+  expect(parsed.message.length).toBeGreaterThan(0);
+  return { ...(body as Record<string, unknown>), ...parsed };
+}
+
+export function runStub(runId: string): DurableObjectStub<RunObject> {
+  return env.RUNS.get(env.RUNS.idFromName(runId));
+}
+
+/** The Durable Object's scheduled alarm, read from inside the object. */
+export function alarmOf(runId: string): Promise<number | null> {
+  return runInObject(runId, (state) => state.storage.getAlarm());
+}
+
+/** Runs `callback` inside the run's Durable Object with its state (storage, alarm). */
+export function runInObject<R>(runId: string, callback: (state: DurableObjectState) => R | Promise<R>): Promise<R> {
+  return runInDurableObject(runStub(runId), (_instance: RunObject, state) => callback(state));
+}
+
+/**
+ * Moves a gate's deadline into the past in the object's own table without touching the scheduled
+ * alarm: `runDurableObjectAlarm` then plays a due alarm without the test sleeping.
+ */
+export function expireInStorage(runId: string, gateId: string): Promise<void> {
+  return runInObject(runId, (state) => {
+    state.storage.sql.exec('UPDATE gates SET deadline = ? WHERE id = ?', Date.now() - 1000, gateId);
+  });
+}
+
+/** The token part of a callback URI. */
+export function tokenOf(callbackUri: string): string {
+  const match = /\/cb\/([^/]+)$/.exec(callbackUri);
+  if (!match?.[1]) throw new Error(`not a callback URI: ${callbackUri}`);
+  return match[1];
+}
+
+/** Replaces the character at `index` of `text` with a different base64url character. */
+export function alterChar(text: string, index: number): string {
+  const current = text[index];
+  const replacement = current === 'A' ? 'B' : 'A';
+  return text.slice(0, index) + replacement + text.slice(index + 1);
+}
