@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRelay } from '../support/local-relay.ts';
 import { runAction } from '../support/run-action.ts';
-import { COMMANDS, reportOf, startHarness, webhook } from './harness.ts';
+import { COMMANDS, callbackUriOf as callbackUri, reportOf, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
 
 let h: Harness;
@@ -17,11 +17,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-function callbackUriOf(path: string): string {
-  const received = h.external.webhooks.filter((w) => w.path === path).at(-1);
-  if (!received) throw new Error(`the external system got no call to ${path}`);
-  return (JSON.parse(received.body) as { callbackUri: string }).callbackUri;
-}
+const callbackUriOf = (path: string): string => callbackUri(h.external, path);
 
 describe('callbacks through the relay', () => {
   it('times out a gate nobody answers: the relay alarm stores timed-out and the target fails', async () => {

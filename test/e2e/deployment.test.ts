@@ -3,7 +3,7 @@
  * a simulated external system calling back over loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS, SECRET, reportOf, secretFree, startHarness, webhook } from './harness.ts';
+import { COMMANDS, SECRET, callbackUriOf, reportOf, secretFree, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
 
 let h: Harness;
@@ -178,9 +178,7 @@ ${webhook('Slow-Scan', 'decision=none')}
     expect(prod?.outcome).toBe('canceled');
 
     // The withdrawn gate is canceled at the relay: its late callback gets 410.
-    const scan = h.external.webhooks.filter((w) => w.path === '/hooks/Slow-Scan').at(-1);
-    const uri = (JSON.parse(scan?.body ?? '{}') as { callbackUri: string }).callbackUri;
-    const late = await fetch(uri, { method: 'POST', body: JSON.stringify({ success: true }) });
+    const late = await fetch(callbackUriOf(h.external, '/hooks/Slow-Scan'), { method: 'POST', body: JSON.stringify({ success: true }) });
     expect(late.status).toBe(410);
   });
 

@@ -76,6 +76,13 @@ export async function startHarness(): Promise<Harness> {
   return harness;
 }
 
+/** The callback URI the external system was given in its latest call to `path`. */
+export function callbackUriOf(external: ExternalSystem, path: string): string {
+  const received = external.webhooks.filter((w) => w.path === path).at(-1);
+  if (!received) throw new Error(`the external system got no call to ${path}`);
+  return (JSON.parse(received.body) as { callbackUri: string }).callbackUri;
+}
+
 /** The `report` output, parsed. */
 export function reportOf(run: ActionRun): {
   result: string;
