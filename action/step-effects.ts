@@ -144,9 +144,15 @@ export function createTargetEffects(deps: EffectsDeps): TargetEffects {
     done: (state: StepState, message: string | null, progress: string[]) => StepReport,
   ): StepReport {
     const progress = gate.progress.map((p) => p.message);
-    const state: StepState = gate.state === 'pending' ? 'failed' : gate.state;
-    const verdict = { succeeded: 'success', failed: 'failure', 'timed-out': 'timed out', canceled: 'canceled' }[gate.state === 'pending' ? 'failed' : gate.state];
-    say(target, `Callback for ${name}: ${verdict}${gate.message ? ` — ${gate.message}` : ''}`);
+    // waitForDecision only returns decided gates; a pending one here would be a relay bug.
+    const state: Exclude<StepState, 'skipped'> = gate.state === 'pending' ? 'failed' : gate.state;
+    const headline = {
+      succeeded: `Callback for ${name}: success`,
+      failed: `Callback for ${name}: failure`,
+      'timed-out': `${name} timed out`,
+      canceled: `${name} was canceled`,
+    }[state];
+    say(target, `${headline}${gate.message ? ` — ${gate.message}` : ''}`);
     return done(state, gate.message, progress);
   }
 

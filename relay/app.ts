@@ -21,7 +21,7 @@ app.onError((error, c) => {
 
 app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
-app.get('/', (c) => c.json({ service: 'hookgate relay', docs: 'https://github.com/hookgate/hookgate#readme' }));
+app.get('/', (c) => c.json({ service: 'hookgate relay' }));
 app.get('/healthz', (c) => c.json({ ok: true }));
 
 /** Bearer authentication of the action. */

@@ -206,6 +206,41 @@ ${webhook('Flaky', 'failTimes=2', '    retryCount: 2')}
     expect(notify?.body).toBe('{"text": "deploying potato-facts to staging"}');
   });
 
+  it('runs only the target input names, and pauses between canary steps', async () => {
+    const ws = await h.workspace(`
+${COMMANDS}
+targets:
+  staging:
+    constraints:
+      beforeDeployment:
+        - runWebhook: { name: Never-Called }
+  prod:
+    strategy: slow-canary
+    constraints:
+      dependsOn: [staging]
+strategies:
+  slow-canary:
+    canary:
+      steps:
+        - setWeight: { weight: 50 }
+        - pause: { duration: 1, units: SECONDS }
+        - setWeight: { weight: 100 }
+webhooks:
+${webhook('Never-Called', 'x=1')}
+`);
+    const run = await ws.run({ target: 'prod' });
+
+    expect(run.outputs.result, run.stdout).toBe('succeeded');
+    expect(reportOf(run).targets.map((t) => t.target)).toEqual(['prod']);
+    expect(ws.has('deployed-prod')).toBe(true);
+    expect(ws.has('deployed-staging')).toBe(false);
+    expect(h.external.webhooks.some((w) => w.path === '/hooks/Never-Called')).toBe(false);
+    const pause = reportOf(run).targets[0]?.steps.find((s) => s.kind === 'pause');
+    expect(pause?.state).toBe('succeeded');
+    expect(Date.parse(pause?.end ?? '') - Date.parse(pause?.start ?? '')).toBeGreaterThanOrEqual(1000);
+    expect((await ws.read('weights-prod')).trim().split('\n')).toEqual(['50', '100']);
+  });
+
   it('reports every error of an invalid file at once with file:line:col, before anything runs', async () => {
     const before = h.external.webhooks.length;
     const ws = await h.workspace(`

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunReport } from '../../action/report.ts';
 import { startExternalSystem } from '../support/external-system.ts';
 import type { ExternalSystem } from '../support/external-system.ts';
 import { startLocalRelay } from '../support/local-relay.ts';
@@ -84,13 +85,10 @@ export function callbackUriOf(external: ExternalSystem, path: string): string {
 }
 
 /** The `report` output, parsed. */
-export function reportOf(run: ActionRun): {
-  result: string;
-  targets: { target: string; outcome: string; message: string; steps: { kind: string; name: string; phase: string; state: string; message: string | null; progress: string[] }[] }[];
-} {
+export function reportOf(run: ActionRun): RunReport {
   const text = run.outputs.report;
   if (!text) throw new Error(`no report output; stdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
-  return JSON.parse(text) as ReturnType<typeof reportOf>;
+  return JSON.parse(text) as RunReport;
 }
 
 /**
