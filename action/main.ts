@@ -36,7 +36,7 @@ export async function run(): Promise<void> {
     core.saveState(STATE.finished, 'true');
     core.setOutput(OUTPUTS.result, report.result);
     core.setOutput(OUTPUTS.report, redact(JSON.stringify(report)));
-    await core.summary.addRaw(redact(summaryMarkdown(report))).write();
+    await writeSummary(redact(summaryMarkdown(report)), log);
     log.info(`hookgate: result ${report.result}`);
     if (report.result !== 'succeeded') {
       const worst = report.targets.find((t) => t.outcome === report.result);
@@ -44,6 +44,16 @@ export async function run(): Promise<void> {
     }
   } catch (error) {
     core.setFailed(redact(error instanceof Error ? error.message : String(error)));
+  }
+}
+
+/** The job summary; outside a runner (no GITHUB_STEP_SUMMARY) there is none, and that is no failure. */
+async function writeSummary(markdown: string, log: Log): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addRaw(markdown).write();
+  } catch (error) {
+    log.warning(`could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
