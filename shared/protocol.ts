@@ -23,7 +23,7 @@ export const RunId = z
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
 /** A step's stable key inside a run, e.g. `staging/beforeDeployment/0/Update-Database-Schema`. */
-export const StepKey = z.string().min(1).max(300);
+export const StepKey = z.string().min(1).max(1000);
 
 export const GateId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'is not a gate id');
 
