@@ -123,8 +123,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** The gate's view at once if decided, else when it is decided or after `waitSeconds`. */
   async wait(gateId: string, waitSeconds: number): Promise<GateView | null> {
-    await this.expireDue();
-    const row = this.row(gateId);
+    const row = await this.currentRow(gateId);
     if (!row) return null;
     const gate = this.view(row);
     if (gate.state !== 'pending' || waitSeconds <= 0) return gate;
@@ -149,9 +148,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** Applies a callback: the first decision wins; progress reports are appended. */
   async callback(gateId: string, body: CallbackBody): Promise<CallbackResult> {
-    // The deadline, not the alarm's punctuality, ends a gate: an alarm may run late.
-    await this.expireDue();
-    const row = this.row(gateId);
+    const row = await this.currentRow(gateId);
     if (!row) return { status: 404 };
     if (GONE_STATES.includes(row.state)) return { status: 410, gate: this.view(row) };
 
@@ -245,6 +242,17 @@ export class RunObject extends DurableObject<Env> {
 
   private notify(gate: GateView): void {
     for (const wake of [...(this.waiters.get(gate.gateId) ?? [])]) wake(gate);
+  }
+
+  /**
+   * The gate's row, timed out first if its deadline passed: the deadline, not the
+   * alarm's punctuality, ends a gate (an alarm may run late).
+   */
+  private async currentRow(gateId: string): Promise<GateRow | undefined> {
+    const row = this.row(gateId);
+    if (row?.state !== 'pending' || row.deadline > Date.now()) return row;
+    await this.expireDue();
+    return this.row(gateId);
   }
 
   private row(gateId: string): GateRow | undefined {

@@ -212,6 +212,19 @@ describe('POST <callbackUri> (SPEC §3)', () => {
     const error = await expectError(await postCallback(gate.callbackUri, { success: true }), 410, 'gone');
     expect(error.gate).toMatchObject({ state: 'timed-out' });
   });
+
+  it('answers 410 after the deadline even when the alarm has not run yet (the deadline is final)', async () => {
+    const gate = await register();
+    await expireInStorage(gate.runId, gate.gateId);
+    const error = await expectError(await postCallback(gate.callbackUri, { success: true }), 410, 'gone');
+    expect(error.gate).toMatchObject({ state: 'timed-out', message: 'no decision arrived before the deadline' });
+  });
+
+  it('answers a long-poll after the deadline with timed-out even when the alarm has not run yet', async () => {
+    const gate = await register();
+    await expireInStorage(gate.runId, gate.gateId);
+    expect((await getGate(gate.runId, gate.gateId, 10)).state).toBe('timed-out');
+  });
 });
 
 describe('forged callback tokens', () => {
