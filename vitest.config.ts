@@ -1,6 +1,9 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
+// No test calls a public host: miniflare must not download Request.cf metadata.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
+
 export default defineConfig({
   test: {
     projects: [
