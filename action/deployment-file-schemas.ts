@@ -1,10 +1,10 @@
 // The zod schemas for the leaves of a deployment file; the readers handle the maps of names the user
 // chose (targets, strategies), which need per-key positions and "did you mean" hints.
 import { z } from 'zod';
+import { MAX_GATE_TIMEOUT_SECONDS } from '../shared/protocol.ts';
 
 export type YamlMap = Record<string, unknown>;
 
-const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 const UNIT_SECONDS: ReadonlyMap<string, number> = new Map([
   ['second', 1], ['seconds', 1], ['minute', 60], ['minutes', 60], ['hour', 3600], ['hours', 3600],
 ]);
@@ -60,7 +60,7 @@ export const durationSchema = z
   })
   .transform((d) => d.duration * (UNIT_SECONDS.get((d.unit ?? d.units ?? '').toLowerCase()) ?? 1));
 const positiveDuration = durationSchema.refine((s) => s > 0, 'must be longer than 0 seconds');
-const timeoutSchema = positiveDuration.refine((s) => s <= MAX_TIMEOUT_SECONDS, 'must be at most 7 days (168 hours)');
+const timeoutSchema = positiveDuration.refine((s) => s <= MAX_GATE_TIMEOUT_SECONDS, 'must be at most 7 days (168 hours)');
 const commandSchema = z.string().refine((s) => s.trim() !== '', 'must not be empty; leave the command out to skip it');
 export const commandsSchema = z.strictObject({
   deploy: commandSchema.optional(),

@@ -1,4 +1,5 @@
 // The `webhooks` list: each definition and the template texts it holds, checked later against its uses.
+import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../shared/protocol.ts';
 import type { WebhookDef } from './plan.ts';
 import { check, fail, fieldsOf, location, notice, own } from './deployment-file-fields.ts';
 import type { Ctx } from './deployment-file-fields.ts';
@@ -23,7 +24,6 @@ export interface ParsedWebhook {
 
 export type BodyRead = { ok: true; text: string } | { ok: false; message: string };
 
-const DEFAULT_TIMEOUT_SECONDS = 24 * 3600;
 const NETWORK_FIELDS = ['networkMode', 'agentIdentifier'];
 const WEBHOOK_FIELDS = ['name', 'method', 'uriTemplate', 'headers', 'bodyTemplate', 'retryCount', 'disableCallback', 'timeout', ...NETWORK_FIELDS];
 
@@ -90,7 +90,7 @@ export function readWebhooks(ctx: Ctx, value: unknown, readBody: (path: string) 
         bodyTemplate,
         retryCount: w.retryCount ?? 0,
         disableCallback: w.disableCallback ?? false,
-        timeoutSeconds: w.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+        timeoutSeconds: w.timeout ?? DEFAULT_GATE_TIMEOUT_SECONDS,
         location: location(ctx, path),
       },
     });

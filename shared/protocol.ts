@@ -74,10 +74,6 @@ export const RegisterGateResponse = GateView.extend({
 });
 export type RegisterGateResponse = z.infer<typeof RegisterGateResponse>;
 
-/** Long-poll answer: `pending` means the window ran out; ask again. */
-export const WaitResponse = GateView;
-export type WaitResponse = z.infer<typeof WaitResponse>;
-
 /** Cancels the run's pending gates, or only `gateIds` when given (a sibling failed first). */
 export const CancelRunRequest = z.strictObject({
   runId: RunId,
