@@ -145,7 +145,9 @@ export function createTargetEffects(deps: EffectsDeps): TargetEffects {
   ): StepReport {
     const progress = gate.progress.map((p) => p.message);
     // waitForDecision only returns decided gates; a pending one here would be a relay bug.
-    const state: Exclude<StepState, 'skipped'> = gate.state === 'pending' ? 'failed' : gate.state;
+    // A gate superseded by a re-run belongs to an attempt that no longer counts.
+    const state: Exclude<StepState, 'skipped'> =
+      gate.state === 'pending' ? 'failed' : gate.state === 'superseded' ? 'canceled' : gate.state;
     const headline = {
       succeeded: `Callback for ${name}: success`,
       failed: `Callback for ${name}: failure`,

@@ -31,18 +31,45 @@ export const Phase = z.enum(['beforeDeployment', 'strategy', 'afterDeployment'])
 export type Phase = z.infer<typeof Phase>;
 
 /** A gate's life: pending until exactly one terminal state is stored. */
-export const GateState = z.enum(['pending', 'succeeded', 'failed', 'timed-out', 'canceled']);
+export const GateState = z.enum(['pending', 'succeeded', 'failed', 'timed-out', 'canceled', 'superseded']);
 export type GateState = z.infer<typeof GateState>;
+
+/** `webhook`: decided by a callback; `approval`: decided by a person on the relay's approval page. */
+export const GateKind = z.enum(['webhook', 'approval']);
+export type GateKind = z.infer<typeof GateKind>;
+
+/** GitHub's run attempt (`GITHUB_RUN_ATTEMPT`): a re-run supersedes earlier attempts' gates of its target. */
+export const Attempt = z.number().int().min(1).max(10_000);
+
+export const TargetName = z.string().min(1).max(200);
+
+/** What the approval page shows about the run. Sent with every registration; the latest wins. */
+export const RunInfo = z.strictObject({
+  application: z.string().max(200),
+  repository: z.string().max(200),
+  sha: z.string().max(100),
+  ref: z.string().max(300),
+  actor: z.string().max(100),
+  /** Link to the workflow run; http(s) only, so the page never renders another scheme. */
+  runUrl: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]),
+});
+export type RunInfo = z.infer<typeof RunInfo>;
 
 export const RegisterGateRequest = z.strictObject({
   runId: RunId,
   stepKey: StepKey,
-  target: z.string().min(1).max(200),
+  target: TargetName,
   phase: Phase,
   name: z.string().min(1).max(200),
   timeoutSeconds: z.number().int().min(1).max(MAX_GATE_TIMEOUT_SECONDS),
+  kind: GateKind.default('webhook'),
+  attempt: Attempt.default(1),
+  /** Armory's `requiresRoles`, shown on the approval page (not enforced: the page has no login). */
+  requiresRoles: z.array(z.string().min(1).max(100)).max(20).default([]),
+  run: RunInfo.optional(),
 });
-export type RegisterGateRequest = z.infer<typeof RegisterGateRequest>;
+export type RegisterGateRequest = z.input<typeof RegisterGateRequest>;
+export type RegisterGate = z.output<typeof RegisterGateRequest>;
 
 export const ProgressReport = z.object({
   at: z.number(),
@@ -58,8 +85,12 @@ export const GateView = z.object({
   target: z.string(),
   phase: Phase,
   name: z.string(),
+  kind: GateKind,
+  attempt: Attempt,
   state: GateState,
   message: z.string().nullable(),
+  /** Who decided an approval gate (the name typed on the page, or `anonymous`); null otherwise. */
+  decidedBy: z.string().nullable(),
   createdAt: z.number(),
   deadline: z.number(),
   decidedAt: z.number().nullable(),
@@ -69,16 +100,23 @@ export type GateView = z.infer<typeof GateView>;
 
 export const RegisterGateResponse = GateView.extend({
   callbackUri: z.url(),
+  /** The approval page of an `approval` gate; null for webhook gates. */
+  approvalUrl: z.url().nullable(),
   /** false when the same run + step key was registered before (idempotent retry). */
   created: z.boolean(),
 });
 export type RegisterGateResponse = z.infer<typeof RegisterGateResponse>;
 
-/** Cancels the run's pending gates, or only `gateIds` when given (a sibling failed first). */
+/**
+ * Cancels the run's pending gates: only `gateIds` when given (a sibling failed
+ * first); else those of `target` when given (one job of a run), else all. Without
+ * `gateIds`, the targets it covers that are still `running` are recorded `canceled`.
+ */
 export const CancelRunRequest = z.strictObject({
   runId: RunId,
   reason: z.string().max(500).default('the run was canceled'),
   gateIds: z.array(GateId).max(1000).optional(),
+  target: TargetName.optional(),
 });
 export type CancelRunRequest = z.infer<typeof CancelRunRequest>;
 
@@ -120,4 +158,35 @@ export const ErrorBody = z.object({
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** Terminal states a callback can no longer change (410 Gone). */
-export const GONE_STATES: readonly GateState[] = ['timed-out', 'canceled'];
+export const GONE_STATES: readonly GateState[] = ['timed-out', 'canceled', 'superseded'];
+
+/**
+ * A target's outcome as the run records it, for one job per environment (SPEC §5).
+ * `unknown`: no job has reported the target yet.
+ */
+export const TargetStatus = z.enum(['unknown', 'running', 'succeeded', 'rolled-back', 'failed', 'canceled']);
+export type TargetStatus = z.infer<typeof TargetStatus>;
+/** Outcomes after which a target's record no longer changes within its attempt. */
+export const FINAL_TARGET_STATUSES: readonly TargetStatus[] = ['succeeded', 'rolled-back', 'failed', 'canceled'];
+
+/** POST /v1/runs/targets: a job reports its target's progress. An older attempt than the recorded one gets 409. */
+export const ReportTargetRequest = z.strictObject({
+  runId: RunId,
+  target: TargetName,
+  attempt: Attempt,
+  status: TargetStatus.exclude(['unknown']),
+  message: z.string().max(2000).default(''),
+});
+export type ReportTargetRequest = z.input<typeof ReportTargetRequest>;
+
+/** A target's record; GET /v1/runs/targets?run=&target=&wait= long-polls until it is final. */
+export const TargetRecord = z.object({
+  runId: RunId,
+  target: TargetName,
+  /** 0 while `unknown`. */
+  attempt: z.number().int().min(0),
+  status: TargetStatus,
+  message: z.string(),
+  updatedAt: z.number().nullable(),
+});
+export type TargetRecord = z.infer<typeof TargetRecord>;
