@@ -40,6 +40,10 @@ function readPause(ctx: Ctx, value: unknown, path: Path, at: Location): GateItem
       return undefined;
     }
     const roles = pause.requiresRoles ?? pause.requiresRole ?? [];
+    const rolesKey = pause.requiresRoles !== undefined ? 'requiresRoles' : 'requiresRole';
+    if (pause[rolesKey] !== undefined) {
+      notice(ctx, 'requiresRoles', [...path, rolesKey], 'is shown on the approval page but not enforced: the page has no login, whoever has its link decides');
+    }
     return {
       kind: 'approval',
       expirationSeconds: pause.approvalExpiration ?? null,

@@ -4,21 +4,43 @@ import type { Plan } from './plan.ts';
 import type { RunReport, TargetOutcome, TargetReport } from './report.ts';
 import { worstOutcome } from './report.ts';
 import { runTarget } from './target-runner.ts';
-import type { TargetEffects } from './target-runner.ts';
+import type { GateMode, TargetEffects } from './target-runner.ts';
 
-/** Runs every target of the plan; resolves with the report whatever happens. */
+export interface DeploymentEffects extends TargetEffects {
+  /**
+   * The final outcome of a target another job deploys (one job per environment),
+   * waiting while it runs; never rejects.
+   */
+  upstream(target: string, signal: AbortSignal): Promise<{ outcome: TargetOutcome; message: string }>;
+}
+
+/**
+ * Runs every target of the plan; resolves with the report whatever happens.
+ * Dependencies outside the plan are other jobs' targets: their outcomes come from the relay.
+ */
 export async function runDeployment(
   plan: Plan,
   deploymentId: string,
-  fx: TargetEffects,
+  fx: DeploymentEffects,
   signal: AbortSignal,
+  mode: GateMode | null = null,
 ): Promise<RunReport> {
   const reports = new Map<string, TargetReport>();
   const outcomes = new Map<string, TargetOutcome>();
+  const reasons = new Map<string, string>();
   const running = new Map<string, Promise<void>>();
 
+  const planned = new Set(plan.targets.map((t) => t.name));
+  const external = [...new Set(plan.targets.flatMap((t) => t.dependsOn))].filter((d) => !planned.has(d));
+  for (const name of external) {
+    // In afterDeployment gate mode the target is deployed already: its dependencies were checked before.
+    const upstream = mode === 'afterDeployment' ? { outcome: 'succeeded' as const, message: '' } : await fx.upstream(name, signal);
+    outcomes.set(name, upstream.outcome);
+    if (upstream.message) reasons.set(name, upstream.message);
+  }
+
   for (;;) {
-    const next = schedule(plan.targets, outcomes, new Set(running.keys()));
+    const next = schedule(plan.targets, outcomes, new Set(running.keys()), reasons);
     if (signal.aborted) {
       // SPEC §5: once the run is canceled nothing new starts; what never started ends canceled.
       next.cancel.push(...next.start.map((target) => ({ target, reason: 'the run was canceled' })));
@@ -30,13 +52,14 @@ export async function runDeployment(
       if (plannedTarget) fx.log(plannedTarget, message);
       reports.set(target, { target, outcome: 'canceled', message, steps: [], start: null, end: null });
       outcomes.set(target, 'canceled');
+      if (plannedTarget) await fx.status(plannedTarget, 'canceled', message);
     }
     for (const name of next.start) {
       const target = plan.targets.find((t) => t.name === name);
       if (!target) continue;
       running.set(
         name,
-        runTarget(target, fx, signal).then((report) => {
+        runTarget(target, fx, signal, mode).then((report) => {
           reports.set(name, report);
           outcomes.set(name, report.outcome);
           running.delete(name);

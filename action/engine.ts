@@ -12,11 +12,15 @@ export interface Schedule {
   cancel: { target: string; reason: string }[];
 }
 
-/** What may start and what must be canceled, given finished and running targets. */
+/**
+ * What may start and what must be canceled, given finished and running targets;
+ * `reasons` explains an upstream target's failure in the cancel reason.
+ */
 export function schedule(
   targets: readonly TargetPlan[],
   finished: ReadonlyMap<string, TargetOutcome>,
   running: ReadonlySet<string>,
+  reasons: ReadonlyMap<string, string> = new Map(),
 ): Schedule {
   const result: Schedule = { start: [], cancel: [] };
   // A cancellation decided in this pass counts for later targets in the same pass,
@@ -30,7 +34,8 @@ export function schedule(
     });
     if (blocker !== undefined) {
       const outcome = known.get(blocker);
-      result.cancel.push({ target: target.name, reason: `upstream target ${blocker} ${describeOutcome(outcome)}` });
+      const why = reasons.get(blocker);
+      result.cancel.push({ target: target.name, reason: `upstream target ${blocker} ${describeOutcome(outcome)}${why ? ` (${why})` : ''}` });
       known.set(target.name, 'canceled');
     } else if (target.dependsOn.every((dep) => known.get(dep) === 'succeeded')) {
       result.start.push(target.name);

@@ -25,13 +25,15 @@ export async function run(): Promise<void> {
     redact = createRedactor([...Object.values(settings.secrets), settings.relayToken, settings.githubToken]);
     const log = coreLog(redact);
     core.saveState(STATE.deploymentId, settings.deploymentId);
+    if (settings.target) core.saveState(STATE.target, settings.target);
     core.setOutput(OUTPUTS.deploymentId, settings.deploymentId);
 
     const plan = await loadPlan(settings, log);
-    log.info(`hookgate: deployment ${settings.deploymentId} of ${plan.application}: ${plan.targets.map((t) => t.name).join(' → ')}`);
+    const what = settings.phase ? `the ${settings.phase} gates of ${settings.target ?? ''}` : plan.targets.map((t) => t.name).join(' → ');
+    log.info(`hookgate: deployment ${settings.deploymentId} of ${plan.application}: ${what}`);
     const relay = new RelayClient({ baseUrl: settings.relayUrl, token: settings.relayToken });
     const effects = createTargetEffects({ plan, settings, relay, log, clock: systemClock });
-    const report = await runDeployment(plan, settings.deploymentId, effects, new AbortController().signal);
+    const report = await runDeployment(plan, settings.deploymentId, effects, new AbortController().signal, settings.phase);
 
     core.saveState(STATE.finished, 'true');
     core.setOutput(OUTPUTS.result, report.result);
@@ -89,6 +91,6 @@ async function loadPlan(settings: Settings, log: Log): Promise<Plan> {
   if (!only) {
     throw new Error(`input target: '${settings.target}' is not a target of ${settings.config} (targets: ${plan.targets.map((t) => t.name).join(', ')})`);
   }
-  // One job per environment: the other targets run in their own jobs.
-  return { ...plan, targets: [{ ...only, dependsOn: [] }] };
+  // One job per environment: the other targets run in their own jobs; dependsOn is checked through the relay.
+  return { ...plan, targets: [only] };
 }

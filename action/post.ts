@@ -12,8 +12,11 @@ export async function post(): Promise<void> {
   const redact = createRedactor([token]);
   try {
     const relay = new RelayClient({ baseUrl: core.getInput(INPUTS.relayUrl), token });
-    const { canceled } = await relay.cancel({ runId: deploymentId, reason: 'the workflow job was canceled' });
-    core.info(`hookgate: canceled ${canceled.length} pending gate(s) of ${deploymentId}; late callbacks get 410`);
+    // One job per environment: this job cancels only its own target's gates.
+    const target = core.getState(STATE.target) || undefined;
+    const { canceled } = await relay.cancel({ runId: deploymentId, reason: 'the workflow job was canceled', ...(target ? { target } : {}) });
+    const scope = target ? `target ${target} of ${deploymentId}` : deploymentId;
+    core.info(`hookgate: canceled ${canceled.length} pending gate(s) of ${scope}; late callbacks get 410`);
   } catch (error) {
     core.warning(redact(`hookgate: could not cancel the pending gates of ${deploymentId}: ${error instanceof Error ? error.message : String(error)}`));
   }

@@ -3,10 +3,12 @@ import type { z } from 'zod';
 import {
   CancelRunResponse,
   ErrorBody,
+  FINAL_TARGET_STATUSES,
   GateView,
   RegisterGateResponse,
+  TargetRecord,
 } from '../shared/protocol.ts';
-import type { CancelRunRequest, RegisterGateRequest } from '../shared/protocol.ts';
+import type { CancelRunRequest, RegisterGateRequest, ReportTargetRequest } from '../shared/protocol.ts';
 import { backoffMs, formatDuration, systemClock } from './time.ts';
 import type { Clock } from './time.ts';
 
@@ -59,9 +61,20 @@ export class RelayClient {
     });
   }
 
-  /** Cancels the run's pending gates, or only `gateIds`. */
+  /** Cancels the run's pending gates: only `gateIds`, else those of `target`, else all. */
   cancel(request: CancelRunRequest, signal?: AbortSignal): Promise<CancelRunResponse> {
     return this.call('POST', '/v1/runs/cancel', CancelRunResponse, { body: request, signal, timeoutMs: 30_000 });
+  }
+
+  /** Records a target's status in the run, for the jobs of the targets that depend on it. */
+  reportTarget(request: ReportTargetRequest, signal?: AbortSignal): Promise<TargetRecord> {
+    return this.call('POST', '/v1/runs/targets', TargetRecord, { body: request, signal, timeoutMs: 30_000 });
+  }
+
+  /** One long-poll of a target's record: at once when final, else when it becomes final or after `waitSeconds`. */
+  pollTarget(runId: string, target: string, waitSeconds: number, signal?: AbortSignal): Promise<TargetRecord> {
+    const query = new URLSearchParams({ run: runId, target, wait: String(waitSeconds) });
+    return this.call('GET', `/v1/runs/targets?${query}`, TargetRecord, { signal, timeoutMs: (waitSeconds + 15) * 1000 });
   }
 
   private async call<S extends z.ZodType>(
@@ -161,6 +174,56 @@ export async function waitForDecision(client: RelayClient, gate: GateView, optio
       for (const report of next.progress.slice(seenProgress)) options.onProgress?.(report.message);
       seenProgress = Math.max(seenProgress, next.progress.length);
       current = next;
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (!(error instanceof RelayError) || !error.retryable) throw error;
+      const delay = backoffMs(failures++, 500, 10_000);
+      options.onRelayError?.(error, delay);
+      await clock.sleep(delay, options.signal);
+    }
+  }
+}
+
+export interface TargetWaitOptions {
+  signal?: AbortSignal;
+  clock?: Clock;
+  /** Give up (and answer the last record seen) after this long. */
+  maxWaitMs: number;
+  /** Called at least once a minute while the target is not final. */
+  onWaiting?: (elapsedMs: number, record: TargetRecord) => void;
+  onRelayError?: (error: RelayError, retryInMs: number) => void;
+  waitingLogEveryMs?: number;
+}
+
+/**
+ * Long-polls a target's record until it is final (succeeded, rolled-back, failed,
+ * canceled); on `maxWaitMs` it answers the last record seen, which is not final.
+ */
+export async function waitForTarget(
+  client: RelayClient,
+  runId: string,
+  target: string,
+  options: TargetWaitOptions,
+): Promise<TargetRecord> {
+  const clock = options.clock ?? systemClock;
+  const logEvery = options.waitingLogEveryMs ?? 60_000;
+  const started = clock.now();
+  let lastLog = started;
+  let failures = 0;
+  let current: TargetRecord = { runId, target, attempt: 0, status: 'unknown', message: '', updatedAt: null };
+  let first = true;
+  for (;;) {
+    const now = clock.now();
+    if (!first && (FINAL_TARGET_STATUSES.includes(current.status) || now - started >= options.maxWaitMs)) return current;
+    if (!first && now - lastLog >= logEvery) {
+      options.onWaiting?.(now - started, current);
+      lastLog = now;
+    }
+    try {
+      const window = first ? 0 : Math.max(1, Math.min(POLL_WINDOW_SECONDS, Math.ceil((logEvery - (now - lastLog)) / 1000)));
+      current = await client.pollTarget(runId, target, window, options.signal);
+      first = false;
+      failures = 0;
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
       if (!(error instanceof RelayError) || !error.retryable) throw error;

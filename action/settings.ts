@@ -17,6 +17,8 @@ export interface GitHubContext {
 export interface Settings {
   config: string;
   target: string | null;
+  /** Gate mode: only this constraint list of `target` runs. */
+  phase: 'beforeDeployment' | 'afterDeployment' | null;
   relayUrl: string;
   relayToken: string;
   secrets: Record<string, string>;
@@ -29,6 +31,7 @@ export interface Settings {
 export const INPUTS = {
   config: 'config',
   target: 'target',
+  phase: 'phase',
   relayUrl: 'relay-url',
   relayToken: 'relay-token',
   secrets: 'secrets',
@@ -44,7 +47,7 @@ export const OUTPUTS = {
 } as const;
 
 /** State the post step reads to cancel a run whose main step did not finish. */
-export const STATE = { deploymentId: 'deployment-id', finished: 'finished' } as const;
+export const STATE = { deploymentId: 'deployment-id', finished: 'finished', target: 'target' } as const;
 
 /** Reads and checks the inputs; throws an Error naming the input on bad values. */
 export function getSettings(): Settings {
@@ -60,9 +63,19 @@ export function getSettings(): Settings {
   const secrets = parseMap(INPUTS.secrets, core.getInput(INPUTS.secrets));
   for (const value of Object.values(secrets)) if (value) core.setSecret(value);
 
+  const target = core.getInput(INPUTS.target) || null;
+  const phase = core.getInput(INPUTS.phase) || null;
+  if (phase !== null && phase !== 'beforeDeployment' && phase !== 'afterDeployment') {
+    throw new Error(`input ${INPUTS.phase}: '${phase}' is not a constraint list; use beforeDeployment or afterDeployment`);
+  }
+  if (phase !== null && target === null) {
+    throw new Error(`input ${INPUTS.phase} needs input ${INPUTS.target}: gate mode runs one target's ${phase} constraints`);
+  }
+
   return {
     config: core.getInput(INPUTS.config) || 'deploy.yml',
-    target: core.getInput(INPUTS.target) || null,
+    target,
+    phase,
     relayUrl,
     relayToken,
     secrets,

@@ -1,13 +1,15 @@
 /** The real effects behind a target's steps: relay gates, webhook calls, shell commands, pauses. */
-import type { GateView } from '../shared/protocol.ts';
+import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../shared/protocol.ts';
+import type { GateKind, GateView, RegisterGateResponse } from '../shared/protocol.ts';
 import { runCommand } from './commands.ts';
+import type { DeploymentEffects } from './deployment.ts';
 import type { Log } from './log.ts';
 import type { Commands, GateItem, Plan, TargetPlan } from './plan.ts';
-import { RelayError, waitForDecision } from './relay-client.ts';
+import { RelayError, waitForDecision, waitForTarget } from './relay-client.ts';
 import type { RelayClient } from './relay-client.ts';
 import type { StepKind, StepPhase, StepReport, StepState } from './report.ts';
 import type { Settings } from './settings.ts';
-import type { GatePhase, TargetEffects } from './target-runner.ts';
+import type { GateList, GatePhase } from './target-runner.ts';
 import { templateResolver } from './template-vars.ts';
 import { formatDuration } from './time.ts';
 import type { Clock } from './time.ts';
@@ -22,10 +24,80 @@ export interface EffectsDeps {
   fetch?: typeof fetch;
 }
 
+type Approval = Extract<GateItem, { kind: 'approval' }>;
+
 /** Effects that talk to the relay, the external systems and the shell. */
-export function createTargetEffects(deps: EffectsDeps): TargetEffects {
+export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
   const { plan, settings, log, clock } = deps;
   const say = (target: TargetPlan, message: string): void => log.info(`[${target.name}] ${message}`);
+  const attempt = Number(settings.github.runAttempt) || 1;
+  /** Approval registrations by step key: the approval step and its list's webhooks share one. */
+  const approvals = new Map<string, Promise<RegisterGateResponse>>();
+
+  function registerGate(
+    target: TargetPlan,
+    phase: GatePhase,
+    gate: { kind: GateKind; name: string; key: string; timeoutSeconds: number; roles?: string[] },
+    signal: AbortSignal,
+  ): Promise<RegisterGateResponse> {
+    return deps.relay.register(
+      {
+        runId: settings.deploymentId,
+        // A re-run (run attempt > 1) gets fresh gates: the attempt is part of the key.
+        stepKey: `attempt-${attempt}/${target.name}/${gate.key}/${gate.name}`,
+        target: target.name,
+        phase,
+        name: gate.name,
+        timeoutSeconds: gate.timeoutSeconds,
+        kind: gate.kind,
+        attempt,
+        requiresRoles: gate.roles ?? [],
+        run: {
+          application: plan.application,
+          repository: settings.github.repository,
+          sha: settings.github.sha,
+          ref: settings.github.ref,
+          actor: settings.github.actor,
+          runUrl: /^https?:\/\//.test(settings.github.runUrl) ? settings.github.runUrl : '',
+        },
+      },
+      signal,
+    );
+  }
+
+  /** Registers the approval gate once; logs its link the moment it exists (SPEC §4). */
+  function approvalGate(target: TargetPlan, phase: GatePhase, item: Approval, key: string, signal: AbortSignal): Promise<RegisterGateResponse> {
+    let pending = approvals.get(`${target.name}/${key}`);
+    if (!pending) {
+      const timeoutSeconds = Math.max(1, Math.ceil(item.expirationSeconds ?? DEFAULT_GATE_TIMEOUT_SECONDS));
+      pending = registerGate(target, phase, { kind: 'approval', name: APPROVAL_NAME, key, timeoutSeconds, roles: item.roles }, signal);
+      approvals.set(`${target.name}/${key}`, pending);
+      pending.then(
+        (gate) => {
+          if (gate.state === 'pending') {
+            const roles = item.roles.length > 0 ? ` (requires role ${item.roles.join(' or ')}; not enforced)` : '';
+            say(target, `Approval needed (${phase})${roles}: open ${gate.approvalUrl ?? '(no link)'} to approve or reject; it expires at ${new Date(gate.deadline).toISOString()}`);
+          }
+        },
+        () => approvals.delete(`${target.name}/${key}`),
+      );
+    }
+    return pending;
+  }
+
+  /** `{{hookgate.approvalUrl}}` for a webhook: the link of the first approval of its list, or ''. */
+  async function approvalUrlOf(target: TargetPlan, phase: GatePhase, list: GateList, signal: AbortSignal): Promise<string> {
+    const index = list.items.findIndex((item) => item.kind === 'approval');
+    const item = list.items[index];
+    const key = list.keys[index];
+    if (item?.kind !== 'approval' || key === undefined) return '';
+    try {
+      return (await approvalGate(target, phase, item, key, signal)).approvalUrl ?? '';
+    } catch {
+      // The approval step reports the failure to register; this webhook goes on without the link.
+      return '';
+    }
+  }
 
   const step = (
     kind: StepKind,
@@ -52,6 +124,7 @@ export function createTargetEffects(deps: EffectsDeps): TargetEffects {
     item: Extract<GateItem, { kind: 'webhook' }>,
     key: string,
     signal: AbortSignal,
+    list: GateList,
   ): Promise<StepReport> {
     const started = clock.now();
     const def = plan.webhooks[item.webhook];
@@ -63,16 +136,10 @@ export function createTargetEffects(deps: EffectsDeps): TargetEffects {
     let callbackUri = '';
     try {
       if (!def.disableCallback) {
-        const registered = await deps.relay.register(
-          {
-            runId: settings.deploymentId,
-            // A re-run (run attempt > 1) gets fresh gates: the attempt is part of the key.
-            stepKey: `attempt-${settings.github.runAttempt}/${target.name}/${key}/${item.webhook}`,
-            target: target.name,
-            phase,
-            name: item.webhook,
-            timeoutSeconds: def.timeoutSeconds,
-          },
+        const registered = await registerGate(
+          target,
+          phase,
+          { kind: 'webhook', name: item.webhook, key, timeoutSeconds: def.timeoutSeconds },
           signal,
         );
         gate = registered;
@@ -92,7 +159,7 @@ export function createTargetEffects(deps: EffectsDeps): TargetEffects {
         application: plan.application,
         target: target.name,
         callbackUri,
-        approvalUrl: '',
+        approvalUrl: await approvalUrlOf(target, phase, list, signal),
         github: settings.github,
         context: { ...settings.context, ...plan.context, ...item.context },
         secrets: settings.secrets,
@@ -114,18 +181,7 @@ export function createTargetEffects(deps: EffectsDeps): TargetEffects {
       if (!gate) return done('succeeded', `answered ${call.status}; no callback awaited (disableCallback)`);
 
       say(target, `Waiting for the callback of ${item.webhook} …`);
-      const decided = await waitForDecision(deps.relay, gate, {
-        signal,
-        clock,
-        onWaiting: (elapsed, current) =>
-          say(
-            target,
-            `Still waiting for ${item.webhook} (${phase}): ${formatDuration(elapsed)} so far, until ${new Date(current.deadline).toISOString()} (${formatDuration(current.deadline - clock.now())} left)`,
-          ),
-        onProgress: (message) => say(target, `Progress from ${item.webhook}: ${message}`),
-        onRelayError: (error, retryIn) =>
-          log.warning(`[${target.name}] ${error.message}; asking again in ${formatDuration(retryIn)}`),
-      });
+      const decided = await waitFor(target, phase, `the callback of ${item.webhook}`, item.webhook, gate, signal);
       return outcome(target, item.webhook, decided, done);
     } catch (error) {
       if (signal.aborted) {
@@ -134,6 +190,49 @@ export function createTargetEffects(deps: EffectsDeps): TargetEffects {
       }
       const message = error instanceof RelayError ? error.message : `unexpected error: ${reasonOf(error)}`;
       return done('failed', message);
+    }
+  }
+
+  function waitFor(target: TargetPlan, phase: GatePhase, what: string, name: string, gate: GateView, signal: AbortSignal): Promise<GateView> {
+    return waitForDecision(deps.relay, gate, {
+      signal,
+      clock,
+      onWaiting: (elapsed, current) =>
+        say(
+          target,
+          `Still waiting for ${what} (${phase}): ${formatDuration(elapsed)} so far, until ${new Date(current.deadline).toISOString()} (${formatDuration(current.deadline - clock.now())} left)`,
+        ),
+      onProgress: (message) => say(target, `Progress from ${name}: ${message}`),
+      onRelayError: (error, retryIn) => log.warning(`[${target.name}] ${error.message}; asking again in ${formatDuration(retryIn)}`),
+    });
+  }
+
+  async function approvalStep(target: TargetPlan, phase: GatePhase, item: Approval, key: string, signal: AbortSignal): Promise<StepReport> {
+    const started = clock.now();
+    const done = (state: StepState, message: string | null): StepReport => step('approval', APPROVAL_NAME, phase, started, state, message);
+    let gate: GateView | null = null;
+    try {
+      gate = await approvalGate(target, phase, item, key, signal);
+      const decided = await waitFor(target, phase, 'an approval', APPROVAL_NAME, gate, signal);
+      const who = decided.decidedBy ?? 'anonymous';
+      const comment = decided.message ? `: ${decided.message}` : '';
+      const result: Record<GateView['state'], [StepState, string]> = {
+        succeeded: ['succeeded', `approved by ${who}${comment}`],
+        failed: ['failed', `rejected by ${who}${comment}`],
+        'timed-out': ['timed-out', `the approval expired at ${new Date(decided.deadline).toISOString()} without a decision`],
+        canceled: ['canceled', decided.message ?? 'the approval was withdrawn'],
+        superseded: ['canceled', decided.message ?? 'superseded by a re-run'],
+        pending: ['failed', 'the relay answered an undecided approval'],
+      };
+      const [state, message] = result[decided.state];
+      say(target, `Approval (${phase}): ${message}`);
+      return done(state, message);
+    } catch (error) {
+      if (signal.aborted) {
+        if (gate) await withdraw(gate, `withdrawn: ${reasonOf(signal.reason)}`);
+        return done('canceled', `withdrawn: ${reasonOf(signal.reason)}`);
+      }
+      return done('failed', error instanceof RelayError ? error.message : `unexpected error: ${reasonOf(error)}`);
     }
   }
 
@@ -170,12 +269,39 @@ export function createTargetEffects(deps: EffectsDeps): TargetEffects {
     now: () => clock.now(),
     log: say,
 
-    async gate(target, phase, item, key, signal) {
-      if (item.kind === 'webhook') return webhookGate(target, phase, item, key, signal);
-      const started = clock.now();
-      if (item.kind === 'approval') {
-        return step('approval', 'manual approval', phase, started, 'failed', 'pause untilApproved needs the approval page, which this version does not have yet');
+    async status(target, status, message) {
+      try {
+        await deps.relay.reportTarget({ runId: settings.deploymentId, target: target.name, attempt, status, message: message.slice(0, 2000) });
+      } catch (error) {
+        log.warning(`[${target.name}] could not record the target as ${status} at the relay (jobs that depend on it may wait): ${reasonOf(error)}`);
       }
+    },
+
+    async upstream(name, signal) {
+      log.info(`[${name}] Upstream target ${name} is deployed by another job; asking the relay for its outcome …`);
+      try {
+        const record = await waitForTarget(deps.relay, settings.deploymentId, name, {
+          signal,
+          clock,
+          maxWaitMs: UPSTREAM_MAX_WAIT_MS,
+          onWaiting: (elapsed, current) =>
+            log.info(`[${name}] Still waiting for upstream target ${name} (${current.status === 'unknown' ? 'not started yet' : current.status}): ${formatDuration(elapsed)} so far, at most ${formatDuration(UPSTREAM_MAX_WAIT_MS - elapsed)} more`),
+          onRelayError: (error, retryIn) => log.warning(`[${name}] ${error.message}; asking again in ${formatDuration(retryIn)}`),
+        });
+        if (record.status === 'unknown' || record.status === 'running') {
+          return { outcome: 'canceled', message: `it did not finish within ${formatDuration(UPSTREAM_MAX_WAIT_MS)}` };
+        }
+        log.info(`[${name}] Upstream target ${name}: ${record.status}`);
+        return { outcome: record.status, message: record.message };
+      } catch (error) {
+        return { outcome: 'canceled', message: `its outcome could not be read: ${reasonOf(error)}` };
+      }
+    },
+
+    async gate(target, phase, item, key, signal, list) {
+      if (item.kind === 'webhook') return webhookGate(target, phase, item, key, signal, list);
+      if (item.kind === 'approval') return approvalStep(target, phase, item, key, signal);
+      const started = clock.now();
       say(target, `Pausing ${formatDuration(item.seconds * 1000)} (${phase})`);
       try {
         await clock.sleep(item.seconds * 1000, signal);
@@ -212,6 +338,10 @@ export function createTargetEffects(deps: EffectsDeps): TargetEffects {
     },
   };
 }
+
+const APPROVAL_NAME = 'manual approval';
+/** How long a job waits for an upstream target another job deploys: as long as a gate may wait. */
+const UPSTREAM_MAX_WAIT_MS = DEFAULT_GATE_TIMEOUT_SECONDS * 1000;
 
 /** Only the host: the rest of a webhook URL may carry a secret. */
 function hostOf(url: string): string {

@@ -8,10 +8,29 @@ import type { Commands, GateItem, TargetPlan } from './plan.ts';
 import type { StepPhase, StepReport, TargetOutcome, TargetReport } from './report.ts';
 
 export type GatePhase = 'beforeDeployment' | 'strategy' | 'afterDeployment';
+/** Gate mode (input `phase`): only this constraint list runs; the user deploys with their own steps. */
+export type GateMode = 'beforeDeployment' | 'afterDeployment';
+/** A target's status as the run records it for other jobs. */
+export type TargetStatus = TargetOutcome | 'running';
+
+/** The items run together with a gate, each with its step key: an approval's link is shared with its list. */
+export interface GateList {
+  items: readonly GateItem[];
+  keys: readonly string[];
+}
 
 export interface TargetEffects {
   /** Runs one gate item; resolves with its step (never rejects), `canceled` once `signal` aborts. */
-  gate(target: TargetPlan, phase: GatePhase, item: GateItem, key: string, signal: AbortSignal): Promise<StepReport>;
+  gate(
+    target: TargetPlan,
+    phase: GatePhase,
+    item: GateItem,
+    key: string,
+    signal: AbortSignal,
+    list: GateList,
+  ): Promise<StepReport>;
+  /** Records the target's status for the jobs of its dependents; never rejects (a failure is a warning). */
+  status(target: TargetPlan, status: TargetStatus, message: string): Promise<void>;
   /** Runs one of the target's commands; a missing command is a logged no-op that succeeds. */
   command(
     target: TargetPlan,
@@ -26,13 +45,35 @@ export interface TargetEffects {
 
 type Outcome = { outcome: TargetOutcome; message: string };
 
-/** Runs the target; resolves with its report whatever happens. */
-export async function runTarget(target: TargetPlan, fx: TargetEffects, signal: AbortSignal): Promise<TargetReport> {
+/**
+ * Runs the target, or in gate mode only one constraint list of it; resolves with
+ * its report whatever happens.
+ */
+export async function runTarget(
+  target: TargetPlan,
+  fx: TargetEffects,
+  signal: AbortSignal,
+  mode: GateMode | null = null,
+): Promise<TargetReport> {
   const steps: StepReport[] = [];
   const start = new Date(fx.now()).toISOString();
-  const { outcome, message } = await phases(target, fx, signal, steps);
+  await fx.status(target, 'running', mode ? `${mode} gates` : 'deploying');
+  const { outcome, message } = mode ? await gatesOnly(target, mode, fx, signal, steps) : await phases(target, fx, signal, steps);
   fx.log(target, message);
+  // After passing its beforeDeployment gates in gate mode the target is still being deployed (by the user's steps).
+  if (!(mode === 'beforeDeployment' && outcome === 'succeeded')) await fx.status(target, outcome, message);
   return { target: target.name, outcome, message, steps, start, end: new Date(fx.now()).toISOString() };
+}
+
+async function gatesOnly(target: TargetPlan, mode: GateMode, fx: TargetEffects, signal: AbortSignal, steps: StepReport[]): Promise<Outcome> {
+  const failure = await gateList(target, mode, target[mode], fx, signal, steps);
+  if (!failure) {
+    const next = mode === 'beforeDeployment' ? 'the deployment may proceed' : 'the target is deployed';
+    return { outcome: 'succeeded', message: `${target.name} passed its ${mode} gates: ${next}` };
+  }
+  const why = `${failure.kind} ${failure.name} ${describeState(failure)}${failure.message ? `: ${failure.message}` : ''}`;
+  const what = mode === 'beforeDeployment' ? 'must not be deployed' : 'failed its afterDeployment gates; its dependents are canceled';
+  return { outcome: 'failed', message: `${target.name} ${what}: ${mode} ${why}` };
 }
 
 async function phases(target: TargetPlan, fx: TargetEffects, signal: AbortSignal, steps: StepReport[]): Promise<Outcome> {
@@ -80,7 +121,7 @@ async function strategy(
       const step =
         item.kind === 'setWeight'
           ? await setWeight(target, fx, steps, (weight = item.weight))
-          : await record(steps, fx.gate(target, 'strategy', item, `strategy/${index}`, signal));
+          : await record(steps, fx.gate(target, 'strategy', item, `strategy/${index}`, signal, { items: [item], keys: [`strategy/${index}`] }));
       if (step.state !== 'succeeded') return step;
     }
     // SPEC §2: after the last step the weight is 100.
@@ -121,10 +162,11 @@ async function gateList(
   const onAbort = (): void => siblings.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let firstFailure: StepReport | undefined;
+  const list: GateList = { items, keys: items.map((_, index) => `${keyPrefix}/${index}`) };
   try {
     const results = await Promise.all(
       items.map(async (item, index) => {
-        const step = await fx.gate(target, phase, item, `${keyPrefix}/${index}`, siblings.signal);
+        const step = await fx.gate(target, phase, item, list.keys[index] ?? `${keyPrefix}/${index}`, siblings.signal, list);
         if (step.state !== 'succeeded' && !firstFailure) {
           firstFailure = step;
           siblings.abort(new Error(`${step.kind} ${step.name} ${step.state}`));

@@ -1204,6 +1204,7 @@ describe('whole files', () => {
       'deploymentConfig is a Kubernetes field and is ignored (deploy.yml:4:1)',
       'targets.prod-west.account is a Kubernetes field and is ignored (deploy.yml:10:5)',
       'targets.prod-west.namespace is a Kubernetes field and is ignored (deploy.yml:11:5)',
+      'targets.prod-west.constraints.beforeDeployment[0].pause.requiresRoles is shown on the approval page but not enforced: the page has no login, whoever has its link decides (deploy.yml:21:13)',
       'manifests is a Kubernetes field and is ignored (deploy.yml:55:1)',
       'strategies.canary-with-checks.canary.steps[1].exposeServices is a Kubernetes field and is ignored (deploy.yml:70:11)',
       'trafficManagement is a Kubernetes field and is ignored (deploy.yml:101:1)',

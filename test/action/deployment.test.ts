@@ -133,4 +133,41 @@ describe('runDeployment', () => {
     expect(fx.callsOf('prod')).toEqual([]);
     expect(report.targets[1]).toMatchObject({ target: 'prod', outcome: 'canceled', steps: [], start: null });
   });
+
+  describe('one job per environment: upstream targets deployed by other jobs', () => {
+    it('asks the relay for an upstream target outside the plan and deploys once it succeeded', async () => {
+      const fx = new FakeEffects();
+      const report = await runDeployment(plan([target('prod', { dependsOn: ['staging'] })]), 'run', fx, live());
+      expect(fx.upstreamCalls).toEqual(['staging']);
+      expect(report.result).toBe('succeeded');
+      expect(report.targets.map((t) => t.target)).toEqual(['prod']);
+    });
+
+    it('cancels the target, naming the upstream target and its failure, when that target failed', async () => {
+      const fx = new FakeEffects();
+      fx.upstreams.set('staging', { outcome: 'failed', message: 'staging kept as deployed: afterDeployment webhook Tests failed' });
+      const report = await runDeployment(plan([target('prod', { dependsOn: ['staging'] })]), 'run', fx, live());
+      expect(report.result).toBe('canceled');
+      expect(report.targets[0]?.message).toBe(
+        'prod canceled: upstream target staging failed (staging kept as deployed: afterDeployment webhook Tests failed)',
+      );
+      expect(fx.calls).toEqual([]);
+      expect(fx.statuses).toEqual(['prod canceled']);
+    });
+
+    it('cancels when the upstream target was canceled', async () => {
+      const fx = new FakeEffects();
+      fx.upstreams.set('staging', { outcome: 'canceled', message: 'the workflow job was canceled' });
+      const report = await runDeployment(plan([target('prod', { dependsOn: ['staging'] })]), 'run', fx, live());
+      expect(report.targets[0]?.message).toBe('prod canceled: upstream target staging was canceled (the workflow job was canceled)');
+    });
+
+    it('does not ask about upstream targets in afterDeployment gate mode: they were checked before the deploy', async () => {
+      const fx = new FakeEffects();
+      fx.upstreams.set('staging', { outcome: 'failed', message: 'x' });
+      const report = await runDeployment(plan([target('prod', { dependsOn: ['staging'] })]), 'run', fx, live(), 'afterDeployment');
+      expect(fx.upstreamCalls).toEqual([]);
+      expect(report.result).toBe('succeeded');
+    });
+  });
 });

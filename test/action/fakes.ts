@@ -1,8 +1,9 @@
 /** Plain-object builders and fakes shared by the action's unit tests. */
 import type { GateView } from '../../shared/protocol.ts';
 import type { Commands, GateItem, Location, Plan, StrategyStep, TargetPlan } from '../../action/plan.ts';
-import type { StepKind, StepPhase, StepReport, StepState } from '../../action/report.ts';
-import type { GatePhase, TargetEffects } from '../../action/target-runner.ts';
+import type { DeploymentEffects } from '../../action/deployment.ts';
+import type { StepKind, StepPhase, StepReport, StepState, TargetOutcome } from '../../action/report.ts';
+import type { GateList, GatePhase, TargetStatus } from '../../action/target-runner.ts';
 import type { Clock } from '../../action/time.ts';
 
 export const here: Location = { file: 'deploy.yml', line: 1, col: 1 };
@@ -78,11 +79,17 @@ export interface GateCall {
   key: string;
   name: string;
   signal: AbortSignal;
+  list: GateList;
 }
 
-/** TargetEffects that record every call, in order, as one line each. */
-export class FakeEffects implements TargetEffects {
+/** Effects that record every call, in order, as one line each. */
+export class FakeEffects implements DeploymentEffects {
   readonly calls: string[] = [];
+  /** Every status recorded for the relay, as `target status`. */
+  readonly statuses: string[] = [];
+  /** Outcomes of upstream targets other jobs deploy; unlisted ones succeeded. */
+  readonly upstreams = new Map<string, { outcome: TargetOutcome; message: string }>();
+  readonly upstreamCalls: string[] = [];
   readonly gateCalls: GateCall[] = [];
   readonly logs: string[] = [];
   /** By webhook name; unlisted gates succeed. */
@@ -107,10 +114,20 @@ export class FakeEffects implements TargetEffects {
     this.logs.push(`${target.name}: ${message}`);
   }
 
-  async gate(target: TargetPlan, phase: GatePhase, item: GateItem, key: string, signal: AbortSignal): Promise<StepReport> {
+  status(target: TargetPlan, status: TargetStatus): Promise<void> {
+    this.statuses.push(`${target.name} ${status}`);
+    return Promise.resolve();
+  }
+
+  upstream(target: string): Promise<{ outcome: TargetOutcome; message: string }> {
+    this.upstreamCalls.push(target);
+    return Promise.resolve(this.upstreams.get(target) ?? { outcome: 'succeeded', message: '' });
+  }
+
+  async gate(target: TargetPlan, phase: GatePhase, item: GateItem, key: string, signal: AbortSignal, list: GateList): Promise<StepReport> {
     const name = item.kind === 'webhook' ? item.webhook : item.kind;
     this.calls.push(`${target.name} gate ${phase} ${key} ${name}`);
-    this.gateCalls.push({ target: target.name, phase, key, name, signal });
+    this.gateCalls.push({ target: target.name, phase, key, name, signal, list });
     const script = this.gates.get(name) ?? 'succeeded';
     const start = this.clock.now();
     const kind: StepKind = item.kind;

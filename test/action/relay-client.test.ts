@@ -49,7 +49,7 @@ function longPoll(clock: FakeClock, answer: (at: number) => GateView): Handler {
 
 describe('RelayClient', () => {
   it('registers a gate with the bearer token and a JSON body, and validates the answer', async () => {
-    const registered = { ...gateView(), callbackUri: 'https://relay.example/cb/abc', created: true };
+    const registered = { ...gateView(), callbackUri: 'https://relay.example/cb/abc', approvalUrl: null, created: true };
     const { relay, requests } = client(() => Response.json(registered));
     const request = {
       runId: 'octo/app/42',

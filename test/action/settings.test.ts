@@ -61,6 +61,7 @@ describe('getSettings', () => {
     setEnv({
       INPUT_CONFIG: ' deploy/prod.yml ',
       INPUT_TARGET: 'prod',
+      INPUT_PHASE: 'afterDeployment',
       'INPUT_RELAY-URL': 'https://relay.example.workers.dev',
       'INPUT_GITHUB-TOKEN': 'ghs_token',
       'INPUT_DEPLOYMENT-ID': 'custom/id',
@@ -70,6 +71,7 @@ describe('getSettings', () => {
     expect(getSettings()).toEqual({
       config: 'deploy/prod.yml',
       target: 'prod',
+      phase: 'afterDeployment',
       relayUrl: 'https://relay.example.workers.dev',
       relayToken: 'relay-t0ken-value',
       secrets: { ci_token: 'ci-s3cr3t' },
@@ -88,6 +90,13 @@ describe('getSettings', () => {
         runUrl: 'https://github.example.com/octo/potato-facts/actions/runs/4242',
       },
     });
+  });
+
+  it('refuses a phase that is not a constraint list, and a phase without a target', () => {
+    setEnv({ INPUT_TARGET: 'prod', INPUT_PHASE: 'deploy' });
+    expect(() => getSettings()).toThrow("input phase: 'deploy' is not a constraint list; use beforeDeployment or afterDeployment");
+    setEnv({ INPUT_TARGET: '', INPUT_PHASE: 'beforeDeployment' });
+    expect(() => getSettings()).toThrow('input phase needs input target');
   });
 
   it('defaults the config, the target and the deployment id, and strips the relay URL of its slash', () => {

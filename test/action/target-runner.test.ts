@@ -280,3 +280,67 @@ describe('runTarget: the run is canceled', () => {
     expect(report.steps.at(-1)).toMatchObject({ name: 'Tests', state: 'canceled' });
   });
 });
+
+describe('runTarget: the status other jobs see', () => {
+  it('records running at the start and the outcome at the end', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Health', 'failed');
+    await runTarget(target('staging', { afterDeployment: [webhook('Health')] }), fx, live());
+    expect(fx.statuses).toEqual(['staging running', 'staging failed']);
+  });
+});
+
+describe('runTarget: gate mode', () => {
+  const staging = target('staging', {
+    commands: { deploy: 'deploy.sh' },
+    beforeDeployment: [webhook('Schema')],
+    strategy: { kind: 'canary', name: 'c', steps: [webhook('Health')] },
+    afterDeployment: [webhook('Tests')],
+  });
+
+  it('beforeDeployment runs only that list, no command, and leaves the target running for the user’s own deploy', async () => {
+    const fx = new FakeEffects();
+    const report = await runTarget(staging, fx, live(), 'beforeDeployment');
+    expect(fx.calls).toEqual(['staging gate beforeDeployment beforeDeployment/0 Schema']);
+    expect(report.outcome).toBe('succeeded');
+    expect(report.message).toBe('staging passed its beforeDeployment gates: the deployment may proceed');
+    expect(fx.statuses).toEqual(['staging running']);
+  });
+
+  it('a failed beforeDeployment gate fails the target and records the failure', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Schema', 'failed');
+    const report = await runTarget(staging, fx, live(), 'beforeDeployment');
+    expect(report.outcome).toBe('failed');
+    expect(report.message).toMatch(/^staging must not be deployed: beforeDeployment webhook Schema failed/);
+    expect(fx.statuses).toEqual(['staging running', 'staging failed']);
+  });
+
+  it('afterDeployment runs only that list and records the final outcome', async () => {
+    const fx = new FakeEffects();
+    const report = await runTarget(staging, fx, live(), 'afterDeployment');
+    expect(fx.calls).toEqual(['staging gate afterDeployment afterDeployment/0 Tests']);
+    expect(report.outcome).toBe('succeeded');
+    expect(fx.statuses).toEqual(['staging running', 'staging succeeded']);
+  });
+
+  it('a failed afterDeployment gate fails the target without any rollback', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Tests', 'timed-out');
+    const report = await runTarget(staging, fx, live(), 'afterDeployment');
+    expect(report.outcome).toBe('failed');
+    expect(fx.calls.some((c) => c.includes('rollback'))).toBe(false);
+    expect(report.message).toMatch(/dependents are canceled: afterDeployment webhook Tests timed out/);
+  });
+});
+
+describe('runTarget: the list a gate runs in', () => {
+  it('passes each gate its whole constraint list with every item’s key, so an approval link can be shared', async () => {
+    const fx = new FakeEffects();
+    const approval = { kind: 'approval' as const, expirationSeconds: null, roles: [], location: here };
+    await runTarget(target('prod', { beforeDeployment: [approval, webhook('Notify')] }), fx, live());
+    const notify = fx.gateCalls.find((c) => c.name === 'Notify');
+    expect(notify?.list.items).toEqual([approval, webhook('Notify')]);
+    expect(notify?.list.keys).toEqual(['beforeDeployment/0', 'beforeDeployment/1']);
+  });
+});
