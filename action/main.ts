@@ -26,6 +26,7 @@ export async function run(): Promise<void> {
     const log = coreLog(redact);
     core.saveState(STATE.deploymentId, settings.deploymentId);
     if (settings.target) core.saveState(STATE.target, settings.target);
+    if (settings.phase) core.saveState(STATE.phase, settings.phase);
     core.setOutput(OUTPUTS.deploymentId, settings.deploymentId);
 
     const plan = await loadPlan(settings, log);

@@ -47,7 +47,7 @@ export const OUTPUTS = {
 } as const;
 
 /** State the post step reads to cancel a run whose main step did not finish. */
-export const STATE = { deploymentId: 'deployment-id', finished: 'finished', target: 'target' } as const;
+export const STATE = { deploymentId: 'deployment-id', finished: 'finished', target: 'target', phase: 'phase' } as const;
 
 /** Reads and checks the inputs; throws an Error naming the input on bad values. */
 export function getSettings(): Settings {
