@@ -53,7 +53,7 @@ describe('the approval page in Chromium', () => {
     try {
       await page.goto(url);
       const text = await page.locator('body').innerText();
-      for (const expected of ['potato-facts', 'prod', '0123456', 'octocat', 'Health', 'Notify']) expect(text).toContain(expected);
+      for (const expected of ['potato-facts', 'prod', '0123456', 'octocat', 'Health']) expect(text).toContain(expected);
       const runId = /deployment acme\/potato-facts\/(\d+)/.exec(action.stdout())?.[1] ?? 'none';
       expect(await page.locator(`a[href="https://github.com/acme/potato-facts/actions/runs/${runId}"]`).count()).toBe(1);
       // The callback's Markdown is rendered, its HTML and javascript: link are not.
