@@ -63,6 +63,42 @@ ${webhook('Chatty', 'repeat=2&conflict=1&message=first')}
     expect(reportOf(run).targets[0]?.steps[0]).toMatchObject({ state: 'succeeded', message: 'first' });
   });
 
+  it('shows progress reports in the log while waiting, and in the report and summary, without deciding anything', async () => {
+    const ws = await h.workspace(`
+${COMMANDS}
+targets:
+  staging:
+    constraints:
+      beforeDeployment:
+        - runWebhook: { name: Slow-Scan }
+webhooks:
+${webhook('Slow-Scan', 'decision=none')}
+`);
+    const action = await ws.start();
+    await action.waitForOutput(/Waiting for the callback of Slow-Scan/);
+    const uri = callbackUriOf('/hooks/Slow-Scan');
+    const post = (body: unknown): Promise<Response> => fetch(uri, { method: 'POST', body: JSON.stringify(body) });
+
+    for (const message of ['Scanned **40%** of images', 'Scanned **80%** of images']) {
+      const answer = await post({ progress: true, mdMessage: message });
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toMatchObject({ state: 'pending' });
+      await action.waitForOutput(new RegExp(`Progress from Slow-Scan: ${message.replace(/\*/g, '\\*')}`));
+    }
+    // Still waiting: a progress report decides nothing.
+    expect(ws.has('deployed-staging')).toBe(false);
+    expect((await post({ success: true, mdMessage: 'No CVEs' })).status).toBe(200);
+
+    const run = await action.done;
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(reportOf(run).targets[0]?.steps[0]).toMatchObject({
+      state: 'succeeded',
+      message: 'No CVEs',
+      progress: ['Scanned **40%** of images', 'Scanned **80%** of images'],
+    });
+    expect(run.summary).toContain('(progress) Scanned **40%** of images<br>(progress) Scanned **80%** of images<br>No CVEs');
+  });
+
   it('never loses an instant callback that arrives before the webhook call returns', async () => {
     const ws = await h.workspace(`
 targets:
