@@ -29,6 +29,7 @@ export async function runDeployment(
   const outcomes = new Map<string, TargetOutcome>();
   const reasons = new Map<string, string>();
   const running = new Map<string, Promise<void>>();
+  const statuses: Promise<void>[] = [];
 
   const planned = new Set(plan.targets.map((t) => t.name));
   const external = [...new Set(plan.targets.flatMap((t) => t.dependsOn))].filter((d) => !planned.has(d));
@@ -52,7 +53,9 @@ export async function runDeployment(
       if (plannedTarget) fx.log(plannedTarget, message);
       reports.set(target, { target, outcome: 'canceled', message, steps: [], start: null, end: null });
       outcomes.set(target, 'canceled');
-      if (plannedTarget) await fx.status(plannedTarget, 'canceled', message);
+      // Not awaited here: between computing the schedule and waiting on the running targets nothing
+      // may yield, or a target finishing meanwhile would go unnoticed. fx.status never rejects.
+      if (plannedTarget) statuses.push(fx.status(plannedTarget, 'canceled', message));
     }
     for (const name of next.start) {
       const target = plan.targets.find((t) => t.name === name);
@@ -70,6 +73,7 @@ export async function runDeployment(
     await Promise.race(running.values());
   }
 
+  await Promise.all(statuses);
   const targets = plan.targets.map(
     (t) =>
       reports.get(t.name) ?? {

@@ -134,6 +134,42 @@ describe('runDeployment', () => {
     expect(report.targets[1]).toMatchObject({ target: 'prod', outcome: 'canceled', steps: [], start: null });
   });
 
+  it('never loses a target that finishes while a cancellation is being recorded', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('EU-Check', 'failed');
+    const us = deferred();
+    fx.heldCommands.set('us:deploy', us.promise);
+    const record = fx.status.bind(fx);
+    // Recording eu-2's cancellation takes a while, and us finishes meanwhile.
+    fx.status = async (t, status) => {
+      if (status === 'canceled') {
+        us.resolve();
+        await tick();
+      }
+      return record(t, status);
+    };
+    const report = await within(
+      2000,
+      runDeployment(
+        plan([
+          target('eu', { beforeDeployment: [webhook('EU-Check')] }),
+          target('eu-2', { dependsOn: ['eu'] }),
+          target('us'),
+          target('us-2', { dependsOn: ['us'] }),
+        ]),
+        'run',
+        fx,
+        live(),
+      ),
+    );
+    expect(Object.fromEntries(report.targets.map((t) => [t.target, t.outcome]))).toEqual({
+      eu: 'failed',
+      'eu-2': 'canceled',
+      us: 'succeeded',
+      'us-2': 'succeeded',
+    });
+  });
+
   describe('one job per environment: upstream targets deployed by other jobs', () => {
     it('asks the relay for an upstream target outside the plan and deploys once it succeeded', async () => {
       const fx = new FakeEffects();

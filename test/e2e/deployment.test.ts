@@ -216,8 +216,6 @@ targets:
         - runWebhook: { name: Never-Called }
   prod:
     strategy: slow-canary
-    constraints:
-      dependsOn: [staging]
 strategies:
   slow-canary:
     canary:

@@ -43,7 +43,7 @@ ${webhook('US-Check', 'delayMs=1200')}
     const run = await ws.run();
     const report = reportOf(run);
     const byName = Object.fromEntries(report.targets.map((t) => [t.target, t]));
-    expect(Object.fromEntries(report.targets.map((t) => [t.target, t.outcome]))).toEqual({
+    expect(Object.fromEntries(report.targets.map((t) => [t.target, t.outcome])), JSON.stringify(report.targets.map((t) => t.message))).toEqual({
       eu: 'failed',
       'eu-2': 'canceled',
       'eu-3': 'canceled',
