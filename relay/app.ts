@@ -2,11 +2,22 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { CallbackBody, CancelRunRequest, GateId, MAX_WAIT_SECONDS, RegisterGateRequest, RunId } from '../shared/protocol.ts';
+import {
+  CallbackBody,
+  CancelRunRequest,
+  GateId,
+  MAX_WAIT_SECONDS,
+  RegisterGateRequest,
+  ReportTargetRequest,
+  RunId,
+  TargetName,
+} from '../shared/protocol.ts';
 import type { CallbackResponse, CancelRunResponse } from '../shared/protocol.ts';
-import { verifyCallbackToken } from './callback-token.ts';
+import { approvalRoutes } from './approval-routes.ts';
 import { secretsEqual } from './crypto.ts';
 import type { Env } from './env.ts';
+import { runObject } from './env.ts';
+import { verifyCallbackToken } from './gate-token.ts';
 import { httpError, readJson } from './http.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
@@ -42,7 +53,22 @@ function callbackSecret(c: AppContext): string {
 }
 
 function run(c: AppContext, runId: string) {
-  return c.env.RUNS.get(c.env.RUNS.idFromName(runId));
+  return runObject(c.env, runId);
+}
+
+/** `wait=<seconds>` of a long-poll: 0 when absent; 400 outside 0..MAX_WAIT_SECONDS. */
+function waitSeconds(c: AppContext): number {
+  const wait = Number(c.req.query('wait') ?? '0');
+  if (!Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) {
+    throw httpError(400, 'bad_request', `wait: must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+  }
+  return wait;
+}
+
+function runQuery(c: AppContext): string {
+  const runId = RunId.safeParse(c.req.query('run'));
+  if (!runId.success) throw httpError(400, 'bad_request', 'run: the query parameter run=<deployment id> is required');
+  return runId.data;
 }
 
 app.post('/v1/gates', async (c) => {
@@ -50,21 +76,19 @@ app.post('/v1/gates', async (c) => {
   callbackSecret(c);
   const request = await readJson(c, RegisterGateRequest);
   const base = c.env.PUBLIC_URL || new URL(c.req.url).origin;
-  const gate = await run(c, request.runId).register(request, base);
-  return c.json(gate, gate.created ? 201 : 200);
+  const result = await run(c, request.runId).register(request, base);
+  // 409 superseded: a re-run's newer attempt owns this target; 409 conflict: the step key is another attempt's.
+  if (result.status === 409) throw httpError(409, result.error, result.message);
+  return c.json(result.gate, result.status);
 });
 
 app.get('/v1/gates/:gateId', async (c) => {
   await requireAction(c);
   const gateId = GateId.safeParse(c.req.param('gateId'));
-  const runId = RunId.safeParse(c.req.query('run'));
-  if (!runId.success) throw httpError(400, 'bad_request', 'run: the query parameter run=<deployment id> is required');
+  const runId = runQuery(c);
   if (!gateId.success) throw httpError(404, 'not_found', 'no such gate');
-  const wait = Number(c.req.query('wait') ?? '0');
-  if (!Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) {
-    throw httpError(400, 'bad_request', `wait: must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
-  }
-  const gate = await run(c, runId.data).wait(gateId.data, wait);
+  const wait = waitSeconds(c);
+  const gate = await run(c, runId).wait(gateId.data, wait);
   if (!gate) throw httpError(404, 'not_found', 'no such gate in this run');
   return c.json(gate);
 });
@@ -72,9 +96,30 @@ app.get('/v1/gates/:gateId', async (c) => {
 app.post('/v1/runs/cancel', async (c) => {
   await requireAction(c);
   const request = await readJson(c, CancelRunRequest);
-  const canceled = await run(c, request.runId).cancelRun(request.reason, request.gateIds);
+  const canceled = await run(c, request.runId).cancelRun(request.reason, request.gateIds, request.target);
   return c.json({ runId: request.runId, canceled } satisfies CancelRunResponse);
 });
+
+/** SPEC §5: a job reports its target's progress and outcome. */
+app.post('/v1/runs/targets', async (c) => {
+  await requireAction(c);
+  const request = await readJson(c, ReportTargetRequest);
+  const result = await run(c, request.runId).reportTarget(request);
+  if (result.status === 409) throw httpError(409, result.error, result.message, { record: result.record });
+  return c.json(result.record);
+});
+
+/** SPEC §5: a job reads an upstream target's record, long-polling until it is final. */
+app.get('/v1/runs/targets', async (c) => {
+  await requireAction(c);
+  const runId = runQuery(c);
+  const target = TargetName.safeParse(c.req.query('target'));
+  if (!target.success) throw httpError(400, 'bad_request', 'target: the query parameter target=<target name> is required');
+  const wait = waitSeconds(c);
+  return c.json(await run(c, runId).waitTarget(runId, target.data, wait));
+});
+
+app.route('/approve', approvalRoutes);
 
 /** SPEC §3: the URI as rendered, with or without the `/callback` suffix Armory templates append. */
 for (const path of ['/cb/:token', '/cb/:token/callback']) {

@@ -5,9 +5,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { MAX_BODY_BYTES } from '../shared/protocol.ts';
 
-/** An error answered as JSON `{error, message}` with its status. */
-export function httpError(status: ContentfulStatusCode, error: string, message: string): HTTPException {
-  return new HTTPException(status, { res: Response.json({ error, message }, { status }) });
+/** An error answered as JSON `{error, message}` (plus `extra` fields) with its status. */
+export function httpError(
+  status: ContentfulStatusCode,
+  error: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): HTTPException {
+  return new HTTPException(status, { res: Response.json({ ...extra, error, message }, { status }) });
 }
 
 /** Reads at most MAX_BODY_BYTES of the body; 413 past that, whatever Content-Length claims. */

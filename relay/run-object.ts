@@ -1,92 +1,93 @@
 /**
- * One Durable Object per deployment run: it owns the run's gates in SQLite,
- * wakes long-polls the moment a decision is stored, and fires gate deadlines
- * with a single alarm re-armed for the nearest one.
+ * One Durable Object per deployment run: it owns the run's gates and target records
+ * in SQLite (relay/run-store.ts), wakes long-polls the moment a decision is stored,
+ * and fires gate deadlines with a single alarm re-armed for the nearest one.
  */
 import { DurableObject } from 'cloudflare:workers';
+import type { z } from 'zod';
 import type {
   CallbackBody,
   GateState,
   GateView,
-  ProgressReport,
-  RegisterGateRequest,
+  RegisterGate,
   RegisterGateResponse,
+  ReportTargetRequest,
+  RunInfo,
+  TargetRecord,
 } from '../shared/protocol.ts';
-import { GONE_STATES, MAX_WAIT_SECONDS } from '../shared/protocol.ts';
-import { mintCallbackToken } from './callback-token.ts';
+import { FINAL_TARGET_STATUSES, GONE_STATES, MAX_WAIT_SECONDS } from '../shared/protocol.ts';
 import { randomId } from './crypto.ts';
 import type { Env } from './env.ts';
+import { mintGateToken } from './gate-token.ts';
+import type { GateRow, TargetRow } from './rows.ts';
+import { requiredRoles, targetRecord } from './rows.ts';
+import { RunStore } from './run-store.ts';
+import { migrate } from './schema.ts';
+import { Waiters } from './waiters.ts';
 
-/** Progress reports kept per gate; older ones are dropped. */
-const MAX_PROGRESS_PER_GATE = 50;
+export type ReportTarget = z.output<typeof ReportTargetRequest>;
 
-type GateRow = {
-  id: string;
-  run_id: string;
-  step_key: string;
-  target: string;
-  phase: GateView['phase'];
-  name: string;
-  state: GateState;
-  message: string | null;
-  created_at: number;
-  deadline: number;
-  decided_at: number | null;
-  callback_uri: string;
-};
+/** An expected refusal: an older attempt than the run has seen, or a change the record forbids. */
+export type Refusal = { status: 409; error: 'superseded' | 'conflict'; message: string };
 
-export type CallbackResult =
+export type RegisterResult = { status: 200 | 201; gate: RegisterGateResponse } | Refusal;
+
+export type DecisionResult =
   | { status: 200; gate: GateView }
   | { status: 404 }
   | { status: 409; gate: GateView }
   | { status: 410; gate: GateView };
 
+export type ReportResult = { status: 200; record: TargetRecord } | (Refusal & { record: TargetRecord });
+
+/** What a person decides on the approval page, as typed there. */
+export type ApprovalDecision = { approved: boolean; comment: string; approver: string };
+
+/** Everything the approval page shows: the gate, the run, and its target's gates of the same attempt. */
+export type ApprovalPage = { gate: GateView; requiresRoles: string[]; run: RunInfo | null; gates: GateView[] };
+
 export class RunObject extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  /** Long-polls waiting on each gate; resolved with the stored view. */
-  private readonly waiters = new Map<string, Set<(gate: GateView) => void>>();
+  private readonly store: RunStore;
+  /** Long-polls on gates, woken with the stored view. */
+  private readonly gateWaiters = new Waiters<GateView>();
+  /** Long-polls on target records, woken with the stored row when it becomes final. */
+  private readonly targetWaiters = new Waiters<TargetRow | undefined>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(`
-        CREATE TABLE IF NOT EXISTS gates (
-          id TEXT PRIMARY KEY,
-          run_id TEXT NOT NULL,
-          step_key TEXT NOT NULL UNIQUE,
-          target TEXT NOT NULL,
-          phase TEXT NOT NULL,
-          name TEXT NOT NULL,
-          state TEXT NOT NULL,
-          message TEXT,
-          created_at INTEGER NOT NULL,
-          deadline INTEGER NOT NULL,
-          decided_at INTEGER,
-          callback_uri TEXT NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS gates_pending ON gates (state, deadline);
-        CREATE TABLE IF NOT EXISTS progress (
-          gate_id TEXT NOT NULL,
-          at INTEGER NOT NULL,
-          message TEXT NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS progress_gate ON progress (gate_id, at);
-      `);
-    });
+    this.store = new RunStore(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
-  /** Registers a gate, or returns the one this run + step key already has. */
-  async register(request: RegisterGateRequest, callbackBase: string): Promise<RegisterGateResponse> {
-    const existing = this.sql.exec<GateRow>('SELECT * FROM gates WHERE step_key = ?', request.stepKey).toArray()[0];
-    if (existing) return { ...this.view(existing), callbackUri: existing.callback_uri, created: false };
-
+  /** Registers a gate, or returns the one this run + step key already has; refuses an attempt a re-run superseded. */
+  async register(request: RegisterGate, base: string): Promise<RegisterResult> {
     const secret = this.env.CALLBACK_SECRET;
     if (!secret) throw new Error('CALLBACK_SECRET is not configured');
+    const root = base.replace(/\/+$/, '');
     const id = randomId(16);
+    const callbackUri = `${root}/cb/${await mintGateToken(secret, 'callback', request.runId, id)}`;
+    const approvalUrl =
+      request.kind === 'approval' ? `${root}/approve/${await mintGateToken(secret, 'approval', request.runId, id)}` : null;
+
+    // Nothing awaits from here to the insert: concurrent retries of one registration find each other's row.
+    const highest = this.store.highestAttempt(request.target);
+    if (request.attempt < highest) return superseded(request.attempt, highest, request.target);
+    const existing = this.store.gateByStepKey(request.stepKey);
+    if (existing && existing.attempt !== request.attempt) {
+      return {
+        status: 409,
+        error: 'conflict',
+        message: `step key ${request.stepKey} belongs to attempt ${existing.attempt}; each attempt needs its own step keys`,
+      };
+    }
+    if (request.run) this.store.saveRunInfo(request.run);
+    if (existing) {
+      const gate = { ...this.store.view(existing), callbackUri: existing.callback_uri, approvalUrl: existing.approval_url };
+      return { status: 200, gate: { ...gate, created: false } };
+    }
+
+    this.supersedeEarlier(request.target, request.attempt);
     const now = Date.now();
-    const token = await mintCallbackToken(secret, request.runId, id);
-    const callbackUri = `${callbackBase.replace(/\/+$/, '')}/cb/${token}`;
     const row: GateRow = {
       id,
       run_id: request.runId,
@@ -94,107 +95,136 @@ export class RunObject extends DurableObject<Env> {
       target: request.target,
       phase: request.phase,
       name: request.name,
+      kind: request.kind,
+      attempt: request.attempt,
       state: 'pending',
       message: null,
+      decided_by: null,
+      requires_roles: JSON.stringify(request.requiresRoles),
       created_at: now,
       deadline: now + request.timeoutSeconds * 1000,
       decided_at: null,
       callback_uri: callbackUri,
+      approval_url: approvalUrl,
     };
-    this.sql.exec(
-      `INSERT INTO gates (id, run_id, step_key, target, phase, name, state, message, created_at, deadline, decided_at, callback_uri)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.id,
-      row.run_id,
-      row.step_key,
-      row.target,
-      row.phase,
-      row.name,
-      row.state,
-      row.message,
-      row.created_at,
-      row.deadline,
-      row.decided_at,
-      row.callback_uri,
-    );
+    this.store.insertGate(row);
     await this.rearmAlarm();
-    return { ...this.view(row), callbackUri, created: true };
+    return { status: 201, gate: { ...this.store.view(row), callbackUri, approvalUrl, created: true } };
   }
 
   /** The gate's view at once if decided, else when it is decided or after `waitSeconds`. */
   async wait(gateId: string, waitSeconds: number): Promise<GateView | null> {
     const row = await this.currentRow(gateId);
     if (!row) return null;
-    const gate = this.view(row);
+    const gate = this.store.view(row);
     if (gate.state !== 'pending' || waitSeconds <= 0) return gate;
-
     const windowMs = Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
-    return new Promise<GateView>((resolve) => {
-      const waiters = this.waiters.get(gateId) ?? new Set();
-      this.waiters.set(gateId, waiters);
-      const wake = (decided: GateView): void => {
-        clearTimeout(timer);
-        waiters.delete(wake);
-        if (waiters.size === 0) this.waiters.delete(gateId);
-        resolve(decided);
-      };
-      const timer = setTimeout(() => {
-        const latest = this.row(gateId);
-        wake(latest ? this.view(latest) : gate);
-      }, windowMs);
-      waiters.add(wake);
+    return this.gateWaiters.wait(gateId, windowMs, () => {
+      const latest = this.store.gate(gateId);
+      return latest ? this.store.view(latest) : gate;
     });
   }
 
   /** Applies a callback: the first decision wins; progress reports are appended. */
-  async callback(gateId: string, body: CallbackBody): Promise<CallbackResult> {
+  async callback(gateId: string, body: CallbackBody): Promise<DecisionResult> {
     const row = await this.currentRow(gateId);
     if (!row) return { status: 404 };
-    if (GONE_STATES.includes(row.state)) return { status: 410, gate: this.view(row) };
+    if (GONE_STATES.includes(row.state)) return { status: 410, gate: this.store.view(row) };
 
     const message = body.mdMessage ?? null;
     if ('progress' in body) {
-      if (row.state !== 'pending') return { status: 409, gate: this.view(row) };
-      this.addProgress(gateId, message ?? '');
-      const gate = this.view(row);
-      this.notify(gate);
+      if (row.state !== 'pending') return { status: 409, gate: this.store.view(row) };
+      this.store.addProgress(gateId, message ?? '');
+      const gate = this.store.view(row);
+      this.gateWaiters.wake(gateId, gate);
       return { status: 200, gate };
     }
 
     const state: GateState = body.success ? 'succeeded' : 'failed';
     if (row.state !== 'pending') {
       // A repeat of the recorded decision is harmless (a retrying sender); a different one is refused.
-      return { status: row.state === state ? 200 : 409, gate: this.view(row) };
+      return { status: row.state === state ? 200 : 409, gate: this.store.view(row) };
     }
-    this.sql.exec(
-      'UPDATE gates SET state = ?, message = ?, decided_at = ? WHERE id = ? AND state = ?',
-      state,
-      message,
-      Date.now(),
-      gateId,
-      'pending',
-    );
-    const decided = this.view(this.row(gateId) ?? row);
-    this.notify(decided);
-    await this.rearmAlarm();
-    return { status: 200, gate: decided };
+    return { status: 200, gate: await this.decide(row, state, message, null) };
   }
 
-  /** Cancels the run's pending gates (all, or those listed); late callbacks to them get 410. */
-  async cancelRun(reason: string, gateIds?: readonly string[]): Promise<string[]> {
-    const canceled = this.sql
-      .exec<GateRow>(
-        `UPDATE gates SET state = 'canceled', message = ?, decided_at = ?
-         WHERE state = 'pending' AND (? IS NULL OR id IN (SELECT value FROM json_each(?))) RETURNING *`,
-        reason,
-        Date.now(),
-        gateIds ? 1 : null,
-        JSON.stringify(gateIds ?? []),
-      )
-      .toArray();
-    for (const row of canceled) this.notify(this.view(row));
+  /** Records a person's decision on an approval gate: the first one wins, any later one gets 409. */
+  async approve(gateId: string, decision: ApprovalDecision): Promise<DecisionResult> {
+    const row = await this.currentRow(gateId);
+    if (row?.kind !== 'approval') return { status: 404 };
+    if (GONE_STATES.includes(row.state)) return { status: 410, gate: this.store.view(row) };
+    if (row.state !== 'pending') return { status: 409, gate: this.store.view(row) };
+    const comment = decision.comment.trim();
+    const gate = await this.decide(
+      row,
+      decision.approved ? 'succeeded' : 'failed',
+      comment === '' ? null : comment,
+      decision.approver.trim() || 'anonymous',
+    );
+    return { status: 200, gate };
+  }
+
+  /** What the approval page of this gate shows; null when it is not an approval gate of this run. */
+  async approvalPage(gateId: string): Promise<ApprovalPage | null> {
+    if (this.store.hasDue()) await this.expireDue();
+    const row = this.store.gate(gateId);
+    if (row?.kind !== 'approval') return null;
+    return {
+      gate: this.store.view(row),
+      requiresRoles: requiredRoles(row),
+      run: this.store.runInfo(),
+      gates: this.store.gatesOf(row.target, row.attempt).map((sibling) => this.store.view(sibling)),
+    };
+  }
+
+  /**
+   * Cancels pending gates: those listed, else those of `target`, else all. Without a
+   * list, the covered targets still `running` are recorded `canceled`. Late callbacks get 410.
+   */
+  async cancelRun(reason: string, gateIds?: readonly string[], target?: string): Promise<string[]> {
+    const canceled = this.store.cancel(reason, gateIds ? { gateIds } : target !== undefined ? { target } : 'all');
+    for (const row of canceled) this.gateWaiters.wake(row.id, this.store.view(row));
+    if (!gateIds) {
+      for (const row of this.store.cancelRunningTargets(reason, target)) this.targetWaiters.wake(row.target, row);
+    }
     await this.rearmAlarm();
     return canceled.map((row) => row.id);
+  }
+
+  /**
+   * Records a job's report on its target. An older attempt than the run has seen is refused;
+   * within an attempt a final status is final; a newer attempt supersedes the older one's pending gates.
+   */
+  async reportTarget(request: ReportTarget): Promise<ReportResult> {
+    const current = this.store.target(request.target);
+    const record = targetRecord(request.runId, request.target, current);
+    const highest = this.store.highestAttempt(request.target);
+    if (request.attempt < highest) return { ...superseded(request.attempt, highest, request.target), record };
+    if (current?.attempt === request.attempt && FINAL_TARGET_STATUSES.includes(current.status)) {
+      if (current.status === request.status) return { status: 200, record };
+      return {
+        status: 409,
+        error: 'conflict',
+        message:
+          `target ${request.target} already ended ${current.status} in attempt ${current.attempt};` +
+          ' a final status does not change',
+        record,
+      };
+    }
+
+    const supersededAny = this.supersedeEarlier(request.target, request.attempt);
+    const stored = this.store.saveTarget(request.target, request.attempt, request.status, request.message);
+    if (FINAL_TARGET_STATUSES.includes(stored.status)) this.targetWaiters.wake(request.target, stored);
+    if (supersededAny) await this.rearmAlarm();
+    return { status: 200, record: targetRecord(request.runId, request.target, stored) };
+  }
+
+  /** The target's record at once if final (or `waitSeconds` is 0), else when it becomes final or after the window. */
+  async waitTarget(runId: string, target: string, waitSeconds: number): Promise<TargetRecord> {
+    const row = this.store.target(target);
+    if ((row && FINAL_TARGET_STATUSES.includes(row.status)) || waitSeconds <= 0) return targetRecord(runId, target, row);
+    const windowMs = Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
+    return targetRecord(runId, target, await this.targetWaiters.wait(target, windowMs, () => this.store.target(target)));
   }
 
   /** Stores `timed-out` for every gate whose deadline passed, whether or not anyone waits. */
@@ -203,25 +233,33 @@ export class RunObject extends DurableObject<Env> {
     await this.rearmAlarm();
   }
 
+  /** Stores a decision on a pending gate, wakes its polls and moves the alarm. */
+  private async decide(row: GateRow, state: GateState, message: string | null, decidedBy: string | null): Promise<GateView> {
+    const decided = this.store.view(this.store.decide(row.id, state, message, decidedBy) ?? row);
+    this.gateWaiters.wake(row.id, decided);
+    await this.rearmAlarm();
+    return decided;
+  }
+
+  /**
+   * A re-run's first word on a target ends the pending gates its earlier attempts left
+   * behind; true when it ended any. Gates already past their deadline are left to time out.
+   */
+  private supersedeEarlier(target: string, attempt: number): boolean {
+    const superseded = this.store.supersedeEarlier(target, attempt);
+    for (const row of superseded) this.gateWaiters.wake(row.id, this.store.view(row));
+    return superseded.length > 0;
+  }
+
   /** Times out every pending gate whose deadline has passed; re-arms the alarm when one did. */
   private async expireDue(): Promise<void> {
-    const now = Date.now();
-    const expired = this.sql
-      .exec<GateRow>(
-        "UPDATE gates SET state = 'timed-out', decided_at = ?, message = ? WHERE state = 'pending' AND deadline <= ? RETURNING *",
-        now,
-        'no decision arrived before the deadline',
-        now,
-      )
-      .toArray();
-    for (const row of expired) this.notify(this.view(row));
+    const expired = this.store.expireDue();
+    for (const row of expired) this.gateWaiters.wake(row.id, this.store.view(row));
     if (expired.length > 0) await this.rearmAlarm();
   }
 
   private async rearmAlarm(): Promise<void> {
-    const next = this.sql
-      .exec<{ next: number | null }>("SELECT MIN(deadline) AS next FROM gates WHERE state = 'pending'")
-      .one().next;
+    const next = this.store.nextDeadline();
     if (next === null) {
       await this.ctx.storage.deleteAlarm();
     } else if ((await this.ctx.storage.getAlarm()) !== next) {
@@ -229,53 +267,22 @@ export class RunObject extends DurableObject<Env> {
     }
   }
 
-  private addProgress(gateId: string, message: string): void {
-    this.sql.exec('INSERT INTO progress (gate_id, at, message) VALUES (?, ?, ?)', gateId, Date.now(), message);
-    this.sql.exec(
-      `DELETE FROM progress WHERE gate_id = ? AND rowid NOT IN
-         (SELECT rowid FROM progress WHERE gate_id = ? ORDER BY at DESC, rowid DESC LIMIT ?)`,
-      gateId,
-      gateId,
-      MAX_PROGRESS_PER_GATE,
-    );
-  }
-
-  private notify(gate: GateView): void {
-    for (const wake of [...(this.waiters.get(gate.gateId) ?? [])]) wake(gate);
-  }
-
   /**
    * The gate's row, timed out first if its deadline passed: the deadline, not the
    * alarm's punctuality, ends a gate (an alarm may run late).
    */
   private async currentRow(gateId: string): Promise<GateRow | undefined> {
-    const row = this.row(gateId);
+    const row = this.store.gate(gateId);
     if (row?.state !== 'pending' || row.deadline > Date.now()) return row;
     await this.expireDue();
-    return this.row(gateId);
+    return this.store.gate(gateId);
   }
+}
 
-  private row(gateId: string): GateRow | undefined {
-    return this.sql.exec<GateRow>('SELECT * FROM gates WHERE id = ?', gateId).toArray()[0];
-  }
-
-  private view(row: GateRow): GateView {
-    const progress = this.sql
-      .exec<ProgressReport>('SELECT at, message FROM progress WHERE gate_id = ? ORDER BY at, rowid', row.id)
-      .toArray();
-    return {
-      gateId: row.id,
-      runId: row.run_id,
-      stepKey: row.step_key,
-      target: row.target,
-      phase: row.phase,
-      name: row.name,
-      state: row.state,
-      message: row.message,
-      createdAt: row.created_at,
-      deadline: row.deadline,
-      decidedAt: row.decided_at,
-      progress,
-    };
-  }
+function superseded(attempt: number, highest: number, target: string): Refusal {
+  return {
+    status: 409,
+    error: 'superseded',
+    message: `attempt ${attempt} is out of date: attempt ${highest} of target ${target} superseded it`,
+  };
 }

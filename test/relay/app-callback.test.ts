@@ -1,7 +1,7 @@
 /** HTTP behaviour of the callback URIs (relay/app.ts, SPEC §3), as an external system sees them. */
 import { env, listDurableObjectIds, runDurableObjectAlarm, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { mintCallbackToken } from '../../relay/callback-token.ts';
+import { mintCallbackToken } from '../../relay/gate-token.ts';
 import { toBase64Url } from '../../relay/crypto.ts';
 import { MAX_BODY_BYTES } from '../../shared/protocol.ts';
 import {

@@ -47,6 +47,19 @@ describe('bearer authentication on /v1/*', () => {
       send: (headers) => SELF.fetch(gateUrl(newRunId(), 'AAAAAAAAAAAAAAAAAAAAAA'), { headers }),
     },
     {
+      name: 'POST /v1/runs/targets',
+      send: (headers) =>
+        SELF.fetch(`${BASE}/v1/runs/targets`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ runId: newRunId(), target: 'staging', attempt: 1, status: 'running' }),
+        }),
+    },
+    {
+      name: 'GET /v1/runs/targets',
+      send: (headers) => SELF.fetch(`${BASE}/v1/runs/targets?run=${encodeURIComponent(newRunId())}&target=staging`, { headers }),
+    },
+    {
       name: 'POST /v1/runs/cancel',
       send: (headers) =>
         SELF.fetch(`${BASE}/v1/runs/cancel`, { method: 'POST', headers, body: JSON.stringify({ runId: newRunId() }) }),
@@ -122,6 +135,10 @@ describe('POST /v1/gates (register)', () => {
       decidedAt: null,
       progress: [],
       created: true,
+      kind: 'webhook',
+      attempt: 1,
+      decidedBy: null,
+      approvalUrl: null,
     });
     expect(gate.callbackUri.startsWith(`${BASE}/cb/`)).toBe(true);
     expect(gate.deadline).toBeGreaterThanOrEqual(before + 7200_000 - 1000);
@@ -396,6 +413,8 @@ describe('POST /v1/runs/cancel', () => {
     expect(badIds.message).toContain('gateIds');
     const extra = await expectError(await postCancel({ runId: newRunId(), all: true }), 400, 'bad_request');
     expect(extra.message).toContain('all');
+    const target = await expectError(await postCancel({ runId: newRunId(), target: '' }), 400, 'bad_request');
+    expect(target.message).toContain('target');
   });
 });
 

@@ -1,8 +1,8 @@
 /** Shared helpers for the relay tests: requests through SELF, parsed with the protocol's own schemas. */
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { expect } from 'vitest';
-import { CallbackResponse, ErrorBody, GateView, RegisterGateResponse } from '../../shared/protocol.ts';
-import type { RegisterGateRequest } from '../../shared/protocol.ts';
+import { CallbackResponse, ErrorBody, GateView, RegisterGateResponse, TargetRecord } from '../../shared/protocol.ts';
+import type { RegisterGateRequest, ReportTargetRequest, RunInfo } from '../../shared/protocol.ts';
 import type { RunObject } from '../../relay/run-object.ts';
 
 export const BASE = 'https://relay.test';
@@ -32,6 +32,37 @@ export function gateRequest(overrides: Partial<RegisterGateRequest> = {}): Regis
     timeoutSeconds: 3600,
     ...overrides,
   };
+}
+
+/** What the approval page shows about the run. */
+export const RUN_INFO: RunInfo = {
+  application: 'potato-facts',
+  repository: 'acme/potato-facts',
+  sha: '0123456789abcdef0123456789abcdef01234567',
+  ref: 'refs/heads/main',
+  actor: 'octocat',
+  runUrl: 'https://github.com/acme/potato-facts/actions/runs/42',
+};
+
+/** A `pause: untilApproved` gate of prod, with the run described. */
+export function approvalRequest(overrides: Partial<RegisterGateRequest> = {}): RegisterGateRequest {
+  return gateRequest({
+    stepKey: 'prod/beforeDeployment/0/approval',
+    target: 'prod',
+    name: 'Approval',
+    kind: 'approval',
+    run: RUN_INFO,
+    ...overrides,
+  });
+}
+
+/** Registers an approval gate; its approvalUrl is checked to be set. */
+export async function registerApproval(
+  overrides: Partial<RegisterGateRequest> = {},
+): Promise<RegisterGateResponse & { status: number; request: RegisterGateRequest; approvalUrl: string }> {
+  const gate = await register(approvalRequest(overrides));
+  if (gate.approvalUrl === null) throw new Error('an approval gate must have an approval URL');
+  return { ...gate, approvalUrl: gate.approvalUrl };
 }
 
 /** POST /v1/gates with any body (objects are sent as JSON). */
@@ -105,6 +136,90 @@ export async function expectError(
   if (error !== undefined) expect(parsed.error).toBe(error);
   expect(parsed.message.length).toBeGreaterThan(0);
   return { ...(body as Record<string, unknown>), ...parsed };
+}
+
+export function postTarget(body: unknown): Promise<Response> {
+  return SELF.fetch(`${BASE}/v1/runs/targets`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(body) });
+}
+
+/** POST /v1/runs/targets that must be answered 200; returns the record. */
+export async function reportTarget(body: ReportTargetRequest): Promise<TargetRecord> {
+  const res = await postTarget(body);
+  expect(res.status).toBe(200);
+  return TargetRecord.parse(await res.json());
+}
+
+export function fetchTarget(runId: string, target: string, wait?: number): Promise<Response> {
+  const query = new URLSearchParams({ run: runId, target });
+  if (wait !== undefined) query.set('wait', String(wait));
+  return SELF.fetch(`${BASE}/v1/runs/targets?${query}`, { headers: authHeaders() });
+}
+
+/** GET /v1/runs/targets that must succeed; returns the validated record. */
+export async function getTarget(runId: string, target: string, wait?: number): Promise<TargetRecord> {
+  const res = await fetchTarget(runId, target, wait);
+  expect(res.status).toBe(200);
+  return TargetRecord.parse(await res.json());
+}
+
+/** An approval page as a browser gets it: status, HTML, the cookie nonce and the form's csrf field. */
+export type OpenedPage = { res: Response; html: string; nonce: string | null; csrf: string | null };
+
+/** GET an approval page, sending `cookie` when given. */
+export async function openApproval(url: string, cookie?: string): Promise<OpenedPage> {
+  const res = await SELF.fetch(url, { headers: cookie ? { cookie } : {} });
+  const html = await res.text();
+  const nonce = /hookgate_csrf=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? null;
+  const csrf = /name="csrf" value="([^"]*)"/.exec(html)?.[1] ?? null;
+  return { res, html, nonce, csrf };
+}
+
+/** POST the approval form: `fields` urlencoded, the nonce as the hookgate_csrf cookie when given. */
+export function postApproval(
+  url: string,
+  fields: Record<string, string>,
+  options: { nonce?: string | null; origin?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', ...options.headers };
+  if (options.nonce) headers.cookie = `hookgate_csrf=${options.nonce}`;
+  if (options.origin !== undefined) headers.origin = options.origin;
+  return SELF.fetch(url, { method: 'POST', headers, body: new URLSearchParams(fields).toString(), redirect: 'manual' });
+}
+
+/** Posts `fields` with the csrf field and cookie of an opened page, from the relay's own origin. */
+export function submitPage(url: string, page: OpenedPage, fields: Record<string, string>): Promise<Response> {
+  return postApproval(url, { csrf: page.csrf ?? '', ...fields }, { nonce: page.nonce, origin: new URL(url).origin });
+}
+
+/** Opens the page and posts its form as a browser would: the decision must be recorded (303 back to the page). */
+export async function decideOnPage(
+  url: string,
+  decision: 'approve' | 'reject',
+  fields: Record<string, string> = {},
+): Promise<void> {
+  const page = await openApproval(url);
+  expect(page.res.status).toBe(200);
+  const res = await submitPage(url, page, { decision, comment: '', approver: '', ...fields });
+  expect(res.status).toBe(303);
+}
+
+/** The headers every approval page carries, whatever its status. */
+export function expectPageHeaders(res: Response): void {
+  expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(res.headers.get('content-security-policy')).toBe(
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  );
+  expect(res.headers.get('referrer-policy')).toBe('same-origin');
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(res.headers.get('x-robots-tag')).toBe('noindex');
+}
+
+/** The token part of an approval URL. */
+export function approvalTokenOf(approvalUrl: string): string {
+  const match = /\/approve\/([^/]+)$/.exec(approvalUrl);
+  if (!match?.[1]) throw new Error(`not an approval URL: ${approvalUrl}`);
+  return match[1];
 }
 
 export function runStub(runId: string): DurableObjectStub<RunObject> {

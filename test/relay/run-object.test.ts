@@ -1,7 +1,7 @@
 /** The run's Durable Object (relay/run-object.ts): storage, RPC results, long-poll wake-ups and the alarm. */
 import { evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { GateView } from '../../shared/protocol.ts';
+import { GateView, RegisterGateRequest } from '../../shared/protocol.ts';
 import {
   alarmOf,
   BASE,
@@ -10,9 +10,11 @@ import {
   expireInStorage,
   gateRequest,
   getGate,
+  newRunId,
   postCallback,
   postCancel,
   register,
+  registerApproval,
   runInObject,
   runStub,
   sleep,
@@ -30,14 +32,17 @@ function storedGate(runId: string, gateId: string): Promise<StoredGate | undefin
 
 describe('RPC methods', () => {
   it('stores a registered gate before answering', async () => {
-    const request = gateRequest();
+    const request = RegisterGateRequest.parse(gateRequest());
     const stub = runStub(request.runId);
-    const gate = await stub.register(request, `${BASE}/`);
-    expect(gate.created).toBe(true);
+    const result = await stub.register(request, `${BASE}/`);
+    if (result.status === 409) throw new Error(result.message);
+    const gate = result.gate;
+    expect(result.status).toBe(201);
+    expect(gate).toMatchObject({ created: true, kind: 'webhook', attempt: 1, decidedBy: null, approvalUrl: null });
     expect(gate.callbackUri.startsWith(`${BASE}/cb/`)).toBe(true);
     expect(await storedGate(request.runId, gate.gateId)).toMatchObject({ state: 'pending', deadline: gate.deadline });
     const again = await stub.register(request, 'https://elsewhere.test');
-    expect(again).toMatchObject({ gateId: gate.gateId, callbackUri: gate.callbackUri, created: false });
+    expect(again).toMatchObject({ status: 200, gate: { gateId: gate.gateId, callbackUri: gate.callbackUri, created: false } });
   });
 
   it('answers callback with 404, 200, 409 and 410 as the gate moves', async () => {
@@ -93,6 +98,84 @@ describe('RPC methods', () => {
     expect(Date.now() - started).toBeLessThan(1500);
     expect(view.state).toBe('pending');
     expect(view.progress.map((report) => report.message)).toEqual(['half way']);
+  });
+});
+
+describe('RPC methods of approvals, attempts and targets', () => {
+  it('answers approve with 404 for a webhook or unknown gate, then 200, 409 and 410', async () => {
+    const webhook = await register();
+    const stub = runStub(webhook.runId);
+    const decision = { approved: true, comment: '', approver: '' };
+    expect(await stub.approve(webhook.gateId, decision)).toEqual({ status: 404 });
+    expect(await stub.approve('AAAAAAAAAAAAAAAAAAAAAA', decision)).toEqual({ status: 404 });
+    expect((await getGate(webhook.runId, webhook.gateId)).state).toBe('pending');
+
+    const gate = await registerApproval({ runId: webhook.runId });
+    const approved = await stub.approve(gate.gateId, { approved: true, comment: '  lgtm  ', approver: ' Ada ' });
+    expect(approved).toMatchObject({ status: 200, gate: { state: 'succeeded', message: 'lgtm', decidedBy: 'Ada' } });
+    expect(await stub.approve(gate.gateId, { approved: false, comment: 'no', approver: 'Eve' })).toMatchObject({
+      status: 409,
+      gate: { state: 'succeeded', decidedBy: 'Ada' },
+    });
+
+    const late = await registerApproval({ runId: webhook.runId, stepKey: 'prod/late' });
+    await expireInStorage(late.runId, late.gateId);
+    expect(await stub.approve(late.gateId, decision)).toMatchObject({ status: 410, gate: { state: 'timed-out' } });
+  });
+
+  it('moves the alarm when an approval is decided', async () => {
+    const near = await registerApproval({ timeoutSeconds: 60 });
+    const far = await register({ runId: near.runId, stepKey: 'far', timeoutSeconds: 600 });
+    expect(await alarmOf(near.runId)).toBe(near.deadline);
+    await runStub(near.runId).approve(near.gateId, { approved: false, comment: '', approver: '' });
+    expect(await alarmOf(near.runId)).toBe(far.deadline);
+  });
+
+  it('answers approvalPage with null for a webhook gate and times out due gates before showing them', async () => {
+    const webhook = await register({ target: 'prod', stepKey: 'prod/ticket' });
+    const stub = runStub(webhook.runId);
+    expect(await stub.approvalPage(webhook.gateId)).toBeNull();
+    const gate = await registerApproval({ runId: webhook.runId });
+    await expireInStorage(webhook.runId, webhook.gateId);
+    const page = await stub.approvalPage(gate.gateId);
+    expect(page?.gates.map((sibling) => [sibling.name, sibling.state])).toEqual([
+      ['Update-Database-Schema', 'timed-out'],
+      ['Approval', 'pending'],
+    ]);
+    expect(page?.run?.application).toBe('potato-facts');
+  });
+
+  it('returns refusals from register instead of throwing', async () => {
+    const request = RegisterGateRequest.parse(gateRequest({ attempt: 2 }));
+    const stub = runStub(request.runId);
+    expect((await stub.register(request, BASE)).status).toBe(201);
+    const older = await stub.register({ ...request, stepKey: 'older', attempt: 1 }, BASE);
+    expect(older).toMatchObject({ status: 409, error: 'superseded' });
+    const reused = await stub.register({ ...request, attempt: 3 }, BASE);
+    expect(reused).toMatchObject({ status: 409, error: 'conflict' });
+  });
+
+  it('answers reportTarget and waitTarget with records and refusals', async () => {
+    const runId = newRunId();
+    const stub = runStub(runId);
+    const report = { runId, target: 'staging', attempt: 1, message: '' };
+    expect(await stub.waitTarget(runId, 'staging', 0)).toMatchObject({ status: 'unknown', attempt: 0 });
+    expect(await stub.reportTarget({ ...report, status: 'succeeded' })).toMatchObject({
+      status: 200,
+      record: { status: 'succeeded' },
+    });
+    expect(await stub.reportTarget({ ...report, status: 'failed' })).toMatchObject({
+      status: 409,
+      error: 'conflict',
+      record: { status: 'succeeded' },
+    });
+    const rerun = await stub.reportTarget({ ...report, attempt: 2, status: 'running' });
+    expect(rerun).toMatchObject({ status: 200, record: { attempt: 2 } });
+    expect(await stub.reportTarget({ ...report, status: 'running' })).toMatchObject({ status: 409, error: 'superseded' });
+    const poll = stub.waitTarget(runId, 'staging', 10);
+    await sleep(100);
+    await stub.cancelRun('stop', undefined, 'staging');
+    expect(await poll).toMatchObject({ status: 'canceled', message: 'stop', attempt: 2 });
   });
 });
 

@@ -1,6 +1,6 @@
-/** Callback tokens (relay/callback-token.ts): minted per gate, refused when forged, altered or malformed. */
+/** Gate tokens (relay/gate-token.ts): per gate and purpose; refused when forged, altered, malformed or of another purpose. */
 import { describe, expect, it } from 'vitest';
-import { mintCallbackToken, verifyCallbackToken } from '../../relay/callback-token.ts';
+import { mintCallbackToken, mintGateToken, verifyCallbackToken, verifyGateToken } from '../../relay/gate-token.ts';
 import { fromBase64Url, toBase64Url } from '../../relay/crypto.ts';
 import { alterChar } from './helpers.ts';
 
@@ -124,5 +124,36 @@ describe('verifyCallbackToken', () => {
     for (const candidate of malformed) {
       expect(await verifyCallbackToken(SECRET, candidate), candidate).toBeNull();
     }
+  });
+});
+
+describe('token purposes', () => {
+  it('keeps the first relay’s callback tokens valid (the MAC input is unchanged)', async () => {
+    // Minted by the first relay's code (git HEAD before approvals); callback URIs already handed out must keep working.
+    expect(await mintCallbackToken(SECRET, RUN_ID, GATE_ID)).toBe(
+      'YWNtZS9wb3RhdG8tZmFjdHMvMTIzNDU2Nzg5.AbCdEfGhIjKlMnOpQrStUv.urIhKseKQ5U_7AVPKwReCvWdfgiaJz3miRE-elzxyt0',
+    );
+  });
+
+  it('gives one gate different callback and approval tokens, each valid only for its purpose', async () => {
+    const callback = await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID);
+    const approval = await mintGateToken(SECRET, 'approval', RUN_ID, GATE_ID);
+    expect(approval).not.toBe(callback);
+    expect(parts(approval).slice(0, 2)).toEqual(parts(callback).slice(0, 2));
+    expect(await verifyGateToken(SECRET, 'approval', approval)).toEqual({ runId: RUN_ID, gateId: GATE_ID });
+    expect(await verifyGateToken(SECRET, 'callback', callback)).toEqual({ runId: RUN_ID, gateId: GATE_ID });
+    expect(await verifyGateToken(SECRET, 'approval', callback)).toBeNull();
+    expect(await verifyGateToken(SECRET, 'callback', approval)).toBeNull();
+    expect(await verifyCallbackToken(SECRET, approval)).toBeNull();
+  });
+
+  it('refuses an approval token with any one character altered', async () => {
+    const token = await mintGateToken(SECRET, 'approval', RUN_ID, GATE_ID);
+    const accepted: number[] = [];
+    for (let index = 0; index < token.length; index += 1) {
+      if (token[index] === '.') continue;
+      if ((await verifyGateToken(SECRET, 'approval', alterChar(token, index))) !== null) accepted.push(index);
+    }
+    expect(accepted).toEqual([]);
   });
 });

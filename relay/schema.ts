@@ -1,0 +1,82 @@
+/**
+ * The run object's SQLite schema and its migrations. Objects created by an earlier
+ * relay keep their storage across a deploy (and `npm run relay` keeps it on disk),
+ * so the schema only ever moves forward, one numbered step at a time.
+ */
+
+/**
+ * Each entry moves the schema from version `index` to `index + 1`. Never edit a
+ * shipped step; append one. Durable Objects refuse `PRAGMA user_version`
+ * (SQLITE_AUTH), so the version lives in its own one-row table.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: the first relay's tables. IF NOT EXISTS: objects it created already have them, unversioned.
+  `CREATE TABLE IF NOT EXISTS gates (
+     id TEXT PRIMARY KEY,
+     run_id TEXT NOT NULL,
+     step_key TEXT NOT NULL UNIQUE,
+     target TEXT NOT NULL,
+     phase TEXT NOT NULL,
+     name TEXT NOT NULL,
+     state TEXT NOT NULL,
+     message TEXT,
+     created_at INTEGER NOT NULL,
+     deadline INTEGER NOT NULL,
+     decided_at INTEGER,
+     callback_uri TEXT NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS gates_pending ON gates (state, deadline);
+   CREATE TABLE IF NOT EXISTS progress (
+     gate_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     message TEXT NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS progress_gate ON progress (gate_id, at);`,
+  // 2: approval gates, run attempts, the run's description and its targets' outcomes.
+  `ALTER TABLE gates ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
+   ALTER TABLE gates ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE gates ADD COLUMN decided_by TEXT;
+   ALTER TABLE gates ADD COLUMN requires_roles TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE gates ADD COLUMN approval_url TEXT;
+   CREATE INDEX gates_target ON gates (target, attempt, state);
+   CREATE TABLE run_info (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     application TEXT NOT NULL,
+     repository TEXT NOT NULL,
+     sha TEXT NOT NULL,
+     ref TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     run_url TEXT NOT NULL
+   );
+   CREATE TABLE targets (
+     target TEXT PRIMARY KEY,
+     attempt INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     message TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
+   );`,
+];
+
+/** The schema version this code reads and writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the object's storage to SCHEMA_VERSION; each step commits atomically with its new version. */
+export function migrate(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  sql.exec('CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)');
+  const stored = sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version ?? 0;
+  if (stored > SCHEMA_VERSION) {
+    // A rollback to older code must not write into a schema it does not know.
+    throw new Error(`storage has schema version ${stored}; this relay knows up to ${SCHEMA_VERSION}`);
+  }
+  for (let version = stored; version < SCHEMA_VERSION; version += 1) {
+    const step = MIGRATIONS[version] ?? '';
+    storage.transactionSync(() => {
+      sql.exec(step);
+      sql.exec(
+        'INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version',
+        version + 1,
+      );
+    });
+  }
+}
