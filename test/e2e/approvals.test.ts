@@ -132,8 +132,10 @@ ${webhook('Change-Ticket', 'decision=failure&message=Change+window+closed&delayM
     const steps = reportOf(run).targets[0]?.steps ?? [];
     expect(steps.find((s) => s.kind === 'approval')?.state).toBe('canceled');
     expect(reportOf(run).targets[0]?.message).toContain('webhook Change-Ticket failed: Change window closed');
-    // Withdrawn at the relay: a late approval is refused.
-    expect(await decideByForm(url, { decision: 'approve', approver: 'late' }).catch(() => 0)).not.toBe(303);
+    // Withdrawn at the relay: the page shows it canceled and offers no form any more.
+    const page = await (await fetch(url)).text();
+    expect(page).toContain('canceled');
+    await expect(decideByForm(url, { decision: 'approve', approver: 'late' })).rejects.toThrow(/no form/);
   });
 
   it('an approval that expires fails its gate', async () => {
