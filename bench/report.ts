@@ -185,6 +185,7 @@ export function textReport(results: BenchResults, previous: Headline | null): st
 }
 
 const RESULTS_MARK = 'bench-headline';
+const FULL_MARK = 'bench-results';
 
 /** The headline figures a previous BENCHMARKS.md recorded, if any. */
 export function previousHeadline(markdown: string | null): Headline | null {
@@ -193,6 +194,18 @@ export function previousHeadline(markdown: string | null): Headline | null {
   if (!match?.[1]) return null;
   try {
     return JSON.parse(match[1]) as Headline;
+  } catch {
+    return null;
+  }
+}
+
+/** The whole results of the run a BENCHMARKS.md was written from, and its previous run's headline. */
+export function recordedResults(markdown: string | null): { results: BenchResults; previous: Headline | null } | null {
+  if (!markdown) return null;
+  const match = new RegExp(`<!-- ${FULL_MARK} (\\{.*\\}) -->`).exec(markdown);
+  if (!match?.[1]) return null;
+  try {
+    return JSON.parse(match[1]) as { results: BenchResults; previous: Headline | null };
   } catch {
     return null;
   }
@@ -302,7 +315,8 @@ export function markdownReport(results: BenchResults, previous: Headline | null,
   const pollBill = hourlyBill(cost.poller.perHour.requests, cost.poller.perHour.heldSeconds);
   out.push('## 4. Cost of an hour of waiting');
   out.push('');
-  out.push(`Two gates wait side by side for ${num(cost.countedSeconds / 60)} minutes (+5 s), through a loopback proxy that counts the`);
+  const minutes = cost.countedSeconds / 60;
+  out.push(`Two gates wait side by side for ${num(minutes)} minute${minutes === 1 ? '' : 's'} (+5 s), through a loopback proxy that counts the`);
   out.push(`requests and how long the relay held each open: one with the action's \`waitForDecision\`, one with a client that`);
   out.push(`asks every ${POLLER_INTERVAL_SECONDS} s with \`wait=0\`; then both are decided at once. Counts are over whole minutes from each`);
   out.push('client\'s first request, scaled to an hour. The callback itself (one request either way) is not counted.');
@@ -329,7 +343,7 @@ export function markdownReport(results: BenchResults, previous: Headline | null,
   );
   out.push('');
   out.push(
-    `Billing terms (Workers Paid, list prices above the monthly allowances): Worker requests $${PRICES.workerRequestPerMillion}/million, Durable Object requests $${PRICES.durableObjectRequestPerMillion}/million (each GET is one Worker request and one Durable Object RPC), Durable Object duration $${PRICES.durableObjectGbSecondPerMillion}/million GB-s at ${PRICES.durableObjectGb * 1000} MB per object. A Durable Object is billed for wall-clock time while it cannot hibernate, and a pending \`setTimeout\` or an unanswered request prevents hibernation, so the relay's object is billable for every second a long-poll is held; the poller's object is billable only while it handles a request (the held time above, an upper bound). The Worker in front is billed for CPU time, not for waiting on the Durable Object. One Durable Object serves a whole run, so several gates of one run waiting at once share one duration bill (each still makes its own requests). Sources: ${PRICE_SOURCES.map((s) => `<${s}>`).join(', ')}.`,
+    `Billing terms (Workers Paid, list prices above the monthly allowances): Worker requests $${PRICES.workerRequestPerMillion.toFixed(2)}/million, Durable Object requests $${PRICES.durableObjectRequestPerMillion.toFixed(2)}/million (each GET is one Worker request and one Durable Object RPC), Durable Object duration $${PRICES.durableObjectGbSecondPerMillion.toFixed(2)}/million GB-s at ${PRICES.durableObjectGb * 1000} MB per object. A Durable Object is billed for wall-clock time while it cannot hibernate, and a pending \`setTimeout\` or an unanswered request prevents hibernation, so the relay's object is billable for every second a long-poll is held; the poller's object is billable only while it handles a request (the held time above, an upper bound). The Worker in front is billed for CPU time, not for waiting on the Durable Object. One Durable Object serves a whole run, so several gates of one run waiting at once share one duration bill (each still makes its own requests). Sources: ${PRICE_SOURCES.map((s) => `<${s}>`).join(', ')}.`,
   );
   out.push('');
 
@@ -363,6 +377,8 @@ export function markdownReport(results: BenchResults, previous: Headline | null,
   out.push(notes.trim());
   out.push('');
   out.push(`<!-- ${RESULTS_MARK} ${JSON.stringify(h)} -->`);
+  // The whole run, so `node bench/run.ts --render` can rewrite this file (new notes, new layout) without measuring again.
+  out.push(`<!-- ${FULL_MARK} ${JSON.stringify({ results, previous }).replaceAll('--', '-\\u002d')} -->`);
   out.push('');
   return out.join('\n');
 }

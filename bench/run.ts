@@ -7,6 +7,8 @@
  *
  * HOOKGATE_BENCH_FULL=1 adds 1,000 gates spread over 1,250 runs to the wake
  * latency (about a minute more: every run is a Durable Object to create).
+ * `node bench/run.ts --render` rewrites BENCHMARKS.md from the run it records
+ * (after editing bench/NOTES.md or the report's layout), measuring nothing.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,7 @@ import { startTrivialWorker } from './local-worker.ts';
 import { machine, watchBackgroundLoad } from './machine.ts';
 import { cleanupAll, cleanupOnSignals, onCleanup } from './processes.ts';
 import { protocolShim } from './relay-gates.ts';
-import { markdownReport, previousHeadline, textReport } from './report.ts';
+import { markdownReport, previousHeadline, recordedResults, textReport } from './report.ts';
 import type { BenchResults } from './report.ts';
 import { FULL_WAKE_PLAN, WAKE_PLAN, measureWakeLatency } from './wake-latency.ts';
 
@@ -93,8 +95,18 @@ async function main(): Promise<void> {
   say('wrote BENCHMARKS.md');
 }
 
+/** Rewrites BENCHMARKS.md from the results it records, with the current notes. */
+async function render(): Promise<void> {
+  const path = join(ROOT, 'BENCHMARKS.md');
+  const recorded = recordedResults(await readFile(path, 'utf8').catch(() => null));
+  if (!recorded) throw new Error('BENCHMARKS.md records no results to render; run `npm run bench`');
+  const notes = await readFile(join(ROOT, 'bench', 'NOTES.md'), 'utf8').catch(() => '');
+  await writeFile(path, markdownReport(recorded.results, recorded.previous, notes));
+  console.log(textReport(recorded.results, recorded.previous));
+}
+
 try {
-  await main();
+  await (process.argv.includes('--render') ? render() : main());
 } catch (error) {
   console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
