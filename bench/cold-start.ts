@@ -1,0 +1,144 @@
+/**
+ * Action cold start: from spawning `node dist/index.js` (as the runner does, with
+ * INPUT_* variables) to the first request reaching a tiny HTTP server that poses
+ * as the relay; beside the floor of the same Node binary spawning a script that
+ * only sends one request. Also the size of dist/.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { ROOT } from '../test/support/local-relay.ts';
+import { distribution } from './stats.ts';
+import type { Distribution } from './stats.ts';
+
+export interface ColdStart {
+  runs: number;
+  /** spawn → first relay request, `node dist/index.js`. */
+  action: Distribution;
+  /** spawn → first request, `node -e "fetch(…)"`: what any Node action pays. */
+  nodeFloor: Distribution;
+  /** The path of the first request the action sent. */
+  firstRequest: string;
+}
+
+export interface DistSize {
+  totalBytes: number;
+  files: { path: string; bytes: number }[];
+}
+
+/** One webhook gate before deployment: the first relay request is its registration. */
+const DEPLOY_YML = `version: v1
+application: cold-start
+targets:
+  staging:
+    constraints:
+      beforeDeployment:
+        - runWebhook: { name: Check }
+webhooks:
+  - name: Check
+    uriTemplate: http://127.0.0.1:9/never-called
+    bodyTemplate: { inline: '{"callbackUri": "{{armory.callbackUri}}"}' }
+`;
+
+/** The runner's environment for the main step (as test/support/run-action.ts builds it). */
+function runnerEnv(workspace: string, relayUrl: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? workspace,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_REPOSITORY: 'acme/potato-facts',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_RUN_ID: String(Date.now()),
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_OUTPUT: join(workspace, 'output'),
+    GITHUB_STEP_SUMMARY: join(workspace, 'summary'),
+    GITHUB_STATE: join(workspace, 'state'),
+    RUNNER_TEMP: workspace,
+    INPUT_CONFIG: 'deploy.yml',
+    'INPUT_RELAY-URL': relayUrl,
+    'INPUT_RELAY-TOKEN': 'cold-start-token',
+  };
+}
+
+/** Spawns `args` and resolves with the ms until the fake relay saw a request. */
+async function timeToFirstRequest(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  server: { next(): Promise<{ at: number; path: string }> },
+): Promise<{ ms: number; path: string }> {
+  const arrival = server.next();
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd, env, stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no request within 10 s from ${args.join(' ')}`)), 10_000));
+  try {
+    const first = await Promise.race([arrival, timeout]);
+    return { ms: first.at - started, path: first.path };
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** `entry`: another build of the action to time (default dist/index.js, what the runner runs). */
+export async function measureColdStart(runs = 15, entry = join(ROOT, 'dist', 'index.js')): Promise<ColdStart> {
+  const workspace = await mkdtemp(join(tmpdir(), 'hookgate-bench-cold-'));
+  const waiting: ((hit: { at: number; path: string }) => void)[] = [];
+  const server = createServer((request, response) => {
+    const at = performance.now();
+    waiting.shift()?.({ at, path: `${request.method} ${request.url?.split('?')[0]}` });
+    request.resume();
+    response.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"bench","message":"cold start only"}');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  const url = `http://127.0.0.1:${address.port}`;
+  const fake = { next: () => new Promise<{ at: number; path: string }>((resolve) => waiting.push(resolve)) };
+  try {
+    await writeFile(join(workspace, 'deploy.yml'), DEPLOY_YML);
+    await Promise.all(['output', 'summary', 'state'].map((f) => writeFile(join(workspace, f), '')));
+    const env = runnerEnv(workspace, url);
+    const action = [entry];
+    const floor = ['-e', `fetch(${JSON.stringify(`${url}/floor`)}).catch(() => {})`];
+    // One of each first, unmeasured: the file cache is warm on a runner that just checked out.
+    await timeToFirstRequest(action, env, workspace, fake);
+    await timeToFirstRequest(floor, env, workspace, fake);
+    const actionMs: number[] = [];
+    const floorMs: number[] = [];
+    let firstRequest = '';
+    for (let i = 0; i < runs; i++) {
+      const hit = await timeToFirstRequest(action, env, workspace, fake);
+      actionMs.push(hit.ms);
+      firstRequest = hit.path;
+      floorMs.push((await timeToFirstRequest(floor, env, workspace, fake)).ms);
+    }
+    return { runs, action: distribution(actionMs), nodeFloor: distribution(floorMs), firstRequest };
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+export async function measureDistSize(): Promise<DistSize> {
+  const dist = join(ROOT, 'dist');
+  const files: { path: string; bytes: number }[] = [];
+  for (const entry of await readdir(dist, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.push({ path: relative(ROOT, path), bytes: (await stat(path)).size });
+  }
+  files.sort((a, b) => b.bytes - a.bytes);
+  return { totalBytes: files.reduce((sum, f) => sum + f.bytes, 0), files };
+}
