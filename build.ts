@@ -1,6 +1,22 @@
 /** Bundles the action into dist/ (committed: the runner does not run npm install). */
 import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import type { Plugin } from 'esbuild';
+
+/**
+ * @actions/core's imports of @actions/http-client resolve to action/lazy-http-client.ts,
+ * which loads the real client (and its bundled undici) only when getIDToken runs.
+ */
+const lazyHttpClient: Plugin = {
+  name: 'lazy-http-client',
+  setup(b) {
+    const shim = fileURLToPath(new URL('action/lazy-http-client.ts', import.meta.url));
+    b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, (args) =>
+      /[\\/]@actions[\\/]core[\\/]/.test(args.importer) ? { path: shim } : undefined,
+    );
+  },
+};
 
 /** Options shared by `npm run build` and the dist freshness test. */
 export const buildOptions = {
@@ -18,6 +34,7 @@ export const buildOptions = {
   // Some dependencies are CommonJS and call require(); ESM bundles need it defined.
   banner: { js: "import { createRequire as __hookgateRequire } from 'node:module'; const require = __hookgateRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [lazyHttpClient] as Plugin[],
 } as const;
 
 if (import.meta.main) {

@@ -11,7 +11,7 @@
  */
 import { connectionsTo, workerdCpuReader } from './processes.ts';
 import { actionClient, cancelRuns, registerGates, runIdsFor } from './relay-gates.ts';
-import type { BenchGate, ProtocolShim, RelayTarget } from './relay-gates.ts';
+import type { BenchGate, RelayTarget } from './relay-gates.ts';
 import { distribution, sleep } from './stats.ts';
 import type { Distribution } from './stats.ts';
 
@@ -89,7 +89,6 @@ async function blast(urls: readonly string[], inFlight: number, expected: number
 
 export async function measureCallbackThroughput(
   relay: RelayTarget & { port: number },
-  shim: ProtocolShim,
   trivial: { url: string; port: number },
   options: { waiting?: number; callbacks?: number; inFlight?: number } = {},
   progress: (line: string) => void = () => undefined,
@@ -97,7 +96,7 @@ export async function measureCallbackThroughput(
   const waiting = options.waiting ?? 1000;
   const callbacks = options.callbacks ?? 600;
   const inFlight = options.inFlight ?? IN_FLIGHT;
-  const client = actionClient(relay, shim);
+  const client = actionClient(relay);
   const runIds = runIdsFor('one-run', waiting + callbacks, 'throughput');
   const gates: BenchGate[] = await registerGates(relay, runIds, 'throughput');
   progress(`callback throughput: ${gates.length} gates registered; ${gates.length} long-polls starting`);

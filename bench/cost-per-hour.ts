@@ -15,7 +15,7 @@ import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { Server } from 'node:http';
 import { waitForDecision } from '../action/relay-client.ts';
 import { actionClient, registerGates, runIdsFor, sendCallback } from './relay-gates.ts';
-import type { ProtocolShim, RelayTarget } from './relay-gates.ts';
+import type { RelayTarget } from './relay-gates.ts';
 import { sleep } from './stats.ts';
 
 export const POLLER_INTERVAL_SECONDS = 10;
@@ -71,7 +71,7 @@ async function countingProxy(target: URL): Promise<{ url: string; recorded: Reco
 }
 
 /** Waits on two gates for `minutes` (+5 s), long-poll and 10 s poller side by side; then decides both. */
-export async function measureCostPerHour(relay: RelayTarget, shim: ProtocolShim, minutes = 2): Promise<CostResult> {
+export async function measureCostPerHour(relay: RelayTarget, minutes = 2): Promise<CostResult> {
   const countedSeconds = minutes * 60;
   const proxy = await countingProxy(new URL(relay.url));
   const viaProxy: RelayTarget = { url: proxy.url, token: relay.token };
@@ -79,7 +79,7 @@ export async function measureCostPerHour(relay: RelayTarget, shim: ProtocolShim,
   try {
     const [longGate, pollGate] = await registerGates(viaProxy, runIdsFor('runs', 2, 'cost'), 'cost');
     if (!longGate || !pollGate) throw new Error('no gates');
-    const client = actionClient(viaProxy, shim);
+    const client = actionClient(viaProxy);
 
     let longSeenAt = 0;
     const longDone = waitForDecision(client, longGate.view, { signal: controller.signal }).then((view) => {

@@ -4,6 +4,7 @@
  * own RelayClient for waiting.
  */
 import { RelayClient } from '../action/relay-client.ts';
+import { RegisterGateResponse } from '../shared/protocol.ts';
 import type { GateView } from '../shared/protocol.ts';
 import { mapLimit } from './stats.ts';
 
@@ -20,55 +21,6 @@ export interface RelayTarget {
 /** How many registrations the bench sends at once while it sets up gates. */
 const REGISTER_CONCURRENCY = 32;
 
-/**
- * The relay on this branch answers with the gate view of shared/protocol.ts
- * before `kind`, `attempt`, `decidedBy` and `approvalUrl` were added; the
- * action's client (built from the newer protocol) rejects such answers. When the
- * probe finds them missing, the client gets a fetch that fills in the defaults
- * a webhook gate of attempt 1 has. It costs one JSON round trip per answer,
- * which the bench times (`shimMs`) and reports.
- */
-export interface ProtocolShim {
-  needed: boolean;
-  fetch: typeof fetch;
-  /** Total milliseconds spent rewriting answers so far. */
-  shimMs(): number;
-  /** Answers rewritten so far. */
-  answers(): number;
-}
-
-const VIEW_DEFAULTS = { kind: 'webhook', attempt: 1, decidedBy: null, approvalUrl: null } as const;
-
-function withDefaults(value: unknown): unknown {
-  if (!value || typeof value !== 'object' || !('gateId' in value)) return value;
-  return { ...VIEW_DEFAULTS, ...value };
-}
-
-/** Probes the relay once with a registration and returns the fetch the bench's clients use. */
-export async function protocolShim(relay: RelayTarget): Promise<ProtocolShim> {
-  const probe = await rawRegister(relay, `bench-probe-${Date.now()}`, 'probe', 600);
-  const needed = !('kind' in probe && 'attempt' in probe && 'decidedBy' in probe);
-  let spent = 0;
-  let answers = 0;
-  const shimFetch: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    if (!needed) return response;
-    const text = await response.text();
-    const started = performance.now();
-    let body = text;
-    try {
-      body = JSON.stringify(withDefaults(JSON.parse(text)));
-    } catch {
-      // not JSON: pass through
-    }
-    const rewritten = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-    spent += performance.now() - started;
-    answers++;
-    return rewritten;
-  };
-  return { needed, fetch: shimFetch, shimMs: () => spent, answers: () => answers };
-}
-
 async function rawRegister(relay: RelayTarget, runId: string, stepKey: string, timeoutSeconds: number): Promise<Record<string, unknown>> {
   const response = await fetch(`${relay.url}/v1/gates`, {
     method: 'POST',
@@ -83,7 +35,7 @@ async function rawRegister(relay: RelayTarget, runId: string, stepKey: string, t
 /** Registers one gate per entry of `runIds` (a run id may repeat: several gates in one run). */
 export async function registerGates(relay: RelayTarget, runIds: readonly string[], prefix: string): Promise<BenchGate[]> {
   return mapLimit(runIds, REGISTER_CONCURRENCY, async (runId, index) => {
-    const answer = withDefaults(await rawRegister(relay, runId, `${prefix}-${index}`, 3600)) as GateView & { callbackUri: string };
+    const answer = RegisterGateResponse.parse(await rawRegister(relay, runId, `${prefix}-${index}`, 3600));
     return { view: answer, callbackUri: answer.callbackUri };
   });
 }
@@ -100,8 +52,8 @@ export async function sendCallback(callbackUri: string, message = 'bench'): Prom
 }
 
 /** The action's own relay client. */
-export function actionClient(relay: RelayTarget, shim: ProtocolShim): RelayClient {
-  return new RelayClient({ baseUrl: relay.url, token: relay.token, fetch: shim.fetch });
+export function actionClient(relay: RelayTarget): RelayClient {
+  return new RelayClient({ baseUrl: relay.url, token: relay.token });
 }
 
 /**

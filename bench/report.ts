@@ -15,7 +15,6 @@ export interface BenchResults {
   seconds: number;
   machine: Machine;
   load: BackgroundLoad;
-  shim: { needed: boolean; ms: number; answers: number };
   roundTrip: RoundTrip;
   wake: WakeRow[];
   throughput: ThroughputResult;
@@ -174,11 +173,6 @@ export function textReport(results: BenchResults, previous: Headline | null): st
   lines.push(rule);
   for (const g of goals(h, previous)) {
     lines.push(`${g.met ? 'met   ' : 'MISSED'}  ${g.name.padEnd(55)} ${g.value.padStart(10)}  (goal ${g.goal}; previous run ${g.previous})`);
-  }
-  if (results.shim.needed) {
-    lines.push(
-      `note: the relay answers without kind/attempt/decidedBy; the bench's clients filled the defaults in (${num(results.shim.answers)} answers, ${ms(results.shim.ms)} in all)`,
-    );
   }
   lines.push(rule);
   return lines.join('\n');
@@ -363,17 +357,6 @@ export function markdownReport(results: BenchResults, previous: Headline | null,
   row(`(${e.steps}-step − 1-step) ÷ ${e.steps - 1}`, `${ms(e.marginalPerStepMs)} per further step`);
   row('steps\' own duration in the report (median)', ms(e.reportedStepMs));
   out.push('');
-  if (results.shim.needed) {
-    out.push('## Protocol note');
-    out.push('');
-    out.push('The relay on this commit answers gate views without `kind`, `attempt` and `decidedBy`, which');
-    out.push('shared/protocol.ts (and so the action\'s `RelayClient`, built from source) now requires. The bench\'s');
-    out.push('clients filled in the defaults of a webhook gate of attempt 1 (bench/relay-gates.ts) and timed that');
-    out.push(
-      `rewriting: ${ms(results.shim.ms)} for ${num(results.shim.answers)} answers over the whole run (${num((1000 * results.shim.ms) / Math.max(1, results.shim.answers), 0)} µs each). \`dist/\` (built before that change) needs no such help.`,
-    );
-    out.push('');
-  }
   out.push(notes.trim());
   out.push('');
   out.push(`<!-- ${RESULTS_MARK} ${JSON.stringify(h)} -->`);

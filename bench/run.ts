@@ -21,7 +21,6 @@ import { measureEngineOverhead } from './engine-overhead.ts';
 import { startTrivialWorker } from './local-worker.ts';
 import { machine, watchBackgroundLoad } from './machine.ts';
 import { cleanupAll, cleanupOnSignals, onCleanup } from './processes.ts';
-import { protocolShim } from './relay-gates.ts';
 import { markdownReport, previousHeadline, recordedResults, textReport } from './report.ts';
 import type { BenchResults } from './report.ts';
 import { FULL_WAKE_PLAN, WAKE_PLAN, measureWakeLatency } from './wake-latency.ts';
@@ -47,15 +46,13 @@ async function main(): Promise<void> {
   onCleanup(() => trivial.stop());
   say(`relay on ${relay.url}, trivial Worker on ${trivial.url}`);
   const target = { url: relay.url, token: relay.relayToken, port: relay.port };
-  const shim = await protocolShim(target);
-  if (shim.needed) say('the relay answers without kind/attempt/decidedBy: the bench fills them in for the action\'s client');
 
   const roundTrip = await measureRoundTrip(relay.url, trivial.url);
   say(`one request through wrangler dev: trivial Worker p50 ${roundTrip.trivial.p50.toFixed(1)} ms, relay /healthz p50 ${roundTrip.relayHealth.p50.toFixed(1)} ms`);
 
   const plan = process.env.HOOKGATE_BENCH_FULL === '1' ? FULL_WAKE_PLAN : WAKE_PLAN;
-  const wake = await measureWakeLatency(target, shim, plan, say);
-  const throughput = await measureCallbackThroughput(target, shim, trivial, {}, say);
+  const wake = await measureWakeLatency(target, plan, say);
+  const throughput = await measureCallbackThroughput(target, trivial, {}, say);
   say('engine overhead: 50-step deployments through dist/index.js');
   const engine = await measureEngineOverhead({ url: relay.url, token: relay.relayToken });
   say(`engine overhead: ${engine.perStepMs.toFixed(1)} ms per step`);
@@ -63,7 +60,7 @@ async function main(): Promise<void> {
   // The relay is otherwise idle now: the two waiting gates make a few requests a minute,
   // and the cold start, which does not touch the relay, runs meanwhile.
   say('cost of waiting: two gates wait for a minute (long-poll and 10 s poller); cold start meanwhile');
-  const costRun = measureCostPerHour(target, shim, 1);
+  const costRun = measureCostPerHour(target, 1);
   costRun.catch(() => undefined);
   const coldStart = await measureColdStart();
   say(`cold start: p50 ${coldStart.action.p50.toFixed(1)} ms`);
@@ -78,7 +75,6 @@ async function main(): Promise<void> {
     seconds: (performance.now() - started) / 1000,
     machine: info,
     load: load.stop(),
-    shim: { needed: shim.needed, ms: shim.shimMs(), answers: shim.answers() },
     roundTrip,
     wake,
     throughput,

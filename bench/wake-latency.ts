@@ -15,7 +15,7 @@
 import { waitForDecision } from '../action/relay-client.ts';
 import { connectionsTo, workerdCpuReader } from './processes.ts';
 import { actionClient, cancelRuns, registerGates, runIdsFor, sendCallback } from './relay-gates.ts';
-import type { ProtocolShim, RelayTarget } from './relay-gates.ts';
+import type { RelayTarget } from './relay-gates.ts';
 import { distribution, shuffled, sleep } from './stats.ts';
 import type { Distribution } from './stats.ts';
 
@@ -56,14 +56,13 @@ interface Woken {
 /** One round: `waiting` + `decide` gates wait at once; one is decided to warm up, then `decide` one by one. */
 async function round(
   relay: RelayTarget & { port: number },
-  shim: ProtocolShim,
   waiting: number,
   decide: number,
   layout: Layout,
   tag: string,
 ): Promise<{ samples: Sample[]; connections: number }> {
   const count = waiting + decide;
-  const client = actionClient(relay, shim);
+  const client = actionClient(relay);
   const runIds = runIdsFor(layout, count, tag);
   const gates = await registerGates(relay, runIds, tag);
   const controller = new AbortController();
@@ -157,7 +156,6 @@ export const FULL_WAKE_PLAN: readonly WakePlan[] = [...WAKE_PLAN, { gates: 1000,
 
 export async function measureWakeLatency(
   relay: RelayTarget & { port: number },
-  shim: ProtocolShim,
   plan: readonly WakePlan[] = WAKE_PLAN,
   progress: (line: string) => void = () => undefined,
 ): Promise<WakeRow[]> {
@@ -167,7 +165,7 @@ export async function measureWakeLatency(
     const samples: Sample[] = [];
     let connections = 0;
     for (let r = 0; r < step.rounds; r++) {
-      const result = await round(relay, shim, step.gates, step.decide, step.layout, `wake-${step.gates}-${step.layout}-${r}`);
+      const result = await round(relay, step.gates, step.decide, step.layout, `wake-${step.gates}-${step.layout}-${r}`);
       samples.push(...result.samples);
       connections = Math.max(connections, result.connections);
     }

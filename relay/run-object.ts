@@ -48,6 +48,8 @@ export type ApprovalPage = { gate: GateView; requiresRoles: string[]; run: RunIn
 
 export class RunObject extends DurableObject<Env> {
   private readonly store: RunStore;
+  /** The alarm time this instance last set or read; undefined until known. */
+  private armedAlarm: number | null | undefined = undefined;
   /** Long-polls on gates, woken with the stored view. */
   private readonly gateWaiters = new Waiters<GateView>();
   /** Long-polls on target records, woken with the stored row when it becomes final. */
@@ -229,6 +231,8 @@ export class RunObject extends DurableObject<Env> {
 
   /** Stores `timed-out` for every gate whose deadline passed, whether or not anyone waits. */
   override async alarm(): Promise<void> {
+    // A fired alarm is no longer set.
+    this.armedAlarm = null;
     await this.expireDue();
     await this.rearmAlarm();
   }
@@ -260,11 +264,14 @@ export class RunObject extends DurableObject<Env> {
 
   private async rearmAlarm(): Promise<void> {
     const next = this.store.nextDeadline();
-    if (next === null) {
-      await this.ctx.storage.deleteAlarm();
-    } else if ((await this.ctx.storage.getAlarm()) !== next) {
-      await this.ctx.storage.setAlarm(next);
-    }
+    // The armed time is remembered so most callbacks skip the storage round trip of getAlarm
+    // (about 5% of a callback's CPU in the bench's profile). An alarm that fired is no longer
+    // armed: alarm() forgets it first. undefined = not known in this instance yet.
+    if (this.armedAlarm === undefined) this.armedAlarm = await this.ctx.storage.getAlarm();
+    if (next === this.armedAlarm) return;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+    this.armedAlarm = next;
   }
 
   /**

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { waitForDecision } from '../../action/relay-client.ts';
 import { startLocalRelay } from '../../test/support/local-relay.ts';
 import { connectionsTo, workerdCpuReader } from '../processes.ts';
-import { actionClient, protocolShim, registerGates, runIdsFor, sendCallback } from '../relay-gates.ts';
+import { actionClient, registerGates, runIdsFor, sendCallback } from '../relay-gates.ts';
 import { median, shuffled, sleep } from '../stats.ts';
 
 const GC_FRAME = /Heap::CollectGarbage|MarkCompactCollector|Scavenger|IncrementalMarking|cppgc::internal::(Marker|Sweeper)/;
@@ -25,7 +25,7 @@ const relay = await startLocalRelay({ stateDir: join(dir, 'state') });
 const calls: { start: number; end: number }[] = [];
 try {
   const target = { url: relay.url, token: relay.relayToken, port: relay.port };
-  const client = actionClient(target, await protocolShim(target));
+  const client = actionClient(target);
   const gates = await registerGates(target, runIdsFor('one-run', waiting + decide, 'gc'), 'gc');
   const controller = new AbortController();
   // CLOCK_MONOTONIC seconds, the clock perf is told to use.

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { waitForDecision } from '../../action/relay-client.ts';
 import { startLocalRelay } from '../../test/support/local-relay.ts';
 import { connectionsTo, listenerPorts, workerdCpuReader } from '../processes.ts';
-import { actionClient, protocolShim, registerGates, runIdsFor, sendCallback } from '../relay-gates.ts';
+import { actionClient, registerGates, runIdsFor, sendCallback } from '../relay-gates.ts';
 import { distribution, shuffled, sleep } from '../stats.ts';
 
 interface ProfileNode {
@@ -94,8 +94,7 @@ try {
   await session.send('Profiler.setSamplingInterval', { interval: 200 });
 
   const target = { url: relay.url, token: relay.relayToken, port: relay.port };
-  const shim = await protocolShim(target);
-  const client = actionClient(target, shim);
+  const client = actionClient(target);
   const gates = await registerGates(target, runIdsFor('one-run', waiting + decide, 'profile'), 'profile');
   const controller = new AbortController();
   const woken = new Map<string, Promise<number>>();
