@@ -85,7 +85,16 @@ function goals(h: Headline, previous: Headline | null): Goal[] {
   const prev = (f: (p: Headline) => string): string => (previous ? f(previous) : '—');
   return [
     {
-      name: 'Wake latency p99, 1,000 gates waiting',
+      // The issue's own definition: from the relay accepting the callback (its 200) to the action seeing it.
+      name: 'Wake latency p99, 1,000 gates waiting (callback accepted → seen)',
+      goal: `< ${GOALS.wakeP99Ms} ms`,
+      value: ms(h.wakeP99At1000FromAccepted),
+      previous: prev((p) => ms(p.wakeP99At1000FromAccepted)),
+      met: h.wakeP99At1000FromAccepted < GOALS.wakeP99Ms,
+    },
+    {
+      // Stricter: also counts the callback's own trip through wrangler dev's two proxy layers.
+      name: 'Wake latency p99, 1,000 gates waiting (callback sent → seen)',
       goal: `< ${GOALS.wakeP99Ms} ms`,
       value: ms(h.wakeP99At1000),
       previous: prev((p) => ms(p.wakeP99At1000)),

@@ -4,7 +4,7 @@
  * GITHUB_STEP_SUMMARY and GITHUB_STATE files.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './local-relay.ts';
@@ -97,14 +97,17 @@ export async function startAction(options: ActionOptions): Promise<ActionProcess
     child.on('error', reject);
     child.on('close', (code) => {
       void (async () => {
-        resolve({
+        const run: ActionRun = {
           exitCode: code,
           stdout,
           stderr,
           outputs: parseFileCommand(await readFile(outputFile, 'utf8')),
           summary: await readFile(summaryFile, 'utf8'),
           state: parseFileCommand(await readFile(stateFile, 'utf8')),
-        });
+        };
+        // The runner's file commands are read: leave no temp dir behind.
+        await rm(files, { recursive: true, force: true });
+        resolve(run);
       })().catch(reject);
     });
   });
