@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.wrangler/', 'relay/.wrangler/', 'bench/trivial-worker/.wrangler/', '.hookgate-relay/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.wrangler/', 'relay/.wrangler/', 'bench/trivial-worker/.wrangler/', '.hookgate-relay/', 'coverage/', '.lazy-http-client-*/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -5,9 +5,11 @@
  * stand-in keeps the two names oidc-utils uses and loads the real client on the
  * first request, so the OIDC path still works and everything else starts faster.
  */
+import type * as Http from '@actions/http-client';
+import type * as Auth from '@actions/http-client/lib/auth';
 import type { RequestOptions, TypedResponse } from '@actions/http-client/lib/interfaces';
 
-type Loaded = [typeof import('@actions/http-client'), typeof import('@actions/http-client/lib/auth')];
+type Loaded = [typeof Http, typeof Auth];
 let loaded: Promise<Loaded> | undefined;
 const load = (): Promise<Loaded> => (loaded ??= Promise.all([import('@actions/http-client'), import('@actions/http-client/lib/auth')]));
 
