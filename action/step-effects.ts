@@ -278,20 +278,20 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
     },
 
     async upstream(name, signal) {
-      log.info(`[${name}] Upstream target ${name} is deployed by another job; asking the relay for its outcome …`);
+      log.info(`hookgate: Upstream target ${name} is deployed by another job; asking the relay for its outcome …`);
       try {
         const record = await waitForTarget(deps.relay, settings.deploymentId, name, {
           signal,
           clock,
           maxWaitMs: UPSTREAM_MAX_WAIT_MS,
           onWaiting: (elapsed, current) =>
-            log.info(`[${name}] Still waiting for upstream target ${name} (${current.status === 'unknown' ? 'not started yet' : current.status}): ${formatDuration(elapsed)} so far, at most ${formatDuration(UPSTREAM_MAX_WAIT_MS - elapsed)} more`),
-          onRelayError: (error, retryIn) => log.warning(`[${name}] ${error.message}; asking again in ${formatDuration(retryIn)}`),
+            log.info(`hookgate: Still waiting for upstream target ${name} (${current.status === 'unknown' ? 'not started yet' : current.status}): ${formatDuration(elapsed)} so far, at most ${formatDuration(UPSTREAM_MAX_WAIT_MS - elapsed)} more`),
+          onRelayError: (error, retryIn) => log.warning(`hookgate: ${error.message}; asking again in ${formatDuration(retryIn)}`),
         });
         if (record.status === 'unknown' || record.status === 'running') {
           return { outcome: 'canceled', message: `it did not finish within ${formatDuration(UPSTREAM_MAX_WAIT_MS)}` };
         }
-        log.info(`[${name}] Upstream target ${name}: ${record.status}`);
+        log.info(`hookgate: Upstream target ${name}: ${record.status}`);
         return { outcome: record.status, message: record.message };
       } catch (error) {
         return { outcome: 'canceled', message: `its outcome could not be read: ${reasonOf(error)}` };
