@@ -143,45 +143,26 @@ export interface WaitOptions {
  * restarts and 5xx answers by retrying with backoff until the gate's deadline
  * (plus a grace for the relay's alarm); a relay gone past that ends as timed-out.
  */
-export async function waitForDecision(client: RelayClient, gate: GateView, options: WaitOptions = {}): Promise<GateView> {
-  const clock = options.clock ?? systemClock;
-  const logEvery = options.waitingLogEveryMs ?? 60_000;
-  const started = clock.now();
-  let lastLog = started;
+export function waitForDecision(client: RelayClient, gate: GateView, options: WaitOptions = {}): Promise<GateView> {
   let seenProgress = gate.progress.length;
-  let failures = 0;
-  let current = gate;
-
-  for (;;) {
-    if (current.state !== 'pending') return current;
-    const now = clock.now();
-    if (now > current.deadline + DEADLINE_GRACE_MS) {
+  return pollUntil(gate, options, {
+    finished(current, now) {
+      if (current.state !== 'pending') return current;
+      if (now <= current.deadline + DEADLINE_GRACE_MS) return undefined;
       return {
         ...current,
         state: 'timed-out',
         message: `no decision by the deadline, and the relay did not answer for ${formatDuration(now - current.deadline)} after it`,
         decidedAt: now,
       };
-    }
-    if (now - lastLog >= logEvery) {
-      options.onWaiting?.(now - started, current);
-      lastLog = now;
-    }
-    try {
-      const window = Math.max(1, Math.min(POLL_WINDOW_SECONDS, Math.ceil((logEvery - (now - lastLog)) / 1000)));
-      const next = await client.poll(current.runId, current.gateId, window, options.signal);
-      failures = 0;
+    },
+    async poll(window) {
+      const next = await client.poll(gate.runId, gate.gateId, window, options.signal);
       for (const report of next.progress.slice(seenProgress)) options.onProgress?.(report.message);
       seenProgress = Math.max(seenProgress, next.progress.length);
-      current = next;
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (!(error instanceof RelayError) || !error.retryable) throw error;
-      const delay = backoffMs(failures++, 500, 10_000);
-      options.onRelayError?.(error, delay);
-      await clock.sleep(delay, options.signal);
-    }
-  }
+      return next;
+    },
+  });
 }
 
 export interface TargetWaitOptions {
@@ -199,30 +180,53 @@ export interface TargetWaitOptions {
  * Long-polls a target's record until it is final (succeeded, rolled-back, failed,
  * canceled); on `maxWaitMs` it answers the last record seen, which is not final.
  */
-export async function waitForTarget(
-  client: RelayClient,
-  runId: string,
-  target: string,
-  options: TargetWaitOptions,
-): Promise<TargetRecord> {
+export function waitForTarget(client: RelayClient, runId: string, target: string, options: TargetWaitOptions): Promise<TargetRecord> {
+  // Nothing is known before the first answer, which is asked for without waiting.
+  return pollUntil<TargetRecord>(null, options, {
+    finished: (current, _now, elapsed) =>
+      FINAL_TARGET_STATUSES.includes(current.status) || elapsed >= options.maxWaitMs ? current : undefined,
+    poll: (window) => client.pollTarget(runId, target, window, options.signal),
+  });
+}
+
+interface PollLoop<T> {
+  /** The answer once waiting is over, else undefined. */
+  finished(current: T, now: number, elapsedMs: number): T | undefined;
+  poll(windowSeconds: number): Promise<T>;
+}
+
+/**
+ * The long-poll loop both waits share: a log line at least every `waitingLogEveryMs`
+ * (each window ends in time for it), and retries with backoff through network
+ * errors and retryable answers. `start` null: the first poll does not wait.
+ */
+async function pollUntil<T>(
+  start: T | null,
+  options: Pick<WaitOptions, 'signal' | 'clock' | 'waitingLogEveryMs'> & {
+    onWaiting?: (elapsedMs: number, current: T) => void;
+    onRelayError?: (error: RelayError, retryInMs: number) => void;
+  },
+  loop: PollLoop<T>,
+): Promise<T> {
   const clock = options.clock ?? systemClock;
   const logEvery = options.waitingLogEveryMs ?? 60_000;
   const started = clock.now();
   let lastLog = started;
   let failures = 0;
-  let current: TargetRecord = { runId, target, attempt: 0, status: 'unknown', message: '', updatedAt: null };
-  let first = true;
+  let current = start;
   for (;;) {
     const now = clock.now();
-    if (!first && (FINAL_TARGET_STATUSES.includes(current.status) || now - started >= options.maxWaitMs)) return current;
-    if (!first && now - lastLog >= logEvery) {
-      options.onWaiting?.(now - started, current);
-      lastLog = now;
+    if (current !== null) {
+      const done = loop.finished(current, now, now - started);
+      if (done !== undefined) return done;
+      if (now - lastLog >= logEvery) {
+        options.onWaiting?.(now - started, current);
+        lastLog = now;
+      }
     }
     try {
-      const window = first ? 0 : Math.max(1, Math.min(POLL_WINDOW_SECONDS, Math.ceil((logEvery - (now - lastLog)) / 1000)));
-      current = await client.pollTarget(runId, target, window, options.signal);
-      first = false;
+      const window = current === null ? 0 : Math.max(1, Math.min(POLL_WINDOW_SECONDS, Math.ceil((logEvery - (now - lastLog)) / 1000)));
+      current = await loop.poll(window);
       failures = 0;
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
