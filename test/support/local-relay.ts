@@ -24,14 +24,8 @@ export interface LocalRelayOptions {
   output?: 'inherit' | 'ignore';
 }
 
-export interface LocalRelay {
-  url: string;
-  port: number;
+export interface LocalRelay extends WranglerDev {
   relayToken: string;
-  /** Stops the relay and waits until its processes are gone. */
-  stop(): Promise<void>;
-  /** Kills it at once (SIGKILL), as a crash would. */
-  kill(): Promise<void>;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -47,32 +41,69 @@ export async function freePort(): Promise<number> {
 
 /** Starts `wrangler dev` and resolves once the relay answers /healthz. */
 export async function startLocalRelay(options: LocalRelayOptions): Promise<LocalRelay> {
-  const port = options.port ?? (await freePort());
   const relayToken = options.relayToken ?? DEV_RELAY_TOKEN;
+  const worker = await startWranglerDev({
+    config: `${ROOT}relay/wrangler.jsonc`,
+    stateDir: options.stateDir,
+    readyPath: '/healthz',
+    vars: { RELAY_TOKEN: relayToken, CALLBACK_SECRET: options.callbackSecret ?? DEV_CALLBACK_SECRET },
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.output === undefined ? {} : { output: options.output }),
+  });
+  return { ...worker, relayToken };
+}
+
+export interface WranglerDevOptions {
+  /** The Worker's wrangler.jsonc. */
+  config: string;
+  stateDir: string;
+  /** A GET that answers 2xx once the Worker is up. */
+  readyPath: string;
+  port?: number;
+  vars?: Record<string, string>;
+  output?: 'inherit' | 'ignore';
+}
+
+export interface WranglerDev {
+  url: string;
+  port: number;
+  /** Stops it and waits until its processes are gone. */
+  stop(): Promise<void>;
+  /** Kills it at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+}
+
+/**
+ * `wrangler dev` for any Worker of this repository, in its own process group (so
+ * workerd goes down with it), never calling a public host; resolves once `readyPath` answers.
+ */
+export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
+  const port = options.port ?? (await freePort());
+  // Its own inspector port: wrangler's default (9229, or the next free one) races with another wrangler dev starting.
+  const inspectorPort = await freePort();
+  const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
   const child = spawn(
     process.execPath,
     [
       `${ROOT}node_modules/wrangler/bin/wrangler.js`,
       'dev',
       '--config',
-      `${ROOT}relay/wrangler.jsonc`,
+      options.config,
       '--ip',
       '127.0.0.1',
       '--port',
       String(port),
       '--persist-to',
       options.stateDir,
-      '--var',
-      `RELAY_TOKEN:${relayToken}`,
-      '--var',
-      `CALLBACK_SECRET:${options.callbackSecret ?? DEV_CALLBACK_SECRET}`,
+      '--inspector-port',
+      String(inspectorPort),
+      ...vars,
       '--show-interactive-dev-session=false',
       '--log-level',
       options.output === 'inherit' ? 'info' : 'warn',
     ],
     {
       cwd: ROOT,
-      // Its own process group, so workerd (wrangler's child) goes down with it.
       detached: true,
       stdio: ['ignore', options.output ?? 'ignore', options.output ?? 'ignore'],
       env: {
@@ -87,35 +118,35 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
   );
   const url = `http://127.0.0.1:${port}`;
   const exited = once(child, 'exit');
-  const relay: LocalRelay = {
+  const worker: WranglerDev = {
     url,
     port,
-    relayToken,
     stop: () => stopGroup(child, 'SIGTERM', exited),
     kill: () => stopGroup(child, 'SIGKILL', exited),
   };
   try {
-    await waitForHealth(url, child);
+    await waitForReady(`${url}${options.readyPath}`, child);
   } catch (error) {
-    await relay.kill();
+    await worker.kill();
     throw error;
   }
-  return relay;
+  return worker;
 }
 
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+async function waitForReady(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode} before the relay was ready`);
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode} before ${url} answered`);
     try {
-      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
       if (response.ok) return;
     } catch {
       // not up yet
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`the local relay did not answer ${url}/healthz within 60 s`);
+  throw new Error(`wrangler dev did not answer ${url} within 60 s`);
 }
 
 async function stopGroup(child: ChildProcess, signal: NodeJS.Signals, exited: Promise<unknown>): Promise<void> {
