@@ -82,22 +82,26 @@ export function listenerPid(port: number): number | null {
   const inodes = new Set(tcpSockets().filter((s) => s.localPort === port && s.state === 10).map((s) => `socket:[${s.inode}]`));
   if (inodes.size === 0) return null;
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${entry}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (inodes.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) return Number(entry);
-      } catch {
-        // closed meanwhile
-      }
-    }
+    if (/^\d+$/.test(entry) && fdLinks(entry).some((link) => inodes.has(link))) return Number(entry);
   }
   return null;
+}
+
+/** What the open file descriptors of process `pid` point at (`socket:[inode]` for sockets); [] once it is gone. */
+function fdLinks(pid: string): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  return fds.flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+    } catch {
+      return []; // closed meanwhile
+    }
+  });
 }
 
 /** Every TCP port listened on by the process group that serves `port` (wrangler, its inspector proxy, workerd). */
@@ -109,19 +113,9 @@ export function listenerPorts(port: number): number[] {
   const ports = new Set<number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || procStat(Number(entry))?.pgrp !== group) continue;
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${entry}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const found = listening.get(readlinkSync(`/proc/${entry}/fd/${fd}`));
-        if (found !== undefined) ports.add(found);
-      } catch {
-        // closed meanwhile
-      }
+    for (const link of fdLinks(entry)) {
+      const found = listening.get(link);
+      if (found !== undefined) ports.add(found);
     }
   }
   return [...ports];
