@@ -9,10 +9,10 @@
  * action's RelayClient.poll with the relay's longest window (30 s), and the
  * measurement ends inside it: no re-poll falls into it (the bench checks).
  */
-import { connectionsTo, workerdCpuReader } from './processes.ts';
+import { settle, workerdCpuReader } from './processes.ts';
 import { actionClient, cancelRuns, registerGates, runIdsFor } from './relay-gates.ts';
 import type { BenchGate, RelayTarget } from './relay-gates.ts';
-import { distribution, sleep } from './stats.ts';
+import { distribution } from './stats.ts';
 import type { Distribution } from './stats.ts';
 
 export const IN_FLIGHT = 48;
@@ -118,14 +118,7 @@ export async function measureCallbackThroughput(
   let earlyPolls: number;
   try {
     // Every long-poll connected and workerd idle: they all wait in the Durable Object.
-    const deadline = Date.now() + 60_000;
-    while (connectionsTo(relay.port) < gates.length && Date.now() < deadline) await sleep(50);
-    const cpu = workerdCpuReader(relay.port);
-    for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
-      const before = cpu();
-      await sleep(50);
-      quiet = cpu() - before <= 10 ? quiet + 1 : 0;
-    }
+    await settle(relay.port, gates.length, 60_000);
     if (returned > 0) throw new Error(`${returned} long-polls returned before any callback`);
     const decided = gates.slice(waiting).map((gate) => `${gate.callbackUri}/callback`);
     relayResult = await blast(decided, inFlight, 200, relay.port);

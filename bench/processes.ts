@@ -4,6 +4,7 @@
  * port, and how much CPU the workerd processes behind a port spent.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { sleep } from './stats.ts';
 
 type Cleanup = () => Promise<unknown>;
 const cleanups: Cleanup[] = [];
@@ -162,4 +163,26 @@ export function workerdCpuReader(port: number): () => number {
     }
     return (ticks * 1000) / TICKS_PER_SECOND;
   };
+}
+
+/**
+ * Waits until `count` connections to the relay on `port` are open and workerd has
+ * been idle for a moment: every long-poll has reached its Durable Object and waits.
+ * Resolves with the most connections seen.
+ */
+export async function settle(port: number, count: number, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while ((seen = Math.max(seen, connectionsTo(port))) < count) {
+    if (Date.now() > deadline) throw new Error(`only ${seen} of ${count} long-polls got a connection`);
+    await sleep(20);
+  }
+  const cpu = workerdCpuReader(port);
+  // /proc counts CPU in 10 ms ticks: at most one tick per 50 ms, twice in a row, is idle.
+  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
+    const before = cpu();
+    await sleep(50);
+    quiet = cpu() - before <= 10 ? quiet + 1 : 0;
+  }
+  return Math.max(seen, connectionsTo(port));
 }

@@ -13,7 +13,7 @@
  * (the client's own, after 25 s) falls into the measurement.
  */
 import { waitForDecision } from '../action/relay-client.ts';
-import { connectionsTo, workerdCpuReader } from './processes.ts';
+import { settle } from './processes.ts';
 import { actionClient, cancelRuns, registerGates, runIdsFor, sendCallback } from './relay-gates.ts';
 import type { RelayTarget } from './relay-gates.ts';
 import { distribution, shuffled, sleep } from './stats.ts';
@@ -108,27 +108,6 @@ async function round(
     controller.abort();
     await cancelRuns(client, runIds);
   }
-}
-
-/**
- * Waits until `count` connections to the relay are open and workerd has been
- * idle for a moment: every long-poll has reached its Durable Object and waits.
- */
-async function settle(port: number, count: number): Promise<number> {
-  const deadline = Date.now() + 30_000;
-  let seen = 0;
-  while ((seen = Math.max(seen, connectionsTo(port))) < count) {
-    if (Date.now() > deadline) throw new Error(`only ${seen} of ${count} long-polls got a connection`);
-    await sleep(20);
-  }
-  const cpu = workerdCpuReader(port);
-  // /proc counts CPU in 10 ms ticks: at most one tick per 50 ms, twice in a row, is idle.
-  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
-    const before = cpu();
-    await sleep(50);
-    quiet = cpu() - before <= 10 ? quiet + 1 : 0;
-  }
-  return Math.max(seen, connectionsTo(port));
 }
 
 export interface WakePlan {

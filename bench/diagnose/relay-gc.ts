@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForDecision } from '../../action/relay-client.ts';
 import { startLocalRelay } from '../../test/support/local-relay.ts';
-import { connectionsTo, workerdCpuReader } from '../processes.ts';
+import { settle } from '../processes.ts';
 import { actionClient, registerGates, runIdsFor, sendCallback } from '../relay-gates.ts';
 import { median, shuffled, sleep } from '../stats.ts';
 
@@ -36,13 +36,7 @@ try {
     done.catch(() => undefined);
     woken.set(gate.view.gateId, done);
   }
-  while (connectionsTo(relay.port) < gates.length) await sleep(50);
-  const cpu = workerdCpuReader(relay.port);
-  for (let quiet = 0; quiet < 3; ) {
-    const before = cpu();
-    await sleep(50);
-    quiet = cpu() - before <= 10 ? quiet + 1 : 0;
-  }
+  await settle(relay.port, gates.length);
   const [warmUp, ...order] = shuffled(gates);
   if (warmUp) await sendCallback(warmUp.callbackUri);
   const pids = execFileSync('pgrep', ['-x', 'workerd'], { encoding: 'utf8' }).trim().split('\n').join(',');

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForDecision } from '../../action/relay-client.ts';
 import { startLocalRelay } from '../../test/support/local-relay.ts';
-import { connectionsTo, listenerPorts, workerdCpuReader } from '../processes.ts';
+import { listenerPorts, settle, workerdCpuReader } from '../processes.ts';
 import { actionClient, registerGates, runIdsFor, sendCallback } from '../relay-gates.ts';
-import { distribution, shuffled, sleep } from '../stats.ts';
+import { distribution, shuffled } from '../stats.ts';
 
 interface ProfileNode {
   id: number;
@@ -103,13 +103,8 @@ try {
     done.catch(() => undefined);
     woken.set(gate.view.gateId, done);
   }
-  while (connectionsTo(relay.port) < gates.length) await sleep(50);
+  await settle(relay.port, gates.length);
   const cpu = workerdCpuReader(relay.port);
-  for (let quiet = 0; quiet < 3; ) {
-    const before = cpu();
-    await sleep(50);
-    quiet = cpu() - before <= 10 ? quiet + 1 : 0;
-  }
   const [warmUp, ...order] = shuffled(gates);
   if (warmUp) await sendCallback(warmUp.callbackUri);
   await session.send('Profiler.start');
