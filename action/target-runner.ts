@@ -71,7 +71,7 @@ async function gatesOnly(target: TargetPlan, mode: GateMode, fx: TargetEffects, 
     const next = mode === 'beforeDeployment' ? 'the deployment may proceed' : 'the target is deployed';
     return { outcome: 'succeeded', message: `${target.name} passed its ${mode} gates: ${next}` };
   }
-  const why = `${failure.kind} ${failure.name} ${describeState(failure)}${failure.message ? `: ${failure.message}` : ''}`;
+  const why = describeFailure(failure);
   const what = mode === 'beforeDeployment' ? 'must not be deployed' : 'failed its afterDeployment gates; its dependents are canceled';
   return { outcome: 'failed', message: `${target.name} ${what}: ${mode} ${why}` };
 }
@@ -79,7 +79,7 @@ async function gatesOnly(target: TargetPlan, mode: GateMode, fx: TargetEffects, 
 async function phases(target: TargetPlan, fx: TargetEffects, signal: AbortSignal, steps: StepReport[]): Promise<Outcome> {
   const failed = (step: StepReport | undefined): step is StepReport => step !== undefined && step.state !== 'succeeded';
   const fail = async (step: StepReport, phase: StepPhase): Promise<Outcome> => {
-    const why = `${step.kind} ${step.name} ${describeState(step)}${step.message ? `: ${step.message}` : ''}`;
+    const why = describeFailure(step);
     if (onStepFailure(phase) === 'fail') {
       const what = phase === 'beforeDeployment' ? 'not deployed' : 'kept as deployed; its dependents are canceled';
       return { outcome: 'failed', message: `${target.name} ${what}: ${phase} ${why}` };
@@ -187,6 +187,8 @@ async function record(steps: StepReport[], pending: Promise<StepReport>): Promis
   return step;
 }
 
-function describeState(step: StepReport): string {
-  return step.state === 'timed-out' ? 'timed out' : step.state;
+/** "webhook Tests failed: 3 tests failed" */
+function describeFailure(step: StepReport): string {
+  const state = step.state === 'timed-out' ? 'timed out' : step.state;
+  return `${step.kind} ${step.name} ${state}${step.message ? `: ${step.message}` : ''}`;
 }

@@ -144,12 +144,17 @@ export class RunStore {
     return runInfo(this.sql.exec<RunInfoRow>('SELECT * FROM run_info WHERE id = 1').toArray()[0]);
   }
 
-  /** Stores the run's description; the latest registration's wins. */
+  /**
+   * Stores the run's description; the latest registration's wins. Every registration
+   * sends it, nearly always unchanged: then nothing is written.
+   */
   saveRunInfo(run: RunInfo): void {
     this.sql.exec(
       `INSERT INTO run_info (id, application, repository, sha, ref, actor, run_url) VALUES (1, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET application = excluded.application, repository = excluded.repository,
-         sha = excluded.sha, ref = excluded.ref, actor = excluded.actor, run_url = excluded.run_url`,
+         sha = excluded.sha, ref = excluded.ref, actor = excluded.actor, run_url = excluded.run_url
+       WHERE (application, repository, sha, ref, actor, run_url)
+         IS NOT (excluded.application, excluded.repository, excluded.sha, excluded.ref, excluded.actor, excluded.run_url)`,
       run.application,
       run.repository,
       run.sha,
