@@ -82,15 +82,27 @@ export const pauseSchema = z.strictObject({
   requiresRoles: z.array(nonEmpty).optional(),
   requiresRole: z.union([nonEmpty, z.array(nonEmpty)], { error: 'expected a role name or a list of role names' }).optional(),
 });
-export const webhookSchema = z.object({
-  name: nonEmpty,
+// The fields of one HTTP request: the call itself, and its cancelTemplate.
+const requestFields = {
   method: z.string().regex(/^[A-Za-z]+$/, 'expected an HTTP method such as POST').optional(),
   uriTemplate: nonEmpty,
   headers: z.array(z.strictObject({ key: z.string().regex(HEADER_NAME, 'expected an HTTP header name'), value: scalarString })).nullish(),
   bodyTemplate: z.strictObject({ inline: z.string().optional(), path: nonEmpty.optional() }).nullish(),
+};
+const requestSchema = z.strictObject(requestFields);
+export type RequestFields = z.infer<typeof requestSchema>;
+// A literal secret is refused later, with the template checks; this message never echoes the value.
+const signingSecretSchema = z.union([z.string(), z.literal(false)], {
+  error: (iss) => (iss.input === undefined ? 'required field missing' : 'expected "{{secrets.NAME}}" (in quotes) or false'),
+});
+export const webhookSchema = z.object({
+  name: nonEmpty,
+  ...requestFields,
   retryCount: z.int().min(0).max(10).optional(),
   disableCallback: z.boolean().optional(),
   timeout: timeoutSchema.optional(),
+  cancelTemplate: requestSchema.nullish(),
+  signingSecret: signingSecretSchema.nullish(),
 });
 
 const EXPECTED: Readonly<Record<string, string>> = {

@@ -4,7 +4,7 @@
 import { fail, suggest } from './deployment-file-fields.ts';
 import type { Ctx } from './deployment-file-fields.ts';
 import type { WebhookRef } from './deployment-file-steps.ts';
-import type { ParsedWebhook } from './deployment-file-webhooks.ts';
+import type { ParsedWebhook, TemplateField } from './deployment-file-webhooks.ts';
 import { BUILTIN_NAMES, isKnownName, parseTemplate } from './template.ts';
 import { formatPath } from './yaml-locator.ts';
 
@@ -34,10 +34,36 @@ function unknownVariable(name: string, secretNames: ReadonlySet<string>): string
   return hint === '' ? `${head}; use armory.*, hookgate.*, github.*, context.<key> or secrets.<name>` : `${head}${hint}`;
 }
 
+const SECRET_HOWTO = 'store it as a repository secret, pass it in the secrets input (secrets: ${{ toJSON(secrets) }}) and write signingSecret: "{{secrets.NAME}}"';
+
+/**
+ * A signing secret must be `{{secrets.NAME}}` and nothing else: text written in the file would be
+ * committed to git with it, and a context value is not masked in logs. Messages never echo the value.
+ */
+function checkSigningSecret(ctx: Ctx, field: TemplateField, secretNames: ReadonlySet<string>): void {
+  const parsed = parseTemplate(field.text);
+  const parts = parsed.ok ? parsed.parts : [];
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (field.text.trim() === '') {
+    fail(ctx, field.path, 'must not be empty; write "{{secrets.NAME}}", or false to send this webhook unsigned');
+  } else if (parsed.ok && parts.every((p) => p.kind === 'text')) {
+    fail(ctx, field.path, `a signing secret written in the deployment file would be committed to git with it; ${SECRET_HOWTO}`);
+  } else if (only?.kind !== 'var' || !only.name.startsWith('secrets.')) {
+    const literal = parts.some((p) => p.kind === 'text') ? ': text around it would be committed to git as part of the secret' : '';
+    fail(ctx, field.path, `must be exactly "{{secrets.NAME}}", one secret from the secrets input and nothing else${literal}`);
+  } else if (!isKnownName(only.name, { secretNames, contextKeys: NO_CONTEXT_KEYS })) {
+    fail(ctx, field.path, unknownVariable(only.name, secretNames));
+  }
+}
+
 /** Checks one webhook's templates except context keys; returns each context key with the fields that use it. */
 function checkWebhook(ctx: Ctx, webhook: ParsedWebhook, secretNames: ReadonlySet<string>): Map<string, string[]> {
   const contextUses = new Map<string, string[]>();
   for (const field of webhook.templates) {
+    if (field.kind === 'secret') {
+      checkSigningSecret(ctx, field, secretNames);
+      continue;
+    }
     const from = field.source === undefined ? '' : `in ${field.source}: `;
     const parsed = parseTemplate(field.text);
     if (!parsed.ok) {
@@ -54,7 +80,7 @@ function checkWebhook(ctx: Ctx, webhook: ParsedWebhook, secretNames: ReadonlySet
       }
     }
     const first = parsed.parts[0];
-    if (field.isUri && first?.kind === 'text' && !isHttpUrlStart(first.text, parsed.parts.length === 1)) {
+    if (field.kind === 'uri' && first?.kind === 'text' && !isHttpUrlStart(first.text, parsed.parts.length === 1)) {
       fail(ctx, field.path, 'expected an http:// or https:// URL');
     }
   }

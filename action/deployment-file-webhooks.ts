@@ -1,17 +1,21 @@
-// The `webhooks` list: each definition and the template texts it holds, checked later against its uses.
+// The `webhooks` list: each definition (its call, its cancelTemplate, its signing secret) and the
+// template texts it holds, checked later against its uses.
 import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../shared/protocol.ts';
-import type { WebhookDef } from './plan.ts';
+import type { RequestTemplate, WebhookDef } from './plan.ts';
 import { check, fail, fieldsOf, location, notice, own } from './deployment-file-fields.ts';
 import type { Ctx } from './deployment-file-fields.ts';
 import { describe, webhookSchema } from './deployment-file-schemas.ts';
+import type { RequestFields } from './deployment-file-schemas.ts';
+import { SIGNATURE_HEADERS } from './webhook-signing.ts';
 import { formatPath } from './yaml-locator.ts';
 import type { Path } from './yaml-locator.ts';
 
-/** One templated text of a webhook: the URI, a header value or the body. */
+/** One templated text of a webhook: a URI, a header value, a body or the signing secret. */
 export interface TemplateField {
   path: Path;
   text: string;
-  isUri: boolean;
+  /** A URI must be http(s); a signing secret must be `{{secrets.NAME}}` alone. */
+  kind: 'uri' | 'text' | 'secret';
   /** The file a `bodyTemplate.path` template came from. */
   source?: string;
 }
@@ -25,7 +29,41 @@ export interface ParsedWebhook {
 export type BodyRead = { ok: true; text: string } | { ok: false; message: string };
 
 const NETWORK_FIELDS = ['networkMode', 'agentIdentifier'];
-const WEBHOOK_FIELDS = ['name', 'method', 'uriTemplate', 'headers', 'bodyTemplate', 'retryCount', 'disableCallback', 'timeout', ...NETWORK_FIELDS];
+const WEBHOOK_FIELDS = ['name', 'method', 'uriTemplate', 'headers', 'bodyTemplate', 'retryCount', 'disableCallback', 'timeout', 'cancelTemplate', 'signingSecret', ...NETWORK_FIELDS];
+
+/** One request (the call or its cancelTemplate) with its templates added to `templates`. */
+function readRequest(ctx: Ctx, r: RequestFields, path: Path, readBody: (path: string) => BodyRead, templates: TemplateField[]): RequestTemplate {
+  templates.push({ path: [...path, 'uriTemplate'], text: r.uriTemplate, kind: 'uri' });
+  const headers = (r.headers ?? []).map((h, j) => {
+    if (SIGNATURE_HEADERS.includes(h.key.toLowerCase())) {
+      fail(ctx, [...path, 'headers', j, 'key'], `${h.key} is set by hookgate when it signs the request (signingSecret or the webhook-signing-secret input); remove this header`);
+    }
+    templates.push({ path: [...path, 'headers', j, 'value'], text: h.value, kind: 'text' });
+    return { key: h.key, value: h.value };
+  });
+  let bodyTemplate: string | null = null;
+  if (r.bodyTemplate !== undefined && r.bodyTemplate !== null) {
+    const { inline, path: bodyPath } = r.bodyTemplate;
+    const at = [...path, 'bodyTemplate'];
+    if (inline !== undefined && bodyPath !== undefined) {
+      fail(ctx, at, 'give either inline or path, not both');
+    } else if (inline !== undefined) {
+      bodyTemplate = inline;
+      templates.push({ path: [...at, 'inline'], text: inline, kind: 'text' });
+    } else if (bodyPath !== undefined) {
+      const read = readBody(bodyPath);
+      if (read.ok) {
+        bodyTemplate = read.text;
+        templates.push({ path: [...at, 'path'], text: read.text, kind: 'text', source: bodyPath });
+      } else {
+        fail(ctx, [...at, 'path'], read.message);
+      }
+    } else {
+      fail(ctx, at, 'needs inline (the body itself) or path (a file holding it)');
+    }
+  }
+  return { method: (r.method ?? 'POST').toUpperCase(), uriTemplate: r.uriTemplate, headers, bodyTemplate };
+}
 
 /** The valid webhooks by name, and the names of all of them, so uses of an invalid one are not called undefined. */
 export function readWebhooks(ctx: Ctx, value: unknown, readBody: (path: string) => BodyRead): { webhooks: Map<string, ParsedWebhook>; names: Set<string> } {
@@ -53,44 +91,22 @@ export function readWebhooks(ctx: Ctx, value: unknown, readBody: (path: string) 
       fail(ctx, [...path, 'name'], `webhook '${w.name}' is already defined at ${formatPath(previous.path)} (${at.file}:${at.line}:${at.col}); names must be unique`);
       return;
     }
-    const templates: TemplateField[] = [{ path: [...path, 'uriTemplate'], text: w.uriTemplate, isUri: true }];
-    const headers = (w.headers ?? []).map((h, j) => {
-      templates.push({ path: [...path, 'headers', j, 'value'], text: h.value, isUri: false });
-      return { key: h.key, value: h.value };
-    });
-    let bodyTemplate: string | null = null;
-    if (w.bodyTemplate !== undefined && w.bodyTemplate !== null) {
-      const { inline, path: bodyPath } = w.bodyTemplate;
-      const at = [...path, 'bodyTemplate'];
-      if (inline !== undefined && bodyPath !== undefined) {
-        fail(ctx, at, 'give either inline or path, not both');
-      } else if (inline !== undefined) {
-        bodyTemplate = inline;
-        templates.push({ path: [...at, 'inline'], text: inline, isUri: false });
-      } else if (bodyPath !== undefined) {
-        const read = readBody(bodyPath);
-        if (read.ok) {
-          bodyTemplate = read.text;
-          templates.push({ path: [...at, 'path'], text: read.text, isUri: false, source: bodyPath });
-        } else {
-          fail(ctx, [...at, 'path'], read.message);
-        }
-      } else {
-        fail(ctx, at, 'needs inline (the body itself) or path (a file holding it)');
-      }
-    }
+    const templates: TemplateField[] = [];
+    const call = readRequest(ctx, w, path, readBody, templates);
+    const cancel = w.cancelTemplate ? readRequest(ctx, w.cancelTemplate, [...path, 'cancelTemplate'], readBody, templates) : null;
+    const signingSecret = w.signingSecret ?? null;
+    if (typeof signingSecret === 'string') templates.push({ path: [...path, 'signingSecret'], text: signingSecret, kind: 'secret' });
     webhooks.set(w.name, {
       path,
       templates,
       def: {
         name: w.name,
-        method: (w.method ?? 'POST').toUpperCase(),
-        uriTemplate: w.uriTemplate,
-        headers,
-        bodyTemplate,
+        ...call,
         retryCount: w.retryCount ?? 0,
         disableCallback: w.disableCallback ?? false,
         timeoutSeconds: w.timeout ?? DEFAULT_GATE_TIMEOUT_SECONDS,
+        cancel,
+        signingSecret,
         location: location(ctx, path),
       },
     });

@@ -11,18 +11,25 @@ import type { Plan } from './plan.ts';
 import { createRedactor } from './redact.ts';
 import type { Redact } from './redact.ts';
 import { RelayClient } from './relay-client.ts';
-import { OUTPUTS, STATE, getSettings } from './settings.ts';
+import { OUTPUTS, STATE, getSettings, relayCredential } from './settings.ts';
 import type { Settings } from './settings.ts';
+import { createGitHubDeployments } from './github-deployments.ts';
 import { createTargetEffects } from './step-effects.ts';
 import { summaryMarkdown } from './summary.ts';
 import { systemClock } from './time.ts';
+import { checkSigningSecrets } from './webhook-caller.ts';
 
 /** Runs the action; the one place that turns an error into a failed step. */
 export async function run(): Promise<void> {
   let redact: Redact = (text) => text;
+  let dispose = (): void => undefined;
   try {
     const settings = getSettings();
-    redact = createRedactor([...Object.values(settings.secrets), settings.relayToken, settings.githubToken]);
+    redact = createRedactor(
+      [...Object.values(settings.secrets), settings.relayToken, settings.webhookSigningSecret, settings.githubToken].filter(
+        (value): value is string => Boolean(value),
+      ),
+    );
     const log = coreLog(redact);
     core.saveState(STATE.deploymentId, settings.deploymentId);
     if (settings.target) core.saveState(STATE.target, settings.target);
@@ -32,9 +39,23 @@ export async function run(): Promise<void> {
     const plan = await loadPlan(settings, log);
     const what = settings.phase ? `the ${settings.phase} gates of ${settings.target ?? ''}` : plan.targets.map((t) => t.name).join(' → ');
     log.info(`hookgate: deployment ${settings.deploymentId} of ${plan.application}: ${what}`);
-    const relay = new RelayClient({ baseUrl: settings.relayUrl, token: settings.relayToken });
-    const effects = createTargetEffects({ plan, settings, relay, log, clock: systemClock });
-    const report = await runDeployment(plan, settings.deploymentId, effects, new AbortController().signal, settings.phase);
+    const relay = new RelayClient({ baseUrl: settings.relayUrl, token: relayCredential(settings.relayToken, settings.relayUrl) });
+    const deployments = createGitHubDeployments({
+      token: settings.githubToken,
+      repository: settings.github.repository,
+      sha: settings.github.sha,
+      ref: settings.github.ref,
+      runUrl: settings.github.runUrl,
+      deploymentId: settings.deploymentId,
+      attempt: Number(settings.github.runAttempt) || 1,
+      log,
+      gateMode: settings.phase !== null,
+    });
+    const effects = createTargetEffects({ plan, settings, relay, deployments, log, clock: systemClock });
+    const cancellation = onJobCanceled(log);
+    // Until run() returns: a late SIGINT must not kill the step while it writes its outputs.
+    dispose = cancellation.dispose;
+    const report = await runDeployment(plan, settings.deploymentId, effects, cancellation.signal, settings.phase);
 
     core.saveState(STATE.finished, 'true');
     core.setOutput(OUTPUTS.result, report.result);
@@ -47,7 +68,32 @@ export async function run(): Promise<void> {
     }
   } catch (error) {
     core.setFailed(redact(error instanceof Error ? error.message : String(error)));
+  } finally {
+    dispose();
   }
+}
+
+/**
+ * A canceled job's step gets SIGINT, then SIGTERM about 7.5 s later, then is killed
+ * (GitHub's runner). Either signal aborts the run: pending gates are withdrawn at the
+ * relay, external systems told (cancelTemplate), and the result is `canceled`.
+ */
+function onJobCanceled(log: Log): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const handler = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) return;
+    log.warning(`hookgate: ${name} received: the workflow job was canceled; withdrawing pending gates`);
+    controller.abort(new Error('the workflow job was canceled'));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
 }
 
 /** The job summary; outside a runner (no GITHUB_STEP_SUMMARY) there is none, and that is no failure. */
@@ -85,6 +131,8 @@ async function loadPlan(settings: Settings, log: Log): Promise<Plan> {
     throw new Error(`${settings.config} has ${count} error${count === 1 ? '' : 's'} (listed above); nothing was deployed`);
   }
   const plan = loaded.plan;
+  const unusable = checkSigningSecrets(plan.webhooks, settings.secrets, settings.webhookSigningSecret);
+  if (unusable.length > 0) throw new Error(`${unusable.join('; ')}; nothing was deployed`);
   for (const notice of plan.notices) log.notice(notice);
   if (!settings.target) return plan;
 

@@ -8,8 +8,8 @@ export interface Location {
   col: number;
 }
 
-export interface WebhookDef {
-  name: string;
+/** One HTTP request of a webhook: the call itself, or its `cancelTemplate`. */
+export interface RequestTemplate {
   /** Upper-cased; default POST. */
   method: string;
   uriTemplate: string;
@@ -17,10 +17,18 @@ export interface WebhookDef {
   headers: { key: string; value: string }[];
   /** The inline template, or the contents of `bodyTemplate.path` read at load time. */
   bodyTemplate: string | null;
+}
+
+export interface WebhookDef extends RequestTemplate {
+  name: string;
   retryCount: number;
   disableCallback: boolean;
   /** hookgate's `timeout: {duration, unit}`; default 24 hours. */
   timeoutSeconds: Seconds;
+  /** hookgate's `cancelTemplate`: tells the external system a withdrawn gate's work is no longer needed. */
+  cancel: RequestTemplate | null;
+  /** hookgate: `{{secrets.NAME}}` (checked at load time); false: never signed; null: signed with the webhook-signing-secret input, if set. */
+  signingSecret: string | false | null;
   location: Location;
 }
 

@@ -1,13 +1,18 @@
 /**
  * The post step, at the end of the job. When the main step did not finish (the
- * job was canceled), it cancels the pending gates. After a beforeDeployment gate
- * step, it closes a target the job left `running` because the afterDeployment
- * step never ran (a deploy step in between failed), so dependent jobs stop waiting.
+ * job was canceled and the step killed), it cancels the pending gates and marks
+ * the run's GitHub deployments inactive. After a beforeDeployment gate step, it
+ * closes a target the job left `running` because the afterDeployment step never
+ * ran (a deploy step in between failed), so dependent jobs stop waiting.
  */
 import * as core from '@actions/core';
+import { createGitHubDeployments, markAbandoned } from './github-deployments.ts';
+import type { GitHubApiOptions } from './github-deployments.ts';
+import { coreLog } from './log.ts';
+import type { Log } from './log.ts';
 import { createRedactor } from './redact.ts';
 import { RelayClient } from './relay-client.ts';
-import { INPUTS, STATE } from './settings.ts';
+import { INPUTS, STATE, githubContext, relayCredential } from './settings.ts';
 
 /** Cleanup never fails the job: problems become warnings. */
 export async function post(): Promise<void> {
@@ -17,30 +22,56 @@ export async function post(): Promise<void> {
   const target = core.getState(STATE.target) || undefined;
   if (finished && !(target && core.getState(STATE.phase) === 'beforeDeployment')) return;
 
-  const token = core.getInput(INPUTS.relayToken);
-  const redact = createRedactor([token]);
-  const relay = new RelayClient({ baseUrl: core.getInput(INPUTS.relayUrl), token });
+  const token = core.getInput(INPUTS.relayToken) || null;
+  const githubToken = core.getInput(INPUTS.githubToken);
+  const redact = createRedactor([token ?? '', githubToken]);
+  const log = coreLog(redact);
+  const relayUrl = core.getInput(INPUTS.relayUrl).replace(/\/+$/, '');
+  const relay = new RelayClient({ baseUrl: relayUrl, token: relayCredential(token, relayUrl) });
+  const github = githubOptions(deploymentId, githubToken, log);
   try {
     if (!finished) {
       // One job per environment: this job cancels only its own target's gates.
-      const { canceled } = await relay.cancel({ runId: deploymentId, reason: 'the workflow job was canceled', ...(target ? { target } : {}) });
+      const reason = 'the workflow job was canceled';
+      const [{ canceled }, marked] = await Promise.all([
+        relay.cancel({ runId: deploymentId, reason, ...(target ? { target } : {}) }),
+        markAbandoned({ ...github, reason, ...(target ? { target } : {}) }),
+      ]);
       const scope = target ? `target ${target} of ${deploymentId}` : deploymentId;
-      core.info(`hookgate: canceled ${canceled.length} pending gate(s) of ${scope}; late callbacks get 410`);
+      log.info(`hookgate: canceled ${canceled.length} pending gate(s) of ${scope}; late callbacks get 410`);
+      if (marked > 0) log.info(`hookgate: marked ${marked} GitHub deployment(s) inactive`);
     } else if (target) {
-      await closeGateMode(relay, deploymentId, target);
+      await closeGateMode(relay, github, deploymentId, target, log);
     }
   } catch (error) {
-    core.warning(redact(`hookgate: cleanup at the relay for ${deploymentId} failed: ${error instanceof Error ? error.message : String(error)}`));
+    log.warning(`hookgate: cleanup at the relay for ${deploymentId} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
-async function closeGateMode(relay: RelayClient, deploymentId: string, target: string): Promise<void> {
-  const attempt = Number(process.env.GITHUB_RUN_ATTEMPT) || 1;
+function githubOptions(deploymentId: string, token: string, log: Log): GitHubApiOptions {
+  const github = githubContext(process.env);
+  return {
+    token,
+    repository: github.repository,
+    sha: github.sha,
+    ref: github.ref,
+    runUrl: github.runUrl,
+    deploymentId,
+    attempt: Number(github.runAttempt) || 1,
+    log,
+  };
+}
+
+async function closeGateMode(relay: RelayClient, github: GitHubApiOptions, deploymentId: string, target: string, log: Log): Promise<void> {
+  const attempt = github.attempt;
   const record = await relay.pollTarget(deploymentId, target, 0);
   if (record.status !== 'running' || record.attempt !== attempt) return;
   const message = `${target} failed: the job ended before its afterDeployment gates ran (a step after the beforeDeployment gates failed or was skipped)`;
-  await relay.reportTarget({ runId: deploymentId, target, attempt, status: 'failed', message });
-  core.info(`hookgate: ${message}; jobs that depend on ${target} are canceled`);
+  await Promise.all([
+    relay.reportTarget({ runId: deploymentId, target, attempt, status: 'failed', message }),
+    createGitHubDeployments({ ...github, gateMode: true }).finish(target, 'failed', message),
+  ]);
+  log.info(`hookgate: ${message}; jobs that depend on ${target} are canceled`);
 }
 
 await post();

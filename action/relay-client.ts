@@ -30,15 +30,18 @@ export class RelayError extends Error {
   }
 }
 
+/** The bearer credential: the relay's RELAY_TOKEN, or a function asked before every request (an OIDC token). */
+export type RelayCredential = string | (() => Promise<string>);
+
 export interface RelayClientOptions {
   baseUrl: string;
-  token: string;
+  token: RelayCredential;
   fetch?: typeof fetch;
 }
 
 export class RelayClient {
   private readonly baseUrl: string;
-  private readonly token: string;
+  private readonly token: RelayCredential;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: RelayClientOptions) {
@@ -86,11 +89,19 @@ export class RelayClient {
     const signals = [AbortSignal.timeout(options.timeoutMs)];
     if (options.signal) signals.push(options.signal);
     let response: Response;
+    let token: string;
+    try {
+      token = typeof this.token === 'string' ? this.token : await this.token();
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      // The runner's token service is a network service too: its failures are retried like the relay's.
+      throw new RelayError(`could not get an OIDC token for the relay: ${describeNetworkError(error).replace(/\s+/g, ' ')}`, null);
+    }
     try {
       response = await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${this.token}`,
+          authorization: `Bearer ${token}`,
           ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: options.body === undefined ? null : JSON.stringify(options.body),

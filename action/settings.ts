@@ -20,7 +20,10 @@ export interface Settings {
   /** Gate mode: only this constraint list of `target` runs. */
   phase: 'beforeDeployment' | 'afterDeployment' | null;
   relayUrl: string;
-  relayToken: string;
+  /** The relay's RELAY_TOKEN; null: authenticate with a GitHub Actions OIDC token instead. */
+  relayToken: string | null;
+  /** Standard Webhooks signing secret for every outgoing webhook (input webhook-signing-secret); null: unsigned. */
+  webhookSigningSecret: string | null;
   secrets: Record<string, string>;
   context: Record<string, string>;
   githubToken: string;
@@ -34,6 +37,7 @@ export const INPUTS = {
   phase: 'phase',
   relayUrl: 'relay-url',
   relayToken: 'relay-token',
+  webhookSigningSecret: 'webhook-signing-secret',
   secrets: 'secrets',
   context: 'context',
   githubToken: 'github-token',
@@ -56,9 +60,16 @@ export function getSettings(): Settings {
   if (!/^https?:\/\/[^\s/]+/.test(relayUrl)) {
     throw new Error(`input ${INPUTS.relayUrl}: '${relayUrl}' is not an http(s) URL`);
   }
-  const relayToken = core.getInput(INPUTS.relayToken);
-  if (!relayToken) throw new Error(`input ${INPUTS.relayToken} is required (the relay's RELAY_TOKEN secret)`);
-  core.setSecret(relayToken);
+  const relayToken = core.getInput(INPUTS.relayToken) || null;
+  if (relayToken) core.setSecret(relayToken);
+  else if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+    throw new Error(
+      `input ${INPUTS.relayToken} is empty and the job cannot get an OIDC token: add \`permissions: id-token: write\` ` +
+        `to the job (the relay must list this repository in ALLOWED_REPOSITORIES), or set ${INPUTS.relayToken} to the relay's RELAY_TOKEN secret`,
+    );
+  }
+  const webhookSigningSecret = core.getInput(INPUTS.webhookSigningSecret) || null;
+  if (webhookSigningSecret) core.setSecret(webhookSigningSecret);
 
   const secrets = parseMap(INPUTS.secrets, core.getInput(INPUTS.secrets));
   for (const value of Object.values(secrets)) if (value) core.setSecret(value);
@@ -78,12 +89,21 @@ export function getSettings(): Settings {
     phase,
     relayUrl,
     relayToken,
+    webhookSigningSecret,
     secrets,
     context: parseMap(INPUTS.context, core.getInput(INPUTS.context)),
     githubToken: core.getInput(INPUTS.githubToken),
     deploymentId: core.getInput(INPUTS.deploymentId) || `${github.repository}/${github.runId}`,
     github,
   };
+}
+
+/**
+ * The relay credential: the relay-token input, or a fresh GitHub Actions OIDC token for
+ * every request (they live minutes; a wait lasts up to a day), with the relay's URL as audience.
+ */
+export function relayCredential(relayToken: string | null, relayUrl: string): string | (() => Promise<string>) {
+  return relayToken ?? (() => core.getIDToken(relayUrl));
 }
 
 /** A JSON or YAML map of scalars (e.g. `${{ toJSON(secrets) }}`), values as strings. */
@@ -107,7 +127,8 @@ export function parseMap(input: string, text: string): Record<string, string> {
   return result;
 }
 
-function githubContext(env: NodeJS.ProcessEnv): GitHubContext {
+/** The run as the runner describes it in GITHUB_* variables. */
+export function githubContext(env: NodeJS.ProcessEnv): GitHubContext {
   const repository = env.GITHUB_REPOSITORY || 'local/repository';
   const runId = env.GITHUB_RUN_ID || 'local';
   const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com';

@@ -3,24 +3,19 @@ import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../shared/protocol.ts';
 import type { GateKind, GateView, RegisterGateResponse } from '../shared/protocol.ts';
 import { runCommand } from './commands.ts';
 import type { DeploymentEffects } from './deployment.ts';
-import type { Log } from './log.ts';
 import type { Commands, GateItem, Plan, TargetPlan } from './plan.ts';
-import { RelayError, waitForDecision, waitForTarget } from './relay-client.ts';
-import type { RelayClient } from './relay-client.ts';
+import { createRecordEffects } from './record-effects.ts';
+import type { RecordDeps } from './record-effects.ts';
+import { RelayError, waitForDecision } from './relay-client.ts';
 import type { StepKind, StepPhase, StepReport, StepState } from './report.ts';
-import type { Settings } from './settings.ts';
 import type { GateList, GatePhase } from './target-runner.ts';
 import { templateResolver } from './template-vars.ts';
 import { formatDuration } from './time.ts';
-import type { Clock } from './time.ts';
-import { callWebhook, renderWebhook } from './webhook-caller.ts';
+import { CANCEL_ATTEMPT_TIMEOUT_MS, callWebhook, renderCancel, renderWebhook } from './webhook-caller.ts';
+import type { WebhookRequest } from './webhook-caller.ts';
 
-export interface EffectsDeps {
+export interface EffectsDeps extends RecordDeps {
   plan: Plan;
-  settings: Settings;
-  relay: RelayClient;
-  log: Log;
-  clock: Clock;
   fetch?: typeof fetch;
 }
 
@@ -134,6 +129,8 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
 
     let gate: GateView | null = null;
     let callbackUri = '';
+    /** Set once the external system has the work: tells it the work is no longer needed (cancelTemplate). */
+    let callOff: ((why: string) => Promise<void>) | null = null;
     try {
       if (!def.disableCallback) {
         const registered = await registerGate(
@@ -164,7 +161,8 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
         context: { ...settings.context, ...plan.context, ...item.context },
         secrets: settings.secrets,
       });
-      const request = renderWebhook(def, resolve);
+      const signing = { signingSecret: settings.webhookSigningSecret };
+      const request = renderWebhook(def, resolve, signing);
       const call = await callWebhook(request, {
         retryCount: def.retryCount,
         signal,
@@ -177,20 +175,38 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
         if (gate) await withdraw(gate, `the webhook call failed: ${call.reason}`);
         return done('failed', `the call to ${request.method} ${hostOf(request.url)} failed after ${call.attempts} attempt(s): ${call.reason}`);
       }
-      say(target, `Webhook ${item.webhook} called: ${request.method} ${hostOf(request.url)} answered ${call.status}`);
+      const signed = call.messageId ? `, signed as ${call.messageId}` : '';
+      say(target, `Webhook ${item.webhook} called: ${request.method} ${hostOf(request.url)} answered ${call.status}${signed}`);
       if (!gate) return done('succeeded', `answered ${call.status}; no callback awaited (disableCallback)`);
+      callOff = (why) => cancelWebhook(target, item.webhook, renderCancel(def, resolve, signing), why);
 
       say(target, `Waiting for the callback of ${item.webhook} …`);
       const decided = await waitFor(target, phase, `the callback of ${item.webhook}`, item.webhook, gate, signal);
+      if (decided.state === 'timed-out') await callOff('its gate timed out');
       return outcome(target, item.webhook, decided, done);
     } catch (error) {
       if (signal.aborted) {
-        if (gate) await withdraw(gate, 'a sibling step failed first');
-        return done('canceled', `canceled: ${reasonOf(signal.reason)}`);
+        const why = reasonOf(signal.reason);
+        // Both at once: a canceled job has seconds before the runner kills it.
+        await Promise.all([gate ? withdraw(gate, `withdrawn: ${why}`) : undefined, callOff?.(why)]);
+        return done('canceled', `canceled: ${why}`);
       }
       const message = error instanceof RelayError ? error.message : `unexpected error: ${reasonOf(error)}`;
       return done('failed', message);
     }
+  }
+
+  /** Sends the webhook's cancelTemplate request once, briefly; a failure is only a warning. */
+  async function cancelWebhook(target: TargetPlan, name: string, request: WebhookRequest | null, why: string): Promise<void> {
+    if (request === null) return;
+    const call = await callWebhook(request, {
+      retryCount: 0,
+      attemptTimeoutMs: CANCEL_ATTEMPT_TIMEOUT_MS,
+      clock,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    });
+    if (call.ok) say(target, `Told ${hostOf(request.url)} that ${name} is no longer needed (${why}): ${request.method} answered ${call.status}`);
+    else log.warning(`[${target.name}] the cancelTemplate call of ${name} to ${request.method} ${hostOf(request.url)} failed: ${call.reason}`);
   }
 
   function waitFor(target: TargetPlan, phase: GatePhase, what: string, name: string, gate: GateView, signal: AbortSignal): Promise<GateView> {
@@ -259,7 +275,8 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
 
   async function withdraw(gate: GateView, reason: string): Promise<void> {
     try {
-      await deps.relay.cancel({ runId: gate.runId, reason, gateIds: [gate.gateId] });
+      // Briefly: when the job was canceled, the runner kills this process seconds later.
+      await deps.relay.cancel({ runId: gate.runId, reason, gateIds: [gate.gateId] }, AbortSignal.timeout(WITHDRAW_TIMEOUT_MS));
     } catch (error) {
       log.warning(`could not cancel gate ${gate.name} at the relay: ${reasonOf(error)}`);
     }
@@ -268,35 +285,7 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
   return {
     now: () => clock.now(),
     log: say,
-
-    async status(target, status, message) {
-      try {
-        await deps.relay.reportTarget({ runId: settings.deploymentId, target: target.name, attempt, status, message: message.slice(0, 2000) });
-      } catch (error) {
-        log.warning(`[${target.name}] could not record the target as ${status} at the relay (jobs that depend on it may wait): ${reasonOf(error)}`);
-      }
-    },
-
-    async upstream(name, signal) {
-      log.info(`hookgate: Upstream target ${name} is deployed by another job; asking the relay for its outcome …`);
-      try {
-        const record = await waitForTarget(deps.relay, settings.deploymentId, name, {
-          signal,
-          clock,
-          maxWaitMs: UPSTREAM_MAX_WAIT_MS,
-          onWaiting: (elapsed, current) =>
-            log.info(`hookgate: Still waiting for upstream target ${name} (${current.status === 'unknown' ? 'not started yet' : current.status}): ${formatDuration(elapsed)} so far, at most ${formatDuration(UPSTREAM_MAX_WAIT_MS - elapsed)} more`),
-          onRelayError: (error, retryIn) => log.warning(`hookgate: ${error.message}; asking again in ${formatDuration(retryIn)}`),
-        });
-        if (record.status === 'unknown' || record.status === 'running') {
-          return { outcome: 'canceled', message: `it did not finish within ${formatDuration(UPSTREAM_MAX_WAIT_MS)}` };
-        }
-        log.info(`hookgate: Upstream target ${name}: ${record.status}`);
-        return { outcome: record.status, message: record.message };
-      } catch (error) {
-        return { outcome: 'canceled', message: `its outcome could not be read: ${reasonOf(error)}` };
-      }
-    },
+    ...createRecordEffects(deps),
 
     async gate(target, phase, item, key, signal, list) {
       if (item.kind === 'webhook') return webhookGate(target, phase, item, key, signal, list);
@@ -311,7 +300,7 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
       }
     },
 
-    async command(target, command: keyof Commands, phase, env) {
+    async command(target, command: keyof Commands, phase, env, signal) {
       const started = clock.now();
       const script = target.commands[command];
       const label = env.HOOKGATE_WEIGHT === undefined ? command : `${command} ${env.HOOKGATE_WEIGHT}%`;
@@ -329,6 +318,7 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
           HOOKGATE_APPLICATION: plan.application,
           ...env,
         },
+        signal,
         onLine: (line) => log.info(line),
       }).finally(() => log.endGroup());
       say(target, result.ok ? `${label} finished` : `${label} failed with exit code ${result.exitCode ?? 'none'}`);
@@ -340,8 +330,8 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
 }
 
 const APPROVAL_NAME = 'manual approval';
-/** How long a job waits for an upstream target another job deploys: as long as a gate may wait. */
-const UPSTREAM_MAX_WAIT_MS = DEFAULT_GATE_TIMEOUT_SECONDS * 1000;
+/** How long withdrawing a gate at the relay may take (the runner gives a canceled step about 10 s in all). */
+const WITHDRAW_TIMEOUT_MS = 5000;
 
 /** Only the host: the rest of a webhook URL may carry a secret. */
 function hostOf(url: string): string {

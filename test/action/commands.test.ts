@@ -1,4 +1,4 @@
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,7 +73,48 @@ describe('runCommand', () => {
     expect(result.ok).toBe(false);
     expect(Date.now() - started).toBeLessThan(2000);
   });
+
+  it("stops the script's children too, so a canceled job does not wait for them", async () => {
+    const controller = new AbortController();
+    const pidFile = join(workspace, 'child.pid');
+    const lines: string[] = [];
+    // Two commands: bash cannot exec the sleep, so the sleep is bash's child and holds the output pipe.
+    const running = runCommand({
+      script: `sleep 60 & echo $! > ${pidFile}; echo started; wait`,
+      cwd: workspace,
+      env: {},
+      signal: controller.signal,
+      onLine: (line) => {
+        lines.push(line);
+        if (line === 'started') controller.abort();
+      },
+    });
+    const result = await running;
+    expect(result.ok).toBe(false);
+    expect(result.tail.at(-1)).toBe('stopped: the run was canceled');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('does not start a command once the run is canceled', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const result = await run('echo should-not-run', { signal: controller.signal });
+    expect(result).toMatchObject({ ok: false, exitCode: null });
+    expect(result.lines).toEqual([]);
+  });
 });
+
+/** False once the process is gone or a zombie (dead, waiting for whoever adopted it to reap it). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 function realWorkspace(): string {
   // macOS and some CI images put the temp dir behind a symlink; `pwd -P` resolves it.

@@ -141,12 +141,12 @@ describe('runDeployment', () => {
     fx.heldCommands.set('us:deploy', us.promise);
     const record = fx.status.bind(fx);
     // Recording eu-2's cancellation takes a while, and us finishes meanwhile.
-    fx.status = async (t, status) => {
+    fx.status = async (t, status, message) => {
       if (status === 'canceled') {
         us.resolve();
         await tick();
       }
-      return record(t, status);
+      return record(t, status, message);
     };
     const report = await within(
       2000,

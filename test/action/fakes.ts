@@ -3,7 +3,7 @@ import type { GateView } from '../../shared/protocol.ts';
 import type { Commands, GateItem, Location, Plan, StrategyStep, TargetPlan } from '../../action/plan.ts';
 import type { DeploymentEffects } from '../../action/deployment.ts';
 import type { StepKind, StepPhase, StepReport, StepState, TargetOutcome } from '../../action/report.ts';
-import type { GateList, GatePhase, TargetStatus } from '../../action/target-runner.ts';
+import type { GateList, GatePhase, StatusDetail, TargetStatus } from '../../action/target-runner.ts';
 import type { Clock } from '../../action/time.ts';
 
 export const here: Location = { file: 'deploy.yml', line: 1, col: 1 };
@@ -114,8 +114,8 @@ export class FakeEffects implements DeploymentEffects {
     this.logs.push(`${target.name}: ${message}`);
   }
 
-  status(target: TargetPlan, status: TargetStatus): Promise<void> {
-    this.statuses.push(`${target.name} ${status}`);
+  status(target: TargetPlan, status: TargetStatus, _message: string, detail?: StatusDetail): Promise<void> {
+    this.statuses.push(`${target.name} ${status}${detail?.rollbackFailed ? ' (rollback failed)' : ''}`);
     return Promise.resolve();
   }
 
@@ -143,13 +143,20 @@ export class FakeEffects implements DeploymentEffects {
     return this.step(kind, name, phase, script.state, null, start);
   }
 
-  async command(target: TargetPlan, command: keyof Commands, phase: StepPhase, env: Record<string, string>): Promise<StepReport> {
+  async command(
+    target: TargetPlan,
+    command: keyof Commands,
+    phase: StepPhase,
+    env: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<StepReport> {
     const label = env.HOOKGATE_WEIGHT === undefined ? command : `${command} ${env.HOOKGATE_WEIGHT}`;
     this.calls.push(`${target.name} command ${phase} ${label}`);
     this.onCommand(target.name, command);
     const start = this.clock.now();
-    await (this.heldCommands.get(`${target.name}:${command}`) ?? Promise.resolve());
-    const failed = this.failingCommands.has(`${target.name}:${label}`);
+    // Like runCommand: a canceled run stops a held command, and the step fails.
+    await Promise.race([this.heldCommands.get(`${target.name}:${command}`) ?? Promise.resolve(), aborted(signal)]);
+    const failed = this.failingCommands.has(`${target.name}:${label}`) || signal.aborted;
     return this.step('command', label, phase, failed ? 'failed' : 'succeeded', failed ? 'exited with 1' : null, start);
   }
 

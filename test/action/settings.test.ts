@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { INPUTS, getSettings, parseMap } from '../../action/settings.ts';
+import { INPUTS, getSettings, parseMap, relayCredential } from '../../action/settings.ts';
 
 /** The runner's spelling of an input's variable: `INPUT_` + the name upper-cased, hyphens kept. */
 const inputVar = (name: string): string => `INPUT_${name.toUpperCase()}`;
@@ -14,6 +14,7 @@ const touched = [
   'GITHUB_ACTOR',
   'GITHUB_SERVER_URL',
   'GITHUB_WORKSPACE',
+  'ACTIONS_ID_TOKEN_REQUEST_URL',
 ];
 let saved: Record<string, string | undefined> = {};
 let stdout: string[] = [];
@@ -67,6 +68,7 @@ describe('getSettings', () => {
       'INPUT_DEPLOYMENT-ID': 'custom/id',
       INPUT_CONTEXT: '{"team": "payments"}',
       INPUT_SECRETS: '{"ci_token": "ci-s3cr3t"}',
+      'INPUT_WEBHOOK-SIGNING-SECRET': 'whsec_c2lnbmluZy1zZWNyZXQ=',
     });
     expect(getSettings()).toEqual({
       config: 'deploy/prod.yml',
@@ -74,6 +76,7 @@ describe('getSettings', () => {
       phase: 'afterDeployment',
       relayUrl: 'https://relay.example.workers.dev',
       relayToken: 'relay-t0ken-value',
+      webhookSigningSecret: 'whsec_c2lnbmluZy1zZWNyZXQ=',
       secrets: { ci_token: 'ci-s3cr3t' },
       context: { team: 'payments' },
       githubToken: 'ghs_token',
@@ -119,16 +122,26 @@ describe('getSettings', () => {
     expect(() => getSettings()).toThrow(/^input relay-url: /);
   });
 
-  it('requires relay-token, naming the input', () => {
+  it('without relay-token and without an OIDC token endpoint, says how to get either', () => {
     delete process.env['INPUT_RELAY-TOKEN'];
-    expect(() => getSettings()).toThrow(/^input relay-token is required/);
+    expect(() => getSettings()).toThrow(/^input relay-token is empty and the job cannot get an OIDC token: add `permissions: id-token: write`/);
+  });
+
+  it('without relay-token uses OIDC when the runner offers a token endpoint', () => {
+    delete process.env['INPUT_RELAY-TOKEN'];
+    process.env.ACTIONS_ID_TOKEN_REQUEST_URL = 'http://127.0.0.1:1/token?api-version=2.0';
+    const settings = getSettings();
+    expect(settings.relayToken).toBeNull();
+    expect(typeof relayCredential(settings.relayToken, settings.relayUrl)).toBe('function');
+    expect(relayCredential('relay-t0ken-value', settings.relayUrl)).toBe('relay-t0ken-value');
   });
 
   it('masks the relay token and every secret value', () => {
     process.env.INPUT_SECRETS = 'ci_token: ci-s3cr3t\nslack_webhook: https://hooks.slack.example/T/B/x\nempty: ""';
+    process.env['INPUT_WEBHOOK-SIGNING-SECRET'] = 'whsec_c2lnbmluZy1zZWNyZXQ=';
     const settings = getSettings();
     expect(settings.secrets).toEqual({ ci_token: 'ci-s3cr3t', slack_webhook: 'https://hooks.slack.example/T/B/x', empty: '' });
-    expect(masked()).toEqual(['relay-t0ken-value', 'ci-s3cr3t', 'https://hooks.slack.example/T/B/x']);
+    expect(masked()).toEqual(['relay-t0ken-value', 'whsec_c2lnbmluZy1zZWNyZXQ=', 'ci-s3cr3t', 'https://hooks.slack.example/T/B/x']);
   });
 
   it('names the input and never echoes the text of secrets that do not parse', () => {

@@ -268,16 +268,82 @@ describe('runTarget: the run is canceled', () => {
     expect(fx.calls.some((c) => c.includes('command'))).toBe(false);
   });
 
-  // A cancel that arrives while a command runs must reach the next constraint list, or its
-  // gates would wait until their own timeout (24 hours by default).
-  it('aborts the gates of a list that starts after the run was canceled', async () => {
+  // A cancel that arrives while a command runs stops the command; no later constraint list starts,
+  // or its gates would wait until their own timeout (24 hours by default).
+  it('stops a running command and starts no later list once the run was canceled', async () => {
     const fx = new FakeEffects();
     fx.gates.set('Tests', 'hang');
     const run = new AbortController();
     fx.onCommand = () => run.abort(new Error('the run was canceled'));
     const report = await within(1000, runTarget(target('staging', { afterDeployment: [webhook('Tests')] }), fx, run.signal));
-    expect(fx.gateCalls[0]?.signal.aborted).toBe(true);
-    expect(report.steps.at(-1)).toMatchObject({ name: 'Tests', state: 'canceled' });
+    expect(fx.gateCalls).toEqual([]);
+    expect(report.steps.at(-1)).toMatchObject({ name: 'deploy', state: 'failed' });
+    expect(report.outcome).toBe('canceled');
+  });
+
+  it('ends the target canceled, not failed, and says nothing was deployed', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Schema', 'hang');
+    const run = new AbortController();
+    const running = runTarget(target('prod', { beforeDeployment: [webhook('Schema')] }), fx, run.signal);
+    await new Promise((r) => setTimeout(r, 5));
+    run.abort(new Error('the workflow job was canceled'));
+    const report = await within(1000, running);
+    expect(report).toMatchObject({
+      outcome: 'canceled',
+      message: 'prod canceled during beforeDeployment (the workflow job was canceled): nothing was deployed',
+    });
+    expect(fx.statuses).toEqual(['prod running', 'prod canceled']);
+  });
+
+  // The runner kills a canceled step about 10 s after SIGINT: a rollback cut short helps nobody.
+  it('stops a running strategy command and runs no rollback', async () => {
+    const fx = new FakeEffects();
+    const run = new AbortController();
+    fx.heldCommands.set('staging:setWeight', new Promise(() => undefined));
+    fx.onCommand = (_target, command) => {
+      if (command === 'setWeight') run.abort(new Error('the workflow job was canceled'));
+    };
+    const staging = target('staging', {
+      commands: { deploy: 'deploy.sh', setWeight: 'weight.sh', rollback: 'rollback.sh' },
+      strategy: { kind: 'canary', name: 'c', steps: [setWeight(25)] },
+    });
+    const report = await within(1000, runTarget(staging, fx, run.signal));
+    expect(report.outcome).toBe('canceled');
+    expect(report.message).toBe('staging canceled during strategy (the workflow job was canceled): no rollback ran, so it may be partly deployed');
+    expect(fx.callsOf('staging').some((c) => c.includes('rollback'))).toBe(false);
+  });
+
+  it('keeps an environment canceled during its afterDeployment gates as deployed', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Tests', 'hang');
+    const run = new AbortController();
+    const running = runTarget(target('staging', { afterDeployment: [webhook('Tests')] }), fx, run.signal);
+    await new Promise((r) => setTimeout(r, 5));
+    run.abort(new Error('the workflow job was canceled'));
+    expect((await within(1000, running)).message).toMatch(/^staging canceled during afterDeployment \(.*\): it stays as deployed$/);
+  });
+
+  it('ends a gate-mode target canceled', async () => {
+    const fx = new FakeEffects();
+    fx.gates.set('Tests', 'hang');
+    const run = new AbortController();
+    const running = runTarget(target('staging', { afterDeployment: [webhook('Tests')] }), fx, run.signal, 'afterDeployment');
+    await new Promise((r) => setTimeout(r, 5));
+    run.abort(new Error('the workflow job was canceled'));
+    expect((await within(1000, running)).outcome).toBe('canceled');
+    expect(fx.statuses).toEqual(['staging running', 'staging canceled']);
+  });
+});
+
+describe('runTarget: a failed rollback', () => {
+  it('tells the status that the environment is in an unknown state', async () => {
+    const fx = new FakeEffects();
+    fx.failingCommands.add('staging:deploy');
+    fx.failingCommands.add('staging:rollback');
+    const report = await runTarget(target('staging', { commands: { deploy: 'd.sh', rollback: 'r.sh' } }), fx, live());
+    expect(report.outcome).toBe('failed');
+    expect(fx.statuses).toEqual(['staging running', 'staging failed (rollback failed)']);
   });
 });
 

@@ -1,0 +1,86 @@
+/**
+ * What other jobs and GitHub learn about a target: its record at the relay (for the
+ * jobs of its dependents, one job per environment) and its GitHub deployment.
+ */
+import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../shared/protocol.ts';
+import type { DeploymentEffects } from './deployment.ts';
+import type { GitHubDeployments } from './github-deployments.ts';
+import type { Log } from './log.ts';
+import { waitForTarget } from './relay-client.ts';
+import type { RelayClient } from './relay-client.ts';
+import type { Settings } from './settings.ts';
+import type { TargetStatus } from './target-runner.ts';
+import { formatDuration } from './time.ts';
+import type { Clock } from './time.ts';
+
+/** How long a job waits for an upstream target another job deploys: as long as a gate may wait. */
+const UPSTREAM_MAX_WAIT_MS = DEFAULT_GATE_TIMEOUT_SECONDS * 1000;
+
+export interface RecordDeps {
+  settings: Settings;
+  relay: RelayClient;
+  deployments: GitHubDeployments;
+  log: Log;
+  clock: Clock;
+}
+
+/** `status` and `upstream` of the deployment's effects; neither ever rejects. */
+export function createRecordEffects(deps: RecordDeps): Pick<DeploymentEffects, 'status' | 'upstream'> {
+  const { settings, log } = deps;
+  const attempt = Number(settings.github.runAttempt) || 1;
+
+  async function relayRecord(target: string, status: TargetStatus, message: string): Promise<void> {
+    try {
+      await deps.relay.reportTarget({
+        runId: settings.deploymentId,
+        target,
+        attempt,
+        status,
+        message: message.slice(0, 2000),
+      });
+    } catch (error) {
+      log.warning(`[${target}] could not record the target as ${status} at the relay (jobs that depend on it may wait): ${reasonOf(error)}`);
+    }
+  }
+
+  return {
+    async status(target, status, message, detail) {
+      // The GitHub deployment starts with the target; in afterDeployment gate mode the
+      // beforeDeployment step of the same job started it already.
+      const github =
+        status === 'running'
+          ? settings.phase === 'afterDeployment'
+            ? Promise.resolve()
+            : deps.deployments.start(target.name, message)
+          : deps.deployments.finish(target.name, status, message, { rollbackFailed: detail?.rollbackFailed ?? false });
+      await Promise.all([relayRecord(target.name, status, message), github]);
+    },
+
+    async upstream(name, signal) {
+      log.info(`hookgate: Upstream target ${name} is deployed by another job; asking the relay for its outcome …`);
+      try {
+        const record = await waitForTarget(deps.relay, settings.deploymentId, name, {
+          signal,
+          clock: deps.clock,
+          maxWaitMs: UPSTREAM_MAX_WAIT_MS,
+          onWaiting: (elapsed, current) =>
+            log.info(
+              `hookgate: Still waiting for upstream target ${name} (${current.status === 'unknown' ? 'not started yet' : current.status}): ${formatDuration(elapsed)} so far, at most ${formatDuration(UPSTREAM_MAX_WAIT_MS - elapsed)} more`,
+            ),
+          onRelayError: (error, retryIn) => log.warning(`hookgate: ${error.message}; asking again in ${formatDuration(retryIn)}`),
+        });
+        if (record.status === 'unknown' || record.status === 'running') {
+          return { outcome: 'canceled', message: `it did not finish within ${formatDuration(UPSTREAM_MAX_WAIT_MS)}` };
+        }
+        log.info(`hookgate: Upstream target ${name}: ${record.status}`);
+        return { outcome: record.status, message: record.message };
+      } catch (error) {
+        return { outcome: 'canceled', message: `its outcome could not be read: ${reasonOf(error)}` };
+      }
+    },
+  };
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
