@@ -187,8 +187,9 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
     } catch (error) {
       if (signal.aborted) {
         const why = reasonOf(signal.reason);
-        // Both at once: a canceled job has seconds before the runner kills it.
-        await Promise.all([gate ? withdraw(gate, `withdrawn: ${why}`) : undefined, callOff?.(why)]);
+        // The gate closes first, so whatever the system answers the cancel with finds it canceled (410).
+        if (gate) await withdraw(gate, `withdrawn: ${why}`);
+        await callOff?.(why);
         return done('canceled', `canceled: ${why}`);
       }
       const message = error instanceof RelayError ? error.message : `unexpected error: ${reasonOf(error)}`;
@@ -330,8 +331,11 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
 }
 
 const APPROVAL_NAME = 'manual approval';
-/** How long withdrawing a gate at the relay may take (the runner gives a canceled step about 10 s in all). */
-const WITHDRAW_TIMEOUT_MS = 5000;
+/**
+ * How long withdrawing a gate at the relay may take: the runner gives a canceled step
+ * about 10 s in all, and a cancelTemplate call (5 s at most) follows.
+ */
+const WITHDRAW_TIMEOUT_MS = 3000;
 
 /** Only the host: the rest of a webhook URL may carry a secret. */
 function hostOf(url: string): string {
