@@ -1,8 +1,32 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { createSigningKey } from './test/support/oidc-issuer.ts';
 
 // No test calls a public host: miniflare must not download Request.cf metadata.
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
+
+/**
+ * The relay tests' GitHub OIDC issuer: a key pair made for each run. Its JWKS reaches the
+ * Worker through miniflare's outbound service below, the only answer any fetch of the
+ * Worker gets; the private key reaches the tests as a binding, so they sign tokens in workerd.
+ */
+const RELAY_TEST_ISSUER = 'https://token.actions.test';
+const relayTestKey = await createSigningKey();
+/** JWKS fetches per path, for the tests of the relay's key cache (`GET <issuer>/jwks-fetches?path=`). */
+const relayJwksFetches = new Map<string, number>();
+
+function relayOutbound(request: Request): Response {
+  const url = new URL(request.url);
+  if (url.origin === RELAY_TEST_ISSUER && url.pathname.endsWith('/jwks')) {
+    relayJwksFetches.set(url.pathname, (relayJwksFetches.get(url.pathname) ?? 0) + 1);
+    return Response.json(relayTestKey.jwks);
+  }
+  if (url.origin === RELAY_TEST_ISSUER && url.pathname === '/jwks-fetches') {
+    return Response.json(relayJwksFetches.get(url.searchParams.get('path') ?? '') ?? 0);
+  }
+  // Anything else stands for an issuer that is down; no test reaches a real host.
+  return new Response(`the relay tests answer no ${request.method} ${url.href}`, { status: 502 });
+}
 
 export default defineConfig({
   test: {
@@ -19,7 +43,16 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './relay/wrangler.jsonc' },
             miniflare: {
-              bindings: { RELAY_TOKEN: 'test-relay-token', CALLBACK_SECRET: 'test-callback-secret' },
+              bindings: {
+                RELAY_TOKEN: 'test-relay-token',
+                CALLBACK_SECRET: 'test-callback-secret',
+                OIDC_ISSUER: RELAY_TEST_ISSUER,
+                OIDC_JWKS_URL: `${RELAY_TEST_ISSUER}/.well-known/jwks`,
+                // Separators of every kind, a wildcard and a name in another case (test/relay/oidc.ts).
+                ALLOWED_REPOSITORIES: 'acme/potato-facts, acme/other\nwild-org/*  Octo-Org/Widgets',
+                OIDC_TEST_PRIVATE_JWK: relayTestKey.privateJwk,
+              },
+              outboundService: relayOutbound,
             },
           }),
         ],

@@ -4,7 +4,7 @@
  * own RelayClient for waiting.
  */
 import { RelayClient } from '../action/relay-client.ts';
-import { RegisterGateResponse } from '../shared/protocol.ts';
+import { MAX_GATES_PER_RUN, RegisterGateResponse } from '../shared/protocol.ts';
 import type { GateView } from '../shared/protocol.ts';
 import { mapLimit } from './stats.ts';
 
@@ -65,8 +65,16 @@ export async function cancelRuns(client: RelayClient, runIds: readonly string[])
   await mapLimit([...new Set(runIds)], REGISTER_CONCURRENCY, (runId) => client.cancel({ runId, reason: 'bench round over' }));
 }
 
-/** `count` run ids: all the same (`one-run`) or all different (`runs`). */
+/**
+ * `count` run ids: as few runs as possible (`one-run`) or all different (`runs`). A run takes
+ * at most MAX_GATES_PER_RUN gates, so `one-run` fills one run with that many and puts the rest
+ * in a next one: 1,250 gates are 1,000 in one run (one Durable Object) and 250 in another.
+ */
 export function runIdsFor(layout: 'one-run' | 'runs', count: number, tag: string): string[] {
   const stamp = `${Date.now().toString(36)}-${tag}`;
-  return Array.from({ length: count }, (_, i) => (layout === 'one-run' ? `bench/${stamp}` : `bench/${stamp}/${i}`));
+  return Array.from({ length: count }, (_, i) => {
+    if (layout === 'runs') return `bench/${stamp}/${i}`;
+    const run = Math.floor(i / MAX_GATES_PER_RUN);
+    return run === 0 ? `bench/${stamp}` : `bench/${stamp}+${run}`;
+  });
 }

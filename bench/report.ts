@@ -1,4 +1,5 @@
 /** The bench's results as a table for the terminal and as BENCHMARKS.md. */
+import { MAX_GATES_PER_RUN } from '../shared/protocol.ts';
 import type { ThroughputResult, RoundTrip } from './callback-throughput.ts';
 import type { ColdStart, DistSize } from './cold-start.ts';
 import type { CostResult } from './cost-per-hour.ts';
@@ -129,7 +130,12 @@ function gatesLabel(count: number): string {
 }
 
 function layoutLabel(row: WakeRow): string {
-  if (row.layout === 'one-run') return row.gates === 1 ? '1 run' : '1 run (1 Durable Object)';
+  if (row.layout === 'one-run') {
+    // A run holds at most MAX_GATES_PER_RUN gates: more fill the next run's Durable Object.
+    const runs = Math.ceil((row.mostWaiting + 1) / MAX_GATES_PER_RUN);
+    if (row.gates === 1) return '1 run';
+    return runs === 1 ? '1 run (1 Durable Object)' : `${runs} runs of at most ${num(MAX_GATES_PER_RUN)} gates (${runs} Durable Objects)`;
+  }
   return `1 run per gate (${num(row.mostWaiting + 1)} Durable Objects)`;
 }
 

@@ -6,6 +6,8 @@ import {
   CallbackBody,
   CancelRunRequest,
   GateId,
+  MAX_CALLBACKS_PER_GATE_PER_MINUTE,
+  MAX_GATES_PER_RUN,
   MAX_WAIT_SECONDS,
   RegisterGateRequest,
   ReportTargetRequest,
@@ -14,7 +16,8 @@ import {
 } from '../shared/protocol.ts';
 import type { CallbackResponse, CancelRunResponse } from '../shared/protocol.ts';
 import { approvalRoutes } from './approval-routes.ts';
-import { secretsEqual } from './crypto.ts';
+import { authenticate } from './auth.ts';
+import type { Principal } from './auth.ts';
 import type { Env } from './env.ts';
 import { runObject } from './env.ts';
 import { verifyCallbackToken } from './gate-token.ts';
@@ -35,15 +38,14 @@ app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.
 app.get('/', (c) => c.json({ service: 'hookgate relay' }));
 app.get('/healthz', (c) => c.json({ ok: true }));
 
-/** Bearer authentication of the action. */
-async function requireAction(c: AppContext): Promise<void> {
-  const expected = c.env.RELAY_TOKEN;
-  if (!expected) throw httpError(503, 'misconfigured', 'the relay has no RELAY_TOKEN secret set');
-  const header = c.req.header('authorization') ?? '';
-  const match = /^Bearer\s+(.+)$/i.exec(header);
-  if (!match?.[1] || !(await secretsEqual(match[1].trim(), expected))) {
-    throw httpError(401, 'unauthorized', 'a valid relay token is required (Authorization: Bearer …)');
-  }
+/** The action's credential (relay/auth.ts): RELAY_TOKEN or an allowed repository's OIDC token. */
+function requireAction(c: AppContext): Promise<Principal> {
+  return authenticate(c.env, c.req.header('authorization'), c.req.url);
+}
+
+/** The same answer whoever owns the run: which repository that is stays the owner's business. */
+function notYourRun(runId: string): HTTPException {
+  return httpError(403, 'forbidden', `run ${runId} belongs to another repository`);
 }
 
 function callbackSecret(c: AppContext): string {
@@ -72,51 +74,64 @@ function runQuery(c: AppContext): string {
 }
 
 app.post('/v1/gates', async (c) => {
-  await requireAction(c);
+  const caller = await requireAction(c);
   callbackSecret(c);
   const request = await readJson(c, RegisterGateRequest);
   const base = c.env.PUBLIC_URL || new URL(c.req.url).origin;
-  const result = await run(c, request.runId).register(request, base);
+  const result = await run(c, request.runId).register(caller, request, base);
+  if (result.status === 403) throw notYourRun(request.runId);
   // 409 superseded: a re-run's newer attempt owns this target; 409 conflict: the step key is another attempt's.
   if (result.status === 409) throw httpError(409, result.error, result.message);
+  if (result.status === 422) {
+    throw httpError(
+      422,
+      'too_many_gates',
+      `run ${request.runId} already has ${result.count} gates, the most one run may register (MAX_GATES_PER_RUN = ${MAX_GATES_PER_RUN})`,
+    );
+  }
   return c.json(result.gate, result.status);
 });
 
 app.get('/v1/gates/:gateId', async (c) => {
-  await requireAction(c);
+  const caller = await requireAction(c);
   const gateId = GateId.safeParse(c.req.param('gateId'));
   const runId = runQuery(c);
   if (!gateId.success) throw httpError(404, 'not_found', 'no such gate');
   const wait = waitSeconds(c);
-  const gate = await run(c, runId).wait(gateId.data, wait);
-  if (!gate) throw httpError(404, 'not_found', 'no such gate in this run');
-  return c.json(gate);
+  const result = await run(c, runId).wait(caller, gateId.data, wait);
+  if (result.status === 403) throw notYourRun(runId);
+  if (result.status === 404) throw httpError(404, 'not_found', 'no such gate in this run');
+  return c.json(result.gate);
 });
 
 app.post('/v1/runs/cancel', async (c) => {
-  await requireAction(c);
+  const caller = await requireAction(c);
   const request = await readJson(c, CancelRunRequest);
-  const canceled = await run(c, request.runId).cancelRun(request.reason, request.gateIds, request.target);
-  return c.json({ runId: request.runId, canceled } satisfies CancelRunResponse);
+  const result = await run(c, request.runId).cancelRun(caller, request.reason, request.gateIds, request.target);
+  if (result.status === 403) throw notYourRun(request.runId);
+  return c.json({ runId: request.runId, canceled: result.canceled } satisfies CancelRunResponse);
 });
 
 /** SPEC §5: a job reports its target's progress and outcome. */
 app.post('/v1/runs/targets', async (c) => {
-  await requireAction(c);
+  const caller = await requireAction(c);
   const request = await readJson(c, ReportTargetRequest);
-  const result = await run(c, request.runId).reportTarget(request);
+  const result = await run(c, request.runId).reportTarget(caller, request);
+  if (result.status === 403) throw notYourRun(request.runId);
   if (result.status === 409) throw httpError(409, result.error, result.message, { record: result.record });
   return c.json(result.record);
 });
 
 /** SPEC §5: a job reads an upstream target's record, long-polling until it is final. */
 app.get('/v1/runs/targets', async (c) => {
-  await requireAction(c);
+  const caller = await requireAction(c);
   const runId = runQuery(c);
   const target = TargetName.safeParse(c.req.query('target'));
   if (!target.success) throw httpError(400, 'bad_request', 'target: the query parameter target=<target name> is required');
   const wait = waitSeconds(c);
-  return c.json(await run(c, runId).waitTarget(runId, target.data, wait));
+  const result = await run(c, runId).waitTarget(caller, runId, target.data, wait);
+  if (result.status === 403) throw notYourRun(runId);
+  return c.json(result.record);
 });
 
 app.route('/approve', approvalRoutes);
@@ -129,6 +144,7 @@ for (const path of ['/cb/:token', '/cb/:token/callback']) {
     const body = await readJson(c, CallbackBody);
     const result = await run(c, gate.runId).callback(gate.gateId, body);
     if (result.status === 404) throw unknownGate();
+    if (result.status === 429) throw rateLimited(result.retryAfterSeconds);
     const answer: CallbackResponse = {
       gateId: result.gate.gateId,
       state: result.gate.state,
@@ -150,4 +166,15 @@ for (const path of ['/cb/:token', '/cb/:token/callback']) {
 
 function unknownGate(): HTTPException {
   return httpError(404, 'not_found', 'unknown callback token');
+}
+
+function rateLimited(retryAfterSeconds: number): HTTPException {
+  return httpError(
+    429,
+    'rate_limited',
+    `this gate took ${MAX_CALLBACKS_PER_GATE_PER_MINUTE} callbacks in the last minute, the most it accepts ` +
+      `(MAX_CALLBACKS_PER_GATE_PER_MINUTE); nothing was changed, retry after ${retryAfterSeconds} s`,
+    {},
+    { 'retry-after': String(retryAfterSeconds) },
+  );
 }

@@ -5,7 +5,7 @@
  */
 import type { GateState, GateView } from '../shared/protocol.ts';
 import { renderMarkdown } from './markdown.ts';
-import type { ApprovalPage } from './run-object.ts';
+import type { ApprovalPage } from './run-results.ts';
 
 /** Longest approval comment, in characters (line breaks counted as one). */
 export const MAX_COMMENT_CHARS = 2000;

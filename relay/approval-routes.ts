@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { MAX_CALLBACKS_PER_GATE_PER_MINUTE } from '../shared/protocol.ts';
 import { approvalPageHtml, MAX_APPROVER_CHARS, MAX_COMMENT_CHARS, messagePage } from './approval-page.ts';
 import { csrfCookie, csrfNonce, mintCsrf, readNonce, verifyCsrf } from './csrf.ts';
 import type { Env } from './env.ts';
@@ -13,7 +14,7 @@ import { runObject } from './env.ts';
 import { verifyGateToken } from './gate-token.ts';
 import type { GateRef } from './gate-token.ts';
 import { readBody } from './http.ts';
-import type { ApprovalDecision } from './run-object.ts';
+import type { ApprovalDecision } from './run-results.ts';
 
 type PageContext = Context<{ Bindings: Env }>;
 
@@ -77,6 +78,12 @@ approvalRoutes.post('/:token', async (c) => {
   const stub = runObject(c.env, ref.runId);
   const result = await stub.approve(ref.gateId, decision);
   if (result.status === 404) return notFound();
+  if (result.status === 429) {
+    const text =
+      `This approval took ${MAX_CALLBACKS_PER_GATE_PER_MINUTE} decisions and callbacks in the last minute, the most it accepts. ` +
+      `Nothing was recorded; try again in ${result.retryAfterSeconds} seconds.`;
+    return page(429, messagePage('Too many requests', text), { 'retry-after': String(result.retryAfterSeconds) });
+  }
   if (result.status === 200) {
     // Post/redirect/get: a reload shows the decision instead of posting it again.
     return page(303, '', { location: new URL(c.req.url).pathname });

@@ -11,8 +11,9 @@ export function httpError(
   error: string,
   message: string,
   extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): HTTPException {
-  return new HTTPException(status, { res: Response.json({ ...extra, error, message }, { status }) });
+  return new HTTPException(status, { res: Response.json({ ...extra, error, message }, { status, headers }) });
 }
 
 /** Reads at most MAX_BODY_BYTES of the body; 413 past that, whatever Content-Length claims. */

@@ -1,50 +1,43 @@
 /**
- * One Durable Object per deployment run: it owns the run's gates and target records
- * in SQLite (relay/run-store.ts), wakes long-polls the moment a decision is stored,
+ * One Durable Object per deployment run: it owns the run's gates, target records and
+ * owner in SQLite (relay/run-store.ts), wakes long-polls the moment a decision is stored,
  * and fires gate deadlines with a single alarm re-armed for the nearest one.
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { z } from 'zod';
-import type {
-  CallbackBody,
-  GateState,
-  GateView,
-  RegisterGate,
-  RegisterGateResponse,
-  ReportTargetRequest,
-  RunInfo,
-  TargetRecord,
+import type { CallbackBody, GateState, GateView, RegisterGate } from '../shared/protocol.ts';
+import {
+  FINAL_TARGET_STATUSES,
+  GONE_STATES,
+  MAX_CALLBACKS_PER_GATE_PER_MINUTE,
+  MAX_GATES_PER_RUN,
+  MAX_WAIT_SECONDS,
 } from '../shared/protocol.ts';
-import { FINAL_TARGET_STATUSES, GONE_STATES, MAX_WAIT_SECONDS } from '../shared/protocol.ts';
+import type { Principal } from './auth.ts';
 import { randomId } from './crypto.ts';
 import type { Env } from './env.ts';
 import { mintGateToken } from './gate-token.ts';
+import { SlidingWindow } from './rate-limit.ts';
 import type { GateRow, TargetRow } from './rows.ts';
 import { requiredRoles, targetRecord } from './rows.ts';
+import { mayAct, ownerFor } from './run-owner.ts';
+import type {
+  ApprovalDecision,
+  ApprovalPage,
+  CancelResult,
+  DecisionResult,
+  Forbidden,
+  RegisterResult,
+  ReportResult,
+  ReportTarget,
+  TargetResult,
+  WaitResult,
+} from './run-results.ts';
+import { superseded } from './run-results.ts';
 import { RunStore } from './run-store.ts';
 import { migrate } from './schema.ts';
 import { Waiters } from './waiters.ts';
 
-export type ReportTarget = z.output<typeof ReportTargetRequest>;
-
-/** An expected refusal: an older attempt than the run has seen, or a change the record forbids. */
-export type Refusal = { status: 409; error: 'superseded' | 'conflict'; message: string };
-
-export type RegisterResult = { status: 200 | 201; gate: RegisterGateResponse } | Refusal;
-
-export type DecisionResult =
-  | { status: 200; gate: GateView }
-  | { status: 404 }
-  | { status: 409; gate: GateView }
-  | { status: 410; gate: GateView };
-
-export type ReportResult = { status: 200; record: TargetRecord } | (Refusal & { record: TargetRecord });
-
-/** What a person decides on the approval page, as typed there. */
-export type ApprovalDecision = { approved: boolean; comment: string; approver: string };
-
-/** Everything the approval page shows: the gate, the run, and its target's gates of the same attempt. */
-export type ApprovalPage = { gate: GateView; requiresRoles: string[]; run: RunInfo | null; gates: GateView[] };
+const FORBIDDEN: Forbidden = { status: 403 };
 
 export class RunObject extends DurableObject<Env> {
   private readonly store: RunStore;
@@ -54,6 +47,8 @@ export class RunObject extends DurableObject<Env> {
   private readonly gateWaiters = new Waiters<GateView>();
   /** Long-polls on target records, woken with the stored row when it becomes final. */
   private readonly targetWaiters = new Waiters<TargetRow | undefined>();
+  /** POSTs per gate through its callback URI and approval page, in memory only (see SlidingWindow). */
+  private readonly gatePosts = new SlidingWindow(MAX_CALLBACKS_PER_GATE_PER_MINUTE, 60_000);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,8 +56,12 @@ export class RunObject extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
-  /** Registers a gate, or returns the one this run + step key already has; refuses an attempt a re-run superseded. */
-  async register(request: RegisterGate, base: string): Promise<RegisterResult> {
+  /**
+   * Registers a gate, or returns the one this run + step key already has; refuses an attempt
+   * a re-run superseded, a new gate past MAX_GATES_PER_RUN, and a caller whose repository does not own the run.
+   */
+  async register(caller: Principal, request: RegisterGate, base: string): Promise<RegisterResult> {
+    if (!this.admit(caller, true)) return FORBIDDEN;
     const secret = this.env.CALLBACK_SECRET;
     if (!secret) throw new Error('CALLBACK_SECRET is not configured');
     const root = base.replace(/\/+$/, '');
@@ -87,6 +86,10 @@ export class RunObject extends DurableObject<Env> {
       const gate = { ...this.store.view(existing), callbackUri: existing.callback_uri, approvalUrl: existing.approval_url };
       return { status: 200, gate: { ...gate, created: false } };
     }
+
+    // Counted in the same synchronous stretch as the insert: concurrent registrations cannot overshoot.
+    const count = this.store.gateCount();
+    if (count >= MAX_GATES_PER_RUN) return { status: 422, count };
 
     this.supersedeEarlier(request.target, request.attempt);
     const now = Date.now();
@@ -115,20 +118,24 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /** The gate's view at once if decided, else when it is decided or after `waitSeconds`. */
-  async wait(gateId: string, waitSeconds: number): Promise<GateView | null> {
+  async wait(caller: Principal, gateId: string, waitSeconds: number): Promise<WaitResult> {
+    if (!this.admit(caller, false)) return FORBIDDEN;
     const row = await this.currentRow(gateId);
-    if (!row) return null;
+    if (!row) return { status: 404 };
     const gate = this.store.view(row);
-    if (gate.state !== 'pending' || waitSeconds <= 0) return gate;
+    if (gate.state !== 'pending' || waitSeconds <= 0) return { status: 200, gate };
     const windowMs = Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
-    return this.gateWaiters.wait(gateId, windowMs, () => {
+    const woken = await this.gateWaiters.wait(gateId, windowMs, () => {
       const latest = this.store.gate(gateId);
       return latest ? this.store.view(latest) : gate;
     });
+    return { status: 200, gate: woken };
   }
 
   /** Applies a callback: the first decision wins; progress reports are appended. */
   async callback(gateId: string, body: CallbackBody): Promise<DecisionResult> {
+    const retryAfterSeconds = this.gatePosts.take(gateId);
+    if (retryAfterSeconds > 0) return { status: 429, retryAfterSeconds };
     const row = await this.currentRow(gateId);
     if (!row) return { status: 404 };
     if (GONE_STATES.includes(row.state)) return { status: 410, gate: this.store.view(row) };
@@ -152,6 +159,8 @@ export class RunObject extends DurableObject<Env> {
 
   /** Records a person's decision on an approval gate: the first one wins, any later one gets 409. */
   async approve(gateId: string, decision: ApprovalDecision): Promise<DecisionResult> {
+    const retryAfterSeconds = this.gatePosts.take(gateId);
+    if (retryAfterSeconds > 0) return { status: 429, retryAfterSeconds };
     const row = await this.currentRow(gateId);
     if (row?.kind !== 'approval') return { status: 404 };
     if (GONE_STATES.includes(row.state)) return { status: 410, gate: this.store.view(row) };
@@ -183,21 +192,23 @@ export class RunObject extends DurableObject<Env> {
    * Cancels pending gates: those listed, else those of `target`, else all. Without a
    * list, the covered targets still `running` are recorded `canceled`. Late callbacks get 410.
    */
-  async cancelRun(reason: string, gateIds?: readonly string[], target?: string): Promise<string[]> {
+  async cancelRun(caller: Principal, reason: string, gateIds?: readonly string[], target?: string): Promise<CancelResult> {
+    if (!this.admit(caller, true)) return FORBIDDEN;
     const canceled = this.store.cancel(reason, gateIds ? { gateIds } : target !== undefined ? { target } : 'all');
     for (const row of canceled) this.gateWaiters.wake(row.id, this.store.view(row));
     if (!gateIds) {
       for (const row of this.store.cancelRunningTargets(reason, target)) this.targetWaiters.wake(row.target, row);
     }
     await this.rearmAlarm();
-    return canceled.map((row) => row.id);
+    return { status: 200, canceled: canceled.map((row) => row.id) };
   }
 
   /**
    * Records a job's report on its target. An older attempt than the run has seen is refused;
    * within an attempt a final status is final; a newer attempt supersedes the older one's pending gates.
    */
-  async reportTarget(request: ReportTarget): Promise<ReportResult> {
+  async reportTarget(caller: Principal, request: ReportTarget): Promise<ReportResult> {
+    if (!this.admit(caller, true)) return FORBIDDEN;
     const current = this.store.target(request.target);
     const record = targetRecord(request.runId, request.target, current);
     const highest = this.store.highestAttempt(request.target);
@@ -222,11 +233,15 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /** The target's record at once if final (or `waitSeconds` is 0), else when it becomes final or after the window. */
-  async waitTarget(runId: string, target: string, waitSeconds: number): Promise<TargetRecord> {
+  async waitTarget(caller: Principal, runId: string, target: string, waitSeconds: number): Promise<TargetResult> {
+    if (!this.admit(caller, false)) return FORBIDDEN;
     const row = this.store.target(target);
-    if ((row && FINAL_TARGET_STATUSES.includes(row.status)) || waitSeconds <= 0) return targetRecord(runId, target, row);
+    if ((row && FINAL_TARGET_STATUSES.includes(row.status)) || waitSeconds <= 0) {
+      return { status: 200, record: targetRecord(runId, target, row) };
+    }
     const windowMs = Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
-    return targetRecord(runId, target, await this.targetWaiters.wait(target, windowMs, () => this.store.target(target)));
+    const latest = await this.targetWaiters.wait(target, windowMs, () => this.store.target(target));
+    return { status: 200, record: targetRecord(runId, target, latest) };
   }
 
   /** Stores `timed-out` for every gate whose deadline passed, whether or not anyone waits. */
@@ -235,6 +250,16 @@ export class RunObject extends DurableObject<Env> {
     this.armedAlarm = null;
     await this.expireDue();
     await this.rearmAlarm();
+  }
+
+  /**
+   * Whether `caller` may act on this run; a write (`claim`) by the first caller makes the run
+   * its own. Synchronous, so no other request runs between the check and the claim.
+   */
+  private admit(caller: Principal, claim: boolean): boolean {
+    const owner = this.store.owner();
+    if (owner === undefined && claim) this.store.claimOwner(ownerFor(caller, Date.now()));
+    return mayAct(owner, caller);
   }
 
   /** Stores a decision on a pending gate, wakes its polls and moves the alarm. */
@@ -284,12 +309,4 @@ export class RunObject extends DurableObject<Env> {
     await this.expireDue();
     return this.store.gate(gateId);
   }
-}
-
-function superseded(attempt: number, highest: number, target: string): Refusal {
-  return {
-    status: 409,
-    error: 'superseded',
-    message: `attempt ${attempt} is out of date: attempt ${highest} of target ${target} superseded it`,
-  };
 }

@@ -5,6 +5,7 @@
 import type { GateState, GateView, ProgressReport, RunInfo, TargetStatus } from '../shared/protocol.ts';
 import type { GateRow, RunInfoRow, TargetRow } from './rows.ts';
 import { gateView, runInfo } from './rows.ts';
+import type { OwnerRow } from './run-owner.ts';
 
 /** Progress reports kept per gate; older ones are dropped. */
 const MAX_PROGRESS_PER_GATE = 50;
@@ -25,6 +26,11 @@ export class RunStore {
 
   gateByStepKey(stepKey: string): GateRow | undefined {
     return this.sql.exec<GateRow>('SELECT * FROM gates WHERE step_key = ?', stepKey).toArray()[0];
+  }
+
+  /** Every gate the run has stored, of any attempt and state. */
+  gateCount(): number {
+    return this.sql.exec<{ count: number }>('SELECT COUNT(*) AS count FROM gates').one().count;
   }
 
   /** A target's gates of one attempt, in creation order. */
@@ -137,6 +143,21 @@ export class RunStore {
       gateId,
       gateId,
       MAX_PROGRESS_PER_GATE,
+    );
+  }
+
+  owner(): OwnerRow | undefined {
+    return this.sql.exec<OwnerRow>('SELECT kind, repository_id, repository, claimed_at FROM run_owner WHERE id = 1').toArray()[0];
+  }
+
+  /** Records the run's owner unless it has one: the first claim stands. */
+  claimOwner(owner: OwnerRow): void {
+    this.sql.exec(
+      'INSERT INTO run_owner (id, kind, repository_id, repository, claimed_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      owner.kind,
+      owner.repository_id,
+      owner.repository,
+      owner.claimed_at,
     );
   }
 

@@ -55,6 +55,19 @@ const MIGRATIONS: readonly string[] = [
      message TEXT NOT NULL,
      updated_at INTEGER NOT NULL
    );`,
+  // 3: the run's owner (SPEC §6): the repository, by GitHub's repository_id, whose OIDC token
+  // wrote first, or `token` when RELAY_TOKEN did. Runs written before owners existed were
+  // written with RELAY_TOKEN, the only credential then: they stay token-owned, not claimable.
+  `CREATE TABLE run_owner (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     kind TEXT NOT NULL CHECK (kind IN ('token', 'repository')),
+     repository_id TEXT,
+     repository TEXT,
+     claimed_at INTEGER NOT NULL
+   );
+   INSERT INTO run_owner (id, kind, claimed_at)
+     SELECT 1, 'token', CAST(strftime('%s', 'now') AS INTEGER) * 1000
+     WHERE EXISTS (SELECT 1 FROM gates) OR EXISTS (SELECT 1 FROM targets);`,
 ];
 
 /** The schema version this code reads and writes. */

@@ -8,6 +8,17 @@ import { z } from 'zod';
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Longest Markdown message a callback may carry, in characters. */
 export const MAX_MESSAGE_CHARS = 16 * 1024;
+/**
+ * Most gates one run may register (422 `too_many_gates` past it). A run's gates live in
+ * one Durable Object and its approval pages list them; retrying cannot help, so not 429.
+ */
+export const MAX_GATES_PER_RUN = 1000;
+/**
+ * Most POSTs one gate's callback URI and approval page accept together in any 60 s
+ * (429 `rate_limited` with Retry-After past it): a sender in a retry loop cannot keep
+ * the run's Durable Object busy.
+ */
+export const MAX_CALLBACKS_PER_GATE_PER_MINUTE = 60;
 /** Longest a single long-poll is held open by the relay, in seconds. */
 export const MAX_WAIT_SECONDS = 30;
 /** Default gate timeout (SPEC §2: 24 hours unless set shorter). */
@@ -126,6 +137,8 @@ export const CancelRunResponse = z.object({
 });
 export type CancelRunResponse = z.infer<typeof CancelRunResponse>;
 
+const MdMessage = z.string().max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`);
+
 /**
  * The callback body an external system posts (SPEC §3). Either a decision
  * (`success`) or an interim report (`progress: true`), never both.
@@ -134,11 +147,11 @@ export type CancelRunResponse = z.infer<typeof CancelRunResponse>;
 export const CallbackBody = z.union([
   z.object({
     success: z.boolean(),
-    mdMessage: z.string().max(MAX_MESSAGE_CHARS).optional(),
+    mdMessage: MdMessage.optional(),
   }),
   z.object({
     progress: z.literal(true),
-    mdMessage: z.string().max(MAX_MESSAGE_CHARS),
+    mdMessage: MdMessage,
   }),
 ]);
 export type CallbackBody = z.infer<typeof CallbackBody>;

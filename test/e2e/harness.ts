@@ -7,7 +7,7 @@ import type { RunReport } from '../../action/report.ts';
 import { startExternalSystem } from '../support/external-system.ts';
 import type { ExternalSystem } from '../support/external-system.ts';
 import { startLocalRelay } from '../support/local-relay.ts';
-import type { LocalRelay } from '../support/local-relay.ts';
+import type { LocalRelay, LocalRelayOptions } from '../support/local-relay.ts';
 import { runAction, startAction } from '../support/run-action.ts';
 import type { ActionProcess, ActionRun } from '../support/run-action.ts';
 
@@ -40,10 +40,10 @@ commands:
   rollback: touch "rolled-back-$HOOKGATE_TARGET"
 `;
 
-/** Starts the relay and the external system. */
-export async function startHarness(): Promise<Harness> {
+/** Starts the relay (with `relay` options over the defaults) and the external system. */
+export async function startHarness(relayOptions: Omit<LocalRelayOptions, 'stateDir'> = {}): Promise<Harness> {
   const stateDir = await mkdtemp(join(tmpdir(), 'hookgate-relay-state-'));
-  const relay = await startLocalRelay({ stateDir });
+  const relay = await startLocalRelay({ ...relayOptions, stateDir });
   const external = await startExternalSystem();
   const dirs: string[] = [stateDir];
   const harness: Harness = {

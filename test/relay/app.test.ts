@@ -96,15 +96,15 @@ describe('bearer authentication on /v1/*', () => {
     expect(res.status).toBe(201);
   });
 
-  it('answers 503 JSON when the relay has no RELAY_TOKEN or CALLBACK_SECRET', async () => {
+  it('answers 503 JSON when the relay has neither RELAY_TOKEN nor ALLOWED_REPOSITORIES, or no CALLBACK_SECRET', async () => {
     const init = { method: 'POST', headers: authHeaders(), body: JSON.stringify(gateRequest()) };
     await expectError(
-      await app.request(`${BASE}/v1/gates`, init, { ...env, RELAY_TOKEN: undefined }),
+      await app.request(`${BASE}/v1/gates`, init, { ...env, RELAY_TOKEN: undefined, ALLOWED_REPOSITORIES: undefined }),
       503,
       'misconfigured',
     );
     await expectError(
-      await app.request(`${BASE}/v1/gates`, init, { ...env, RELAY_TOKEN: '' }),
+      await app.request(`${BASE}/v1/gates`, init, { ...env, RELAY_TOKEN: '', ALLOWED_REPOSITORIES: ' , ' }),
       503,
       'misconfigured',
     );

@@ -26,6 +26,7 @@ import {
   runStub,
   sleep,
   submitPage,
+  TOKEN_CALLER,
   tokenOf,
 } from './helpers.ts';
 
@@ -218,7 +219,7 @@ describe('POST /approve/:token (the decision)', () => {
   it('answers 410 once the run was canceled', async () => {
     const gate = await registerApproval();
     const page = await openApproval(gate.approvalUrl);
-    await runStub(gate.runId).cancelRun('the job was canceled');
+    await runStub(gate.runId).cancelRun(TOKEN_CALLER, 'the job was canceled');
     const res = await submitPage(gate.approvalUrl, page, { decision: 'approve' });
     expect(res.status).toBe(410);
     expect(await res.text()).toContain('canceled');

@@ -1,9 +1,12 @@
+import type { JWK } from 'jose';
 import type { Env as RelayEnv } from '../../relay/env.ts';
 
 declare global {
   namespace Cloudflare {
     // cloudflare:test's `env` has the relay's bindings (the declaration merging workers-types documents).
-    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-    interface Env extends RelayEnv {}
+    interface Env extends RelayEnv {
+      /** The private half of the test issuer's key (vitest.config.ts), to sign OIDC tokens in the tests. */
+      OIDC_TEST_PRIVATE_JWK: JWK;
+    }
   }
 }

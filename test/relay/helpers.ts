@@ -3,11 +3,14 @@ import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { expect } from 'vitest';
 import { CallbackResponse, ErrorBody, GateView, RegisterGateResponse, TargetRecord } from '../../shared/protocol.ts';
 import type { RegisterGateRequest, ReportTargetRequest, RunInfo } from '../../shared/protocol.ts';
+import type { Principal } from '../../relay/auth.ts';
 import type { RunObject } from '../../relay/run-object.ts';
 
 export const BASE = 'https://relay.test';
 export const RELAY_TOKEN = 'test-relay-token';
 export const CALLBACK_SECRET = 'test-callback-secret';
+/** The caller the Worker passes to the run object for RELAY_TOKEN: RPC tests act as the operator. */
+export const TOKEN_CALLER: Principal = { kind: 'token' };
 
 /** A run id no other test uses: storage is shared by every test of the project. */
 export function newRunId(label = 'run'): string {
@@ -105,8 +108,8 @@ export function gateUrl(runId: string, gateId: string, wait?: number): string {
   return `${BASE}/v1/gates/${gateId}?${query}`;
 }
 
-export function fetchGate(runId: string, gateId: string, wait?: number): Promise<Response> {
-  return SELF.fetch(gateUrl(runId, gateId, wait), { headers: authHeaders() });
+export function fetchGate(runId: string, gateId: string, wait?: number, headers = authHeaders()): Promise<Response> {
+  return SELF.fetch(gateUrl(runId, gateId, wait), { headers });
 }
 
 /** GET /v1/gates/:gateId that must succeed; returns the validated view. */
@@ -116,8 +119,8 @@ export async function getGate(runId: string, gateId: string, wait?: number): Pro
   return GateView.parse(await res.json());
 }
 
-export function postCancel(body: unknown): Promise<Response> {
-  return SELF.fetch(`${BASE}/v1/runs/cancel`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(body) });
+export function postCancel(body: unknown, headers = authHeaders()): Promise<Response> {
+  return SELF.fetch(`${BASE}/v1/runs/cancel`, { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
 /** Asserts the SPEC's error shape: JSON `{error, message}`, no stack frames. Returns the body. */
@@ -138,8 +141,8 @@ export async function expectError(
   return { ...(body as Record<string, unknown>), ...parsed };
 }
 
-export function postTarget(body: unknown): Promise<Response> {
-  return SELF.fetch(`${BASE}/v1/runs/targets`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(body) });
+export function postTarget(body: unknown, headers = authHeaders()): Promise<Response> {
+  return SELF.fetch(`${BASE}/v1/runs/targets`, { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
 /** POST /v1/runs/targets that must be answered 200; returns the record. */
@@ -149,10 +152,10 @@ export async function reportTarget(body: ReportTargetRequest): Promise<TargetRec
   return TargetRecord.parse(await res.json());
 }
 
-export function fetchTarget(runId: string, target: string, wait?: number): Promise<Response> {
+export function fetchTarget(runId: string, target: string, wait?: number, headers = authHeaders()): Promise<Response> {
   const query = new URLSearchParams({ run: runId, target });
   if (wait !== undefined) query.set('wait', String(wait));
-  return SELF.fetch(`${BASE}/v1/runs/targets?${query}`, { headers: authHeaders() });
+  return SELF.fetch(`${BASE}/v1/runs/targets?${query}`, { headers });
 }
 
 /** GET /v1/runs/targets that must succeed; returns the validated record. */

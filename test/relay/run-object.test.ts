@@ -18,6 +18,7 @@ import {
   runInObject,
   runStub,
   sleep,
+  TOKEN_CALLER,
 } from './helpers.ts';
 
 type StoredGate = { state: string; message: string | null; deadline: number; decided_at: number | null };
@@ -34,14 +35,14 @@ describe('RPC methods', () => {
   it('stores a registered gate before answering', async () => {
     const request = RegisterGateRequest.parse(gateRequest());
     const stub = runStub(request.runId);
-    const result = await stub.register(request, `${BASE}/`);
-    if (result.status === 409) throw new Error(result.message);
+    const result = await stub.register(TOKEN_CALLER, request, `${BASE}/`);
+    if (result.status !== 200 && result.status !== 201) throw new Error(`register answered ${result.status}`);
     const gate = result.gate;
     expect(result.status).toBe(201);
     expect(gate).toMatchObject({ created: true, kind: 'webhook', attempt: 1, decidedBy: null, approvalUrl: null });
     expect(gate.callbackUri.startsWith(`${BASE}/cb/`)).toBe(true);
     expect(await storedGate(request.runId, gate.gateId)).toMatchObject({ state: 'pending', deadline: gate.deadline });
-    const again = await stub.register(request, 'https://elsewhere.test');
+    const again = await stub.register(TOKEN_CALLER, request, 'https://elsewhere.test');
     expect(again).toMatchObject({ status: 200, gate: { gateId: gate.gateId, callbackUri: gate.callbackUri, created: false } });
   });
 
@@ -59,7 +60,7 @@ describe('RPC methods', () => {
     expect(await stub.callback(gate.gateId, { success: true })).toMatchObject({ status: 409, gate: { state: 'failed' } });
 
     const other = await register({ runId: gate.runId, stepKey: 'other' });
-    await stub.cancelRun('stop');
+    await stub.cancelRun(TOKEN_CALLER, 'stop');
     expect(await stub.callback(other.gateId, { success: true })).toMatchObject({ status: 410, gate: { state: 'canceled' } });
   });
 
@@ -83,18 +84,20 @@ describe('RPC methods', () => {
     expect(view.progress[49]?.message).toBe('step 55');
   });
 
-  it('answers wait with null for an unknown gate', async () => {
+  it('answers wait with 404 for an unknown gate', async () => {
     const gate = await register();
-    expect(await runStub(gate.runId).wait('AAAAAAAAAAAAAAAAAAAAAA', 1)).toBeNull();
+    expect(await runStub(gate.runId).wait(TOKEN_CALLER, 'AAAAAAAAAAAAAAAAAAAAAA', 1)).toEqual({ status: 404 });
   });
 
   it('wakes a waiting poll on a progress report with the report in the view', async () => {
     const gate = await register();
-    const poll = runStub(gate.runId).wait(gate.gateId, 10);
+    const poll = runStub(gate.runId).wait(TOKEN_CALLER, gate.gateId, 10);
     await sleep(100);
     const started = Date.now();
     await decide(gate.callbackUri, { progress: true, mdMessage: 'half way' });
-    const view = GateView.parse(await poll);
+    const result = await poll;
+    if (result.status !== 200) throw new Error(`wait answered ${result.status}`);
+    const view = GateView.parse(result.gate);
     expect(Date.now() - started).toBeLessThan(1500);
     expect(view.state).toBe('pending');
     expect(view.progress.map((report) => report.message)).toEqual(['half way']);
@@ -148,10 +151,10 @@ describe('RPC methods of approvals, attempts and targets', () => {
   it('returns refusals from register instead of throwing', async () => {
     const request = RegisterGateRequest.parse(gateRequest({ attempt: 2 }));
     const stub = runStub(request.runId);
-    expect((await stub.register(request, BASE)).status).toBe(201);
-    const older = await stub.register({ ...request, stepKey: 'older', attempt: 1 }, BASE);
+    expect((await stub.register(TOKEN_CALLER, request, BASE)).status).toBe(201);
+    const older = await stub.register(TOKEN_CALLER, { ...request, stepKey: 'older', attempt: 1 }, BASE);
     expect(older).toMatchObject({ status: 409, error: 'superseded' });
-    const reused = await stub.register({ ...request, attempt: 3 }, BASE);
+    const reused = await stub.register(TOKEN_CALLER, { ...request, attempt: 3 }, BASE);
     expect(reused).toMatchObject({ status: 409, error: 'conflict' });
   });
 
@@ -159,23 +162,26 @@ describe('RPC methods of approvals, attempts and targets', () => {
     const runId = newRunId();
     const stub = runStub(runId);
     const report = { runId, target: 'staging', attempt: 1, message: '' };
-    expect(await stub.waitTarget(runId, 'staging', 0)).toMatchObject({ status: 'unknown', attempt: 0 });
-    expect(await stub.reportTarget({ ...report, status: 'succeeded' })).toMatchObject({
+    expect(await stub.waitTarget(TOKEN_CALLER, runId, 'staging', 0)).toMatchObject({
+      status: 200,
+      record: { status: 'unknown', attempt: 0 },
+    });
+    expect(await stub.reportTarget(TOKEN_CALLER, { ...report, status: 'succeeded' })).toMatchObject({
       status: 200,
       record: { status: 'succeeded' },
     });
-    expect(await stub.reportTarget({ ...report, status: 'failed' })).toMatchObject({
+    expect(await stub.reportTarget(TOKEN_CALLER, { ...report, status: 'failed' })).toMatchObject({
       status: 409,
       error: 'conflict',
       record: { status: 'succeeded' },
     });
-    const rerun = await stub.reportTarget({ ...report, attempt: 2, status: 'running' });
+    const rerun = await stub.reportTarget(TOKEN_CALLER, { ...report, attempt: 2, status: 'running' });
     expect(rerun).toMatchObject({ status: 200, record: { attempt: 2 } });
-    expect(await stub.reportTarget({ ...report, status: 'running' })).toMatchObject({ status: 409, error: 'superseded' });
-    const poll = stub.waitTarget(runId, 'staging', 10);
+    expect(await stub.reportTarget(TOKEN_CALLER, { ...report, status: 'running' })).toMatchObject({ status: 409, error: 'superseded' });
+    const poll = stub.waitTarget(TOKEN_CALLER, runId, 'staging', 10);
     await sleep(100);
-    await stub.cancelRun('stop', undefined, 'staging');
-    expect(await poll).toMatchObject({ status: 'canceled', message: 'stop', attempt: 2 });
+    await stub.cancelRun(TOKEN_CALLER, 'stop', undefined, 'staging');
+    expect(await poll).toMatchObject({ status: 200, record: { status: 'canceled', message: 'stop', attempt: 2 } });
   });
 });
 

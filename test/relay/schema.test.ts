@@ -1,4 +1,4 @@
-/** The run object's schema migrations (relay/schema.ts): storage written by the first relay upgrades in place. */
+/** The run object's schema migrations (relay/schema.ts): storage written by earlier relays upgrades in place. */
 import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { mintCallbackToken } from '../../relay/gate-token.ts';
@@ -7,9 +7,14 @@ import {
   BASE,
   CALLBACK_SECRET,
   decide,
+  expectError,
+  fetchGate,
+  fetchTarget,
+  gateRequest,
   getGate,
   getTarget,
   newRunId,
+  postRegister,
   openApproval,
   register,
   registerApproval,
@@ -17,6 +22,7 @@ import {
   runInObject,
   runStub,
 } from './helpers.ts';
+import { oidcHeaders, REPO_A, REPO_B } from './oidc.ts';
 
 /** The first relay's schema, exactly as its constructor created it (git history of relay/run-object.ts). */
 const FIRST_SCHEMA = `
@@ -57,7 +63,9 @@ async function plantFirstRelayStorage(runId: string): Promise<{ pendingId: strin
   const now = Date.now();
   await runInObject(runId, async (state) => {
     const sql = state.storage.sql;
-    for (const table of ['gates', 'progress', 'run_info', 'targets', 'schema_version']) sql.exec(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of ['gates', 'progress', 'run_info', 'targets', 'run_owner', 'schema_version']) {
+      sql.exec(`DROP TABLE IF EXISTS ${table}`);
+    }
     sql.exec(FIRST_SCHEMA);
     const deadline = now + 3600_000;
     const oldGates = [
@@ -83,7 +91,7 @@ describe('schema migrations', () => {
   it('creates the current schema for a new run', async () => {
     const gate = await register();
     expect(await storedVersion(gate.runId)).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
   });
 
   it('upgrades a run stored by the first relay: its gates read as attempt-1 webhooks and keep working', async () => {
@@ -119,9 +127,51 @@ describe('schema migrations', () => {
       migrate(state.storage);
       expect(state.storage.sql.exec('SELECT version FROM schema_version').toArray()).toEqual([{ version: SCHEMA_VERSION }]);
       state.storage.sql.exec('UPDATE schema_version SET version = ?', SCHEMA_VERSION + 1);
-      expect(() => migrate(state.storage)).toThrow(/schema version 3/);
+      expect(() => migrate(state.storage)).toThrow(`schema version ${SCHEMA_VERSION + 1}`);
       state.storage.sql.exec('UPDATE schema_version SET version = ?', SCHEMA_VERSION);
     });
     expect((await getGate(gate.runId, gate.gateId)).state).toBe('pending');
+  });
+});
+
+/** Turns a run's storage back into the second relay's (schema 2: no run_owner), as after a deploy of that relay. */
+async function downgradeToSecondRelay(runId: string): Promise<void> {
+  await runInObject(runId, (state) => {
+    state.storage.sql.exec('DROP TABLE run_owner');
+    state.storage.sql.exec('UPDATE schema_version SET version = 2');
+  });
+  await evictDurableObject(runStub(runId));
+}
+
+describe('the upgrade to run owners (step 3)', () => {
+  it('gives a run the second relay stored to the relay token: no OIDC token can claim it', async () => {
+    const gate = await register();
+    await reportTarget({ runId: gate.runId, target: 'staging', attempt: 1, status: 'running' });
+    await downgradeToSecondRelay(gate.runId);
+
+    // A read claims nothing: this 403 comes from the migration's owner.
+    const a = await oidcHeaders(REPO_A);
+    await expectError(await fetchGate(gate.runId, gate.gateId, undefined, a), 403, 'forbidden');
+    expect(await storedVersion(gate.runId)).toBe(SCHEMA_VERSION);
+    await expectError(await postRegister(gateRequest({ runId: gate.runId, stepKey: 'a' }), a), 403, 'forbidden');
+    expect((await getGate(gate.runId, gate.gateId)).state).toBe('pending');
+    expect((await getTarget(gate.runId, 'staging')).status).toBe('running');
+  });
+
+  it('leaves a run with nothing stored unowned, for its first writer', async () => {
+    const runId = newRunId('empty-second-relay');
+    expect((await getTarget(runId, 'staging')).status).toBe('unknown');
+    await downgradeToSecondRelay(runId);
+
+    expect((await fetchTarget(runId, 'staging', undefined, await oidcHeaders(REPO_B))).status).toBe(200);
+    expect((await postRegister(gateRequest({ runId }), await oidcHeaders(REPO_A))).status).toBe(201);
+    await expectError(await fetchTarget(runId, 'staging', undefined, await oidcHeaders(REPO_B)), 403, 'forbidden');
+  });
+
+  it('gives a run the first relay stored to the relay token too', async () => {
+    const runId = newRunId('first-relay');
+    const { pendingId } = await plantFirstRelayStorage(runId);
+    await expectError(await fetchGate(runId, pendingId, undefined, await oidcHeaders(REPO_A)), 403, 'forbidden');
+    expect((await getGate(runId, pendingId)).state).toBe('pending');
   });
 });

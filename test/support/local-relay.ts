@@ -22,6 +22,8 @@ export interface LocalRelayOptions {
   callbackSecret?: string;
   /** Where wrangler's own output goes; silent by default. */
   output?: 'inherit' | 'ignore';
+  /** More of the relay's vars, e.g. OIDC_ISSUER, OIDC_JWKS_URL and ALLOWED_REPOSITORIES. */
+  vars?: Record<string, string>;
 }
 
 export interface LocalRelay extends WranglerDev {
@@ -46,7 +48,7 @@ export async function startLocalRelay(options: LocalRelayOptions): Promise<Local
     config: `${ROOT}relay/wrangler.jsonc`,
     stateDir: options.stateDir,
     readyPath: '/healthz',
-    vars: { RELAY_TOKEN: relayToken, CALLBACK_SECRET: options.callbackSecret ?? DEV_CALLBACK_SECRET },
+    vars: { RELAY_TOKEN: relayToken, CALLBACK_SECRET: options.callbackSecret ?? DEV_CALLBACK_SECRET, ...options.vars },
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.output === undefined ? {} : { output: options.output }),
   });
