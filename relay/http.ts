@@ -55,10 +55,19 @@ export async function readBody(c: Context): Promise<string> {
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   const text = await readBody(c);
   let value: unknown;
+  let illFormed: string | null = null;
   try {
-    value = JSON.parse(text);
+    // JSON's \ud800 escapes can spell a lone surrogate that valid UTF-8 never can; SQLite would
+    // store it mangled, so the message kept would not be the message sent. Refused, by field.
+    value = JSON.parse(text, function (this: unknown, key: string, field: unknown) {
+      if (illFormed === null && typeof field === 'string' && !field.isWellFormed()) illFormed = key === '' ? 'body' : key;
+      return field;
+    });
   } catch {
     throw httpError(400, 'bad_request', 'the body is not JSON');
+  }
+  if (illFormed !== null) {
+    throw httpError(400, 'bad_request', `${illFormed}: contains an unpaired UTF-16 surrogate (a \\uD800–\\uDFFF escape without its pair); send well-formed Unicode`);
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw httpError(400, 'bad_request', describeIssues(parsed.error.issues));

@@ -22,6 +22,17 @@ import {
 } from './helpers.ts';
 
 describe('POST <callbackUri> (SPEC §3)', () => {
+  // JSON escapes can spell a lone surrogate; stored, it would come back as another message.
+  it('refuses a message with an unpaired surrogate, naming the field, and leaves the gate pending', async () => {
+    const gate = await register();
+    const res = await postCallback(gate.callbackUri, '{"success": true, "mdMessage": "half a pair: \\ud83d"}');
+    const error = await expectError(res, 400, 'bad_request');
+    expect(error.message).toMatch(/^mdMessage: contains an unpaired UTF-16 surrogate/);
+    expect((await getGate(gate.runId, gate.gateId)).state).toBe('pending');
+    // A whole pair is fine.
+    expect((await decide(gate.callbackUri, { success: true, mdMessage: 'ok \u{1F680}' })).message).toBe('ok \u{1F680}');
+  });
+
   it('decides on the URI as rendered: 200 with the recorded decision, stored', async () => {
     const gate = await register();
     const answer = await decide(gate.callbackUri, { success: true, mdMessage: 'All 412 tests passed' });
