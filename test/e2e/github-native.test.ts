@@ -9,7 +9,7 @@ import { TargetRecord } from '../../shared/protocol.ts';
 import { startFakeGitHub } from '../support/github-api.ts';
 import type { FakeGitHub } from '../support/github-api.ts';
 import { runAction } from '../support/run-action.ts';
-import { COMMANDS, callbackUriOf, reportOf, startHarness, webhook } from './harness.ts';
+import { COMMANDS, callbackUriOf, oneGate, reportOf, runIdOf, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
 
 const GITHUB_TOKEN = 'ghs_e2eGitHubToken0123456789';
@@ -25,7 +25,6 @@ afterAll(async () => {
 });
 
 const githubEnv = (): Record<string, string> => ({ GITHUB_API_URL: github.url });
-const runIdOf = (label: string): string => `acme/potato-facts/${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 
 describe('GitHub Deployments', () => {
   it('gives each target a deployment with in_progress, then success or failure, linked to the run', async () => {
@@ -179,15 +178,7 @@ targets:
   });
 
   it('after a killed main step, the post step marks the deployment inactive', async () => {
-    const ws = await h.workspace(`
-targets:
-  staging:
-    constraints:
-      beforeDeployment:
-        - runWebhook: { name: Never }
-webhooks:
-${webhook('Never', 'decision=none')}
-`);
+    const ws = await h.workspace(oneGate('Never', 'decision=none'));
     const deploymentId = runIdOf('killed');
     const before = github.deployments.length;
     const action = await ws.start({ 'github-token': GITHUB_TOKEN, 'deployment-id': deploymentId }, githubEnv());
@@ -241,15 +232,7 @@ ${webhook('Ticket', 'decision=success&failTimes=1')}
   });
 
   it('sends unsigned requests without a secret', async () => {
-    const ws = await h.workspace(`
-targets:
-  staging:
-    constraints:
-      beforeDeployment:
-        - runWebhook: { name: Plain }
-webhooks:
-${webhook('Plain', 'decision=success')}
-`);
+    const ws = await h.workspace(oneGate('Plain', 'decision=success'));
     const before = h.external.webhooks.length;
     expect((await ws.run()).outputs.result).toBe('succeeded');
     expect(h.external.webhooks.slice(before)[0]?.headers['webhook-signature']).toBeUndefined();

@@ -114,3 +114,21 @@ export function webhook(name: string, query: string, extra = ''): string {
       inline: '{"callbackUri": "{{armory.callbackUri}}/callback", "sha": "{{github.sha}}", "env": "{{armory.environmentName}}"}'
 ${extra}`;
 }
+
+/** A deployment id no other test uses, in the action's default shape. */
+export function runIdOf(label: string): string {
+  return `acme/potato-facts/${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+}
+
+/** A deployment file whose one target, staging, has one webhook gate in `list`. */
+export function oneGate(name: string, query: string, list: 'beforeDeployment' | 'afterDeployment' = 'beforeDeployment', extra = ''): string {
+  return `
+targets:
+  staging:
+    constraints:
+      ${list}:
+        - runWebhook: { name: ${name} }
+webhooks:
+${webhook(name, query, extra)}
+`;
+}

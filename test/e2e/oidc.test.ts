@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateView } from '../../shared/protocol.ts';
 import { githubClaims, signClaims, startOidcIssuer } from '../support/oidc-issuer.ts';
 import type { OidcIssuer } from '../support/oidc-issuer.ts';
-import { callbackUriOf, startHarness, webhook } from './harness.ts';
+import { callbackUriOf, oneGate, runIdOf, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
 
 const OWNER = { repository: 'acme/potato-facts', repositoryId: '1001' };
@@ -24,16 +24,6 @@ afterAll(async () => {
   await Promise.all([h?.close(), issuer?.close()]);
 });
 
-const runIdOf = (label: string): string => `acme/potato-facts/${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-const ONE_GATE = (query: string): string => `
-targets:
-  staging:
-    constraints:
-      beforeDeployment:
-        - runWebhook: { name: Check }
-webhooks:
-${webhook('Check', query)}
-`;
 
 /** A request to the relay's action API with a token minted for `repo` (the running action keeps getting OWNER's). */
 async function asRepository(repo: typeof OWNER, path: string, init: RequestInit = {}): Promise<Response> {
@@ -46,7 +36,7 @@ async function asRepository(repo: typeof OWNER, path: string, init: RequestInit 
 
 describe('OIDC', () => {
   it('runs the action with the job’s OIDC token, a fresh one for every relay request, audience = the relay', async () => {
-    const ws = await h.workspace(ONE_GATE('decision=success&delayMs=300'));
+    const ws = await h.workspace(oneGate('Check', 'decision=success&delayMs=300'));
     const before = issuer.tokenRequests.length;
     const run = await ws.run({ 'relay-token': '' }, issuer.env());
     expect(run.outputs.result, run.stdout).toBe('succeeded');
@@ -60,7 +50,7 @@ describe('OIDC', () => {
 
   it('keeps a run to its repository: another one can neither read, register into, report nor cancel it', async () => {
     const deploymentId = runIdOf('owned');
-    const ws = await h.workspace(ONE_GATE('decision=none'));
+    const ws = await h.workspace(oneGate('Check', 'decision=none'));
     const action = await ws.start({ 'relay-token': '', 'deployment-id': deploymentId }, issuer.env());
     await action.waitForOutput(/Waiting for the callback of Check/);
     // A callback token is <run>.<gate id>.<mac>.
@@ -95,7 +85,7 @@ describe('OIDC', () => {
   });
 
   it('refuses a repository the relay does not admit, naming it', async () => {
-    const ws = await h.workspace(ONE_GATE('decision=success'));
+    const ws = await h.workspace(oneGate('Check', 'decision=success'));
     issuer.actAs({ repository: 'evil/fork', repositoryId: '666' });
     try {
       const run = await ws.run({ 'relay-token': '' }, issuer.env());
@@ -108,7 +98,7 @@ describe('OIDC', () => {
   });
 
   it('without relay-token and without id-token permission, says how to fix it before doing anything', async () => {
-    const ws = await h.workspace(ONE_GATE('decision=success'));
+    const ws = await h.workspace(oneGate('Check', 'decision=success'));
     const run = await ws.run({ 'relay-token': '' });
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('add `permissions: id-token: write` to the job');

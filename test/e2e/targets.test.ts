@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../support/run-action.ts';
-import { COMMANDS, callbackUriOf, reportOf, startHarness, webhook } from './harness.ts';
+import { COMMANDS, callbackUriOf, reportOf, runIdOf, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
 
 let h: Harness;
@@ -15,7 +15,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-const runIdOf = (label: string): string => `acme/potato-facts/${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 
 describe('parallel targets in one job', () => {
   it('runs independent targets at the same time; a failure cancels only its transitive dependents', async () => {
