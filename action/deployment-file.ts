@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document } from 'yaml';
 import type { Plan, TargetPlan } from './plan.ts';
 import { check, fail, fieldsOf, own, suggest } from './deployment-file-fields.ts';
 import type { Ctx, FileError } from './deployment-file-fields.ts';
@@ -11,7 +12,7 @@ import { orderTargets, readTargets } from './deployment-file-targets.ts';
 import { checkTemplates } from './deployment-file-templates.ts';
 import { readWebhooks } from './deployment-file-webhooks.ts';
 import type { BodyRead } from './deployment-file-webhooks.ts';
-import { makeLocator, rangeStart } from './yaml-locator.ts';
+import { makeLocator, rangeStart, resolveAliases } from './yaml-locator.ts';
 
 export type { FileError } from './deployment-file-fields.ts';
 
@@ -30,6 +31,8 @@ export type LoadResult = { ok: true; plan: Plan } | { ok: false; errors: FileErr
 
 // Far above any real file, far below what an alias bomb expands to.
 const MAX_ALIAS_COUNT = 10_000;
+// yaml resolves each alias by scanning every alias before it: 10,000 aliases cost seconds.
+const MAX_ALIASES = 1_000;
 const TOP_FIELDS = ['version', 'application', 'context', 'commands', 'targets', 'strategies', 'webhooks'];
 
 /** Formats a FileError as `file:line:col: path: message`, the shape of a GitHub annotation's text. */
@@ -100,15 +103,40 @@ function readPlan(ctx: Ctx, root: unknown, options: LoadOptions): Plan | undefin
   };
 }
 
+const TOO_DEEP = 'the file nests too deeply to be read (thousands of levels of lists or maps)';
+
 function yamlMessage(code: string, message: string): string {
   if (code === 'MULTIPLE_DOCS') return 'the file holds more than one YAML document (a --- line); put everything in one';
+  // yaml catches its composer's stack overflow and reports it as an error of its own.
+  if (message.startsWith('Maximum call stack size exceeded')) return TOO_DEEP;
   return `YAML syntax error: ${message.split('\n')[0] ?? message}`;
 }
 
+/**
+ * Line starts taken from the text itself. yaml's own LineCounter is fed by its parser, which skips
+ * the line breaks inside tokens it drops while recovering from an error: every position after
+ * one landed on an earlier line, past its end.
+ */
+function countLines(text: string): LineCounter {
+  const counter = new LineCounter();
+  counter.addNewLine(0);
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) counter.addNewLine(at + 1);
+  return counter;
+}
+
 function parseAndRead(ctx: Ctx, options: LoadOptions): Plan | undefined {
-  const lineCounter = new LineCounter();
+  const lineCounter = countLines(options.text);
   // logLevel 'error': yaml would otherwise print its warnings to the runner's stderr.
-  const doc = parseDocument(options.text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true, logLevel: 'error' });
+  let doc: Document;
+  try {
+    doc = parseDocument(options.text, { prettyErrors: false, merge: true, uniqueKeys: true, logLevel: 'error' });
+  } catch (error) {
+    // yaml's parser recurses once per level of nesting; with less stack than the main thread has
+    // (a worker thread), a few thousand levels overflow it before its composer can catch that.
+    if (!(error instanceof RangeError)) throw error;
+    fail(ctx, [], TOO_DEEP);
+    return undefined;
+  }
   ctx.locate = makeLocator(doc, lineCounter);
   for (const error of doc.errors) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
@@ -119,10 +147,13 @@ function parseAndRead(ctx: Ctx, options: LoadOptions): Plan | undefined {
     const { line, col } = lineCounter.linePos(rangeStart(node) ?? 0);
     ctx.errors.push({ file: ctx.file, line, col, path: '', message });
   };
+  const aliases = resolveAliases(doc);
+  for (const [alias, target] of aliases) {
+    if (target === undefined) nodeError(alias, `alias *${alias.source} has no anchor &${alias.source} before it`);
+  }
+  const beyond = [...aliases.keys()][MAX_ALIASES];
+  if (beyond !== undefined) nodeError(beyond, `the file has more than ${MAX_ALIASES} aliases (*name); no deployment file needs that many`);
   visit(doc, {
-    Alias: (_key, node) => {
-      if (node.resolve(doc) === undefined) nodeError(node, `alias *${node.source} has no anchor &${node.source} before it`);
-    },
     Pair: (_key, pair) => {
       if (isMap(pair.key) || isSeq(pair.key)) nodeError(pair.key, 'a key must be a plain name, not a list or a map');
     },

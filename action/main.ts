@@ -8,7 +8,7 @@ import { formatFileError, loadDeploymentFile } from './deployment-file.ts';
 import { coreLog } from './log.ts';
 import type { Log } from './log.ts';
 import type { Plan } from './plan.ts';
-import { createRedactor } from './redact.ts';
+import { createRedactor, redactDeep } from './redact.ts';
 import type { Redact } from './redact.ts';
 import { RelayClient } from './relay-client.ts';
 import { OUTPUTS, STATE, getSettings, relayCredential } from './settings.ts';
@@ -51,19 +51,21 @@ export async function run(): Promise<void> {
       log,
       gateMode: settings.phase !== null,
     });
-    const effects = createTargetEffects({ plan, settings, relay, deployments, log, clock: systemClock });
+    const effects = createTargetEffects({ plan, settings, relay, deployments, log, redact, clock: systemClock });
     const cancellation = onJobCanceled(log);
     // Until run() returns: a late SIGINT must not kill the step while it writes its outputs.
     dispose = cancellation.dispose;
     const report = await runDeployment(plan, settings.deploymentId, effects, cancellation.signal, settings.phase);
 
     core.saveState(STATE.finished, 'true');
+    // Redacted before JSON or Markdown escaping, which would otherwise disguise a secret.
+    const safe = redactDeep(report, redact);
     core.setOutput(OUTPUTS.result, report.result);
-    core.setOutput(OUTPUTS.report, redact(JSON.stringify(report)));
-    await writeSummary(redact(summaryMarkdown(report)), log);
+    core.setOutput(OUTPUTS.report, redact(JSON.stringify(safe)));
+    await writeSummary(redact(summaryMarkdown(safe)), log);
     log.info(`hookgate: result ${report.result}`);
     if (report.result !== 'succeeded') {
-      const worst = report.targets.find((t) => t.outcome === report.result);
+      const worst = safe.targets.find((t) => t.outcome === report.result);
       core.setFailed(redact(`deployment ${report.result}${worst ? `: ${worst.message}` : ''}`));
     }
   } catch (error) {

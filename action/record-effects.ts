@@ -6,6 +6,7 @@ import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../shared/protocol.ts';
 import type { DeploymentEffects } from './deployment.ts';
 import type { GitHubDeployments } from './github-deployments.ts';
 import type { Log } from './log.ts';
+import type { Redact } from './redact.ts';
 import { waitForTarget } from './relay-client.ts';
 import type { RelayClient } from './relay-client.ts';
 import type { Settings } from './settings.ts';
@@ -21,6 +22,8 @@ export interface RecordDeps {
   relay: RelayClient;
   deployments: GitHubDeployments;
   log: Log;
+  /** Applied to every text sent to the relay or GitHub: a step's message may quote an external system's answer. */
+  redact: Redact;
   clock: Clock;
 }
 
@@ -44,7 +47,8 @@ export function createRecordEffects(deps: RecordDeps): Pick<DeploymentEffects, '
   }
 
   return {
-    async status(target, status, message, detail) {
+    async status(target, status, raw, detail) {
+      const message = deps.redact(raw);
       // The GitHub deployment starts with the target; in afterDeployment gate mode the
       // beforeDeployment step of the same job started it already.
       const github =

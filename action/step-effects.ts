@@ -277,7 +277,9 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
   async function withdraw(gate: GateView, reason: string): Promise<void> {
     try {
       // Briefly: when the job was canceled, the runner kills this process seconds later.
-      await deps.relay.cancel({ runId: gate.runId, reason, gateIds: [gate.gateId] }, AbortSignal.timeout(WITHDRAW_TIMEOUT_MS));
+      // The reason may quote the external system's answer, which may echo a secret; the relay shows it on the approval page.
+      const said = deps.redact(reason).slice(0, 500);
+      await deps.relay.cancel({ runId: gate.runId, reason: said, gateIds: [gate.gateId] }, AbortSignal.timeout(WITHDRAW_TIMEOUT_MS));
     } catch (error) {
       log.warning(`could not cancel gate ${gate.name} at the relay: ${reasonOf(error)}`);
     }

@@ -148,10 +148,13 @@ export const CallbackBody = z.union([
   z.object({
     success: z.boolean(),
     mdMessage: MdMessage.optional(),
+    // A body with both is ambiguous: refused, not read as one of them.
+    progress: z.never({ error: 'send either success (a decision) or progress: true (a report), not both' }).optional(),
   }),
   z.object({
     progress: z.literal(true),
     mdMessage: MdMessage,
+    success: z.never({ error: 'send either success (a decision) or progress: true (a report), not both' }).optional(),
   }),
 ]);
 export type CallbackBody = z.infer<typeof CallbackBody>;

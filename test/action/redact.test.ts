@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor } from '../../action/redact.ts';
+import { createRedactor, redactDeep } from '../../action/redact.ts';
 
 describe('createRedactor', () => {
   it('replaces every occurrence of every secret', () => {
@@ -33,5 +33,32 @@ describe('createRedactor', () => {
   it('accepts any iterable and repeated values', () => {
     const redact = createRedactor(new Set(['s3cr3t', 's3cr3t']).values());
     expect(redact('s3cr3t')).toBe('***');
+  });
+});
+
+// An external system's error body echoes the request: the secret comes back encoded.
+describe('createRedactor: encoded spellings', () => {
+  const secret = `Q"x\\y:{z}'&<w>|%2F *tail`;
+  const redact = createRedactor([secret]);
+
+  it('masks the percent-encoded forms a URL carries', () => {
+    expect(redact(`GET /hook?k=${encodeURIComponent(secret)}`)).toBe('GET /hook?k=***');
+    expect(redact(`GET /hook?${new URLSearchParams({ k: secret }).toString()}`)).toBe('GET /hook?k=***');
+    expect(redact(`GET ${new URL(`http://x/hook?k=${secret}`).search}`)).toBe('GET ?k=***');
+  });
+
+  it('masks the JSON-escaped form, also of an echoed URL', () => {
+    expect(redact(JSON.stringify({ echo: secret }))).toBe('{"echo":"***"}');
+    expect(redact(JSON.stringify({ url: new URL(`http://x/hook?k=${secret}`).search }))).toBe('{"url":"?k=***"}');
+  });
+});
+
+describe('redactDeep', () => {
+  it('redacts every string of a report before it is serialized, so escaping cannot hide a secret', () => {
+    const secret = 'quote"and\\backslash-secret';
+    const report = { targets: [{ message: `failed: ${secret}`, steps: [{ message: null, progress: [secret] }] }], count: 2 };
+    const safe = redactDeep(report, createRedactor([secret]));
+    expect(safe).toEqual({ targets: [{ message: 'failed: ***', steps: [{ message: null, progress: ['***'] }] }], count: 2 });
+    expect(JSON.stringify(safe)).not.toContain('backslash-secret');
   });
 });

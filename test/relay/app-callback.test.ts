@@ -22,6 +22,16 @@ import {
 } from './helpers.ts';
 
 describe('POST <callbackUri> (SPEC §3)', () => {
+  it('refuses a body that is both a decision and a progress report (SPEC §3: never both)', async () => {
+    const gate = await register();
+    const both = await expectError(await postCallback(gate.callbackUri, { success: true, progress: true, mdMessage: 'x' }), 400, 'bad_request');
+    expect(both.message).toMatch(/not both/);
+    const badDecision = await expectError(await postCallback(gate.callbackUri, { success: 'yes', progress: true, mdMessage: 'x' }), 400, 'bad_request');
+    expect(badDecision.message).toMatch(/^success: /);
+    const view = await getGate(gate.runId, gate.gateId);
+    expect(view).toMatchObject({ state: 'pending', progress: [] });
+  });
+
   // JSON escapes can spell a lone surrogate; stored, it would come back as another message.
   it('refuses a message with an unpaired surrogate, naming the field, and leaves the gate pending', async () => {
     const gate = await register();
