@@ -14,8 +14,11 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { formatFileError, loadDeploymentFile } from '../../action/deployment-file.ts';
-import { checkLoadResult, deriveSeeds, fuzzSeed, FUZZ_FILE, loaderCase, loaderOptions, runLoaderCases } from '../support/fuzz.ts';
-import type { KindCount, LoaderFuzzSummary, SeedFile } from '../support/fuzz.ts';
+import { checkLoadResult, FUZZ_FILE, loaderOptions, runLoaderCases } from '../support/fuzz-loader.ts';
+import type { KindCount, LoaderFuzzSummary } from '../support/fuzz-loader.ts';
+import { fuzzSeed } from '../support/fuzz-random.ts';
+import { deriveSeeds, loaderCase } from '../support/fuzz-yaml.ts';
+import type { SeedFile } from '../support/fuzz-yaml.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SEED = fuzzSeed(process.env.HOOKGATE_FUZZ_SEED, 20_261_117);
@@ -56,7 +59,7 @@ function runInWorker(from: number, to: number, progress: SharedArrayBuffer, work
     const worker = new Worker(WORKER, {
       eval: true,
       workerData: {
-        fuzzUrl: pathToFileURL(join(ROOT, 'test', 'support', 'fuzz.ts')).href,
+        fuzzUrl: pathToFileURL(join(ROOT, 'test', 'support', 'fuzz-loader.ts')).href,
         loaderUrl: pathToFileURL(join(ROOT, 'action', 'deployment-file.ts')).href,
         params: { seed: SEED, from, to, seeds: seeds.all },
         progress,

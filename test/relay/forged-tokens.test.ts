@@ -15,8 +15,8 @@ import { mintGateToken, verifyCallbackToken, verifyGateToken } from '../../relay
 import type { TokenPurpose } from '../../relay/gate-token.ts';
 import { fromBase64Url, toBase64Url } from '../../relay/crypto.ts';
 import { ErrorBody } from '../../shared/protocol.ts';
-import { asciiString, caseRng, fuzzSeed } from '../support/fuzz.ts';
-import type { Rng } from '../support/fuzz.ts';
+import { asciiString, caseRng, fuzzSeed } from '../support/fuzz-random.ts';
+import type { Rng } from '../support/fuzz-random.ts';
 import { approvalTokenOf, BASE, CALLBACK_SECRET, getGate, newRunId, register, registerApproval, tokenOf } from './helpers.ts';
 
 const SEED = fuzzSeed((import.meta as { env?: Record<string, string | undefined> }).env?.VITE_HOOKGATE_FUZZ_SEED, 20_261_117);

@@ -24,21 +24,18 @@ import {
 import type { z } from 'zod';
 import {
   answerProblem,
-  asciiString,
   bodyHeaders,
-  caseRng,
   clientRefused,
-  fuzzSeed,
   jsonRequestBody,
   mutateFields,
   OTHER_METHODS,
-  randomJsonText,
   readJsonBody,
   requestBody,
   StatusTally,
-  unicodeString,
-} from '../support/fuzz.ts';
-import type { FuzzBody, Rng } from '../support/fuzz.ts';
+} from '../support/fuzz-http.ts';
+import type { FuzzBody } from '../support/fuzz-http.ts';
+import { asciiString, caseRng, fuzzSeed, randomJsonText, unicodeString } from '../support/fuzz-random.ts';
+import type { Rng } from '../support/fuzz-random.ts';
 import { authHeaders, BASE, decide, fetchGate, gateRequest, newRunId, register, RELAY_TOKEN, RUN_INFO } from './helpers.ts';
 
 const SEED = fuzzSeed((import.meta as { env?: Record<string, string | undefined> }).env?.VITE_HOOKGATE_FUZZ_SEED, 20_261_117);

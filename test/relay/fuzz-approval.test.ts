@@ -12,19 +12,10 @@ import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { MAX_APPROVER_CHARS, MAX_COMMENT_CHARS } from '../../relay/approval-page.ts';
 import { GateView } from '../../shared/protocol.ts';
-import {
-  answerProblem,
-  asciiString,
-  BODY_LIMIT,
-  caseRng,
-  clientRefused,
-  fuzzSeed,
-  INVALID_UTF8,
-  requestBody,
-  StatusTally,
-  unicodeString,
-} from '../support/fuzz.ts';
-import type { FuzzBody, Rng } from '../support/fuzz.ts';
+import { answerProblem, BODY_LIMIT, clientRefused, requestBody, StatusTally } from '../support/fuzz-http.ts';
+import type { FuzzBody } from '../support/fuzz-http.ts';
+import { asciiString, caseRng, fuzzSeed, INVALID_UTF8, unicodeString } from '../support/fuzz-random.ts';
+import type { Rng } from '../support/fuzz-random.ts';
 import { BASE, fetchGate, newRunId, openApproval, postCancel, registerApproval, submitPage, tokenOf } from './helpers.ts';
 
 const SEED = fuzzSeed((import.meta as { env?: Record<string, string | undefined> }).env?.VITE_HOOKGATE_FUZZ_SEED, 20_261_117);

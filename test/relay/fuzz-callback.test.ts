@@ -12,19 +12,11 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { GateView } from '../../shared/protocol.ts';
-import {
-  answerProblem,
-  bodyHeaders,
-  callbackBody,
-  callbackMeaning,
-  caseRng,
-  clientRefused,
-  fuzzSeed,
-  OTHER_METHODS,
-  requestBody,
-  StatusTally,
-} from '../support/fuzz.ts';
-import type { CallbackMeaning, Rng } from '../support/fuzz.ts';
+import { callbackBody, callbackMeaning } from '../support/fuzz-callback-body.ts';
+import type { CallbackMeaning } from '../support/fuzz-callback-body.ts';
+import { answerProblem, bodyHeaders, clientRefused, OTHER_METHODS, requestBody, StatusTally } from '../support/fuzz-http.ts';
+import { caseRng, fuzzSeed } from '../support/fuzz-random.ts';
+import type { Rng } from '../support/fuzz-random.ts';
 import { decide, fetchGate, newRunId, postCancel, register } from './helpers.ts';
 
 const SEED = fuzzSeed((import.meta as { env?: Record<string, string | undefined> }).env?.VITE_HOOKGATE_FUZZ_SEED, 20_261_117);
