@@ -45,7 +45,7 @@ export async function run(): Promise<void> {
       repository: settings.github.repository,
       sha: settings.github.sha,
       ref: settings.github.ref,
-      runUrl: settings.github.runUrl,
+      runUrl: settings.github.attemptUrl,
       deploymentId: settings.deploymentId,
       attempt: Number(settings.github.runAttempt) || 1,
       log,

@@ -55,7 +55,7 @@ function githubOptions(deploymentId: string, token: string, log: Log): GitHubApi
     repository: github.repository,
     sha: github.sha,
     ref: github.ref,
-    runUrl: github.runUrl,
+    runUrl: github.attemptUrl,
     deploymentId,
     attempt: Number(github.runAttempt) || 1,
     log,

@@ -12,6 +12,8 @@ export interface GitHubContext {
   serverUrl: string;
   workspace: string;
   runUrl: string;
+  /** This attempt of the run (a re-run's log is another page). */
+  attemptUrl: string;
 }
 
 export interface Settings {
@@ -142,5 +144,6 @@ export function githubContext(env: NodeJS.ProcessEnv): GitHubContext {
     serverUrl,
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     runUrl: `${serverUrl}/${repository}/actions/runs/${runId}`,
+    attemptUrl: `${serverUrl}/${repository}/actions/runs/${runId}/attempts/${env.GITHUB_RUN_ATTEMPT || '1'}`,
   };
 }

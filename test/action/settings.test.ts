@@ -91,6 +91,7 @@ describe('getSettings', () => {
         serverUrl: 'https://github.example.com',
         workspace: '/home/runner/work/app',
         runUrl: 'https://github.example.com/octo/potato-facts/actions/runs/4242',
+        attemptUrl: 'https://github.example.com/octo/potato-facts/actions/runs/4242/attempts/2',
       },
     });
   });

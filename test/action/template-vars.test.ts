@@ -14,6 +14,7 @@ const github: GitHubContext = {
   serverUrl: 'https://github.com',
   workspace: '/work',
   runUrl: 'https://github.com/octo/potato-facts/actions/runs/4242',
+    attemptUrl: 'https://github.com/octo/potato-facts/actions/runs/4242/attempts/1',
 };
 
 const scope: TemplateScope = {

@@ -62,7 +62,7 @@ ${webhook('Prod-Health', 'decision=failure&message=error+rate+12%25')}
       expect(deployment).toMatchObject({ repository: 'acme/potato-facts', sha: '0123456789abcdef0123456789abcdef01234567', task: 'deploy' });
       expect(deployment.payload).toMatchObject({ hookgate: { deploymentId, attempt: 1, target: deployment.environment } });
       expect(deployment.statuses[0]?.state).toBe('in_progress');
-      for (const status of deployment.statuses) expect(status.logUrl).toMatch(/^https:\/\/github\.com\/acme\/potato-facts\/actions\/runs\/\d+$/);
+      for (const status of deployment.statuses) expect(status.logUrl).toMatch(/^https:\/\/github\.com\/acme\/potato-facts\/actions\/runs\/\d+\/attempts\/1$/);
     }
     expect(mine[0]?.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
     expect(mine[1]?.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
