@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
+import { errorMessage } from './errors.ts';
 import type { Plan, TargetPlan } from './plan.ts';
 import { check, fail, fieldsOf, own, suggest } from './deployment-file-fields.ts';
 import type { Ctx, FileError } from './deployment-file-fields.ts';
@@ -59,7 +60,7 @@ function readPlan(ctx: Ctx, root: unknown, options: LoadOptions): Plan | undefin
       const text: unknown = readFile(path);
       return typeof text === 'string' ? { ok: true, text } : { ok: false, message: `cannot read ${path}` };
     } catch (error) {
-      return { ok: false, message: `cannot read ${path} (relative to the deployment file): ${error instanceof Error ? error.message : String(error)}` };
+      return { ok: false, message: `cannot read ${path} (relative to the deployment file): ${errorMessage(error)}` };
     }
   };
 
@@ -163,7 +164,7 @@ function parseAndRead(ctx: Ctx, options: LoadOptions): Plan | undefined {
   try {
     root = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    fail(ctx, [], `cannot read the YAML: ${error instanceof Error ? error.message : String(error)}`);
+    fail(ctx, [], `cannot read the YAML: ${errorMessage(error)}`);
     return undefined;
   }
   return readPlan(ctx, root, options);
@@ -177,7 +178,7 @@ export function loadDeploymentFile(options: LoadOptions): LoadResult {
     plan = parseAndRead(ctx, options);
   } catch (error) {
     // A bug rather than bad input; still a result, so one odd file cannot crash the action.
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = errorMessage(error);
     ctx.errors.push({ file: ctx.file, line: 1, col: 1, path: '', message: `internal error while reading the file (please report it): ${detail}` });
   }
   if (plan !== undefined && ctx.errors.length === 0) return { ok: true, plan };

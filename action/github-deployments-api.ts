@@ -4,7 +4,9 @@
  * GitHub refuses turns every later call into a no-op.
  */
 import type * as GitHub from '@actions/github';
+import { errorMessage } from './errors.ts';
 import type { Log } from './log.ts';
+import { createRedactor } from './redact.ts';
 import { formatDuration } from './time.ts';
 
 export interface GitHubApiOptions {
@@ -69,7 +71,7 @@ export function openGitHubApi(options: GitHubApiOptions): DeploymentsApi {
   const baseUrl = (options.apiUrl ?? (process.env.GITHUB_API_URL || 'https://api.github.com')).replace(/\/+$/, '');
   const logUrl = /^https?:\/\//.test(options.runUrl) ? { log_url: options.runUrl } : {};
   const ref = options.sha ? { sha: options.sha } : { ref: options.ref };
-  const scrub = (text: string): string => (options.token.length >= 4 ? text.split(options.token).join('***') : text);
+  const scrub = createRedactor([options.token]);
   const prefix = (target: string | null): string => (target === null ? 'hookgate:' : `[${target}]`);
 
   let octokit: Promise<Octokit | null> | undefined;
@@ -89,7 +91,7 @@ export function openGitHubApi(options: GitHubApiOptions): DeploymentsApi {
       // baseUrl read now, not when @actions/github was first loaded.
       return getOctokit(options.token, { baseUrl, log: { debug: () => {}, info: () => {}, warn: quiet, error: quiet } });
     } catch (error) {
-      refuse(`could not load @actions/github (${reasonOf(error)}); continuing without GitHub deployments`);
+      refuse(`could not load @actions/github (${errorMessage(error)}); continuing without GitHub deployments`);
       return null;
     }
   }
@@ -198,7 +200,7 @@ export function openGitHubApi(options: GitHubApiOptions): DeploymentsApi {
     },
 
     unexpected(target, error) {
-      log.warning(scrub(`${prefix(target)} GitHub deployment: unexpected error (${reasonOf(error)}); the deployment goes on`));
+      log.warning(scrub(`${prefix(target)} GitHub deployment: unexpected error (${errorMessage(error)}); the deployment goes on`));
     },
   };
 }
@@ -227,7 +229,7 @@ function answerOf(error: unknown): { status: number | null; message: string } {
   if (typeof error !== 'object' || error === null) return { status: null, message: String(error) };
   const response = 'response' in error && typeof error.response === 'object' && error.response !== null ? error.response : null;
   // No response: Octokit reports a network failure as status 500; it is no answer at all.
-  if (!response || !('status' in error) || typeof error.status !== 'number') return { status: null, message: reasonOf(error) };
+  if (!response || !('status' in error) || typeof error.status !== 'number') return { status: null, message: errorMessage(error) };
   const data = 'data' in response ? response.data : undefined;
   let message = typeof data === 'string' ? data : '';
   if (typeof data === 'object' && data !== null) {
@@ -239,6 +241,3 @@ function answerOf(error: unknown): { status: number | null; message: string } {
   return { status: error.status, message: (message.trim() || 'no message').slice(0, 300) };
 }
 
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -6,7 +6,10 @@
  */
 import type { GitHubApiOptions } from './github-deployments-api.ts';
 import { openGitHubApi } from './github-deployments-api.ts';
+import type { Log } from './log.ts';
 import type { TargetOutcome } from './report.ts';
+import { runAttempt } from './settings.ts';
+import type { GitHubContext } from './settings.ts';
 
 export type { GitHubApiOptions } from './github-deployments-api.ts';
 export { PERMISSION_WARNING } from './github-deployments-api.ts';
@@ -60,6 +63,21 @@ export function finalStatus(outcome: TargetOutcome, message: string, detail: Fin
 export function truncate(text: string, limit = DESCRIPTION_LIMIT): string {
   const chars = Array.from(text.replace(/\s+/g, ' ').trim());
   return chars.length <= limit ? chars.join('') : `${chars.slice(0, limit - 1).join('').trimEnd()}…`;
+}
+
+/** The options for this run's deployments: the repository, commit and attempt the runner describes. */
+export function deploymentOptions(github: GitHubContext, token: string, deploymentId: string, log: Log): GitHubApiOptions {
+  return {
+    token,
+    repository: github.repository,
+    sha: github.sha,
+    ref: github.ref,
+    // This attempt's page: a re-run's log is another one.
+    runUrl: github.attemptUrl,
+    deploymentId,
+    attempt: runAttempt(github),
+    log,
+  };
 }
 
 /** No `github-token`: no GitHub deployments, no calls. */

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
+import { errorMessage } from './errors.ts';
 import { runDeployment } from './deployment.ts';
 import { formatFileError, loadDeploymentFile } from './deployment-file.ts';
 import { coreLog } from './log.ts';
@@ -13,7 +14,7 @@ import type { Redact } from './redact.ts';
 import { RelayClient } from './relay-client.ts';
 import { OUTPUTS, STATE, getSettings, relayCredential } from './settings.ts';
 import type { Settings } from './settings.ts';
-import { createGitHubDeployments } from './github-deployments.ts';
+import { createGitHubDeployments, deploymentOptions } from './github-deployments.ts';
 import { createTargetEffects } from './step-effects.ts';
 import { summaryMarkdown } from './summary.ts';
 import { systemClock } from './time.ts';
@@ -25,11 +26,12 @@ export async function run(): Promise<void> {
   let dispose = (): void => undefined;
   try {
     const settings = getSettings();
-    redact = createRedactor(
-      [...Object.values(settings.secrets), settings.relayToken, settings.webhookSigningSecret, settings.githubToken].filter(
-        (value): value is string => Boolean(value),
-      ),
-    );
+    redact = createRedactor([
+      ...Object.values(settings.secrets),
+      settings.relayToken ?? '',
+      settings.webhookSigningSecret ?? '',
+      settings.githubToken,
+    ]);
     const log = coreLog(redact);
     core.saveState(STATE.deploymentId, settings.deploymentId);
     if (settings.target) core.saveState(STATE.target, settings.target);
@@ -41,14 +43,7 @@ export async function run(): Promise<void> {
     log.info(`hookgate: deployment ${settings.deploymentId} of ${plan.application}: ${what}`);
     const relay = new RelayClient({ baseUrl: settings.relayUrl, token: relayCredential(settings.relayToken, settings.relayUrl) });
     const deployments = createGitHubDeployments({
-      token: settings.githubToken,
-      repository: settings.github.repository,
-      sha: settings.github.sha,
-      ref: settings.github.ref,
-      runUrl: settings.github.attemptUrl,
-      deploymentId: settings.deploymentId,
-      attempt: Number(settings.github.runAttempt) || 1,
-      log,
+      ...deploymentOptions(settings.github, settings.githubToken, settings.deploymentId, log),
       gateMode: settings.phase !== null,
     });
     const effects = createTargetEffects({ plan, settings, relay, deployments, log, redact, clock: systemClock });
@@ -69,7 +64,7 @@ export async function run(): Promise<void> {
       core.setFailed(redact(`deployment ${report.result}${worst ? `: ${worst.message}` : ''}`));
     }
   } catch (error) {
-    core.setFailed(redact(error instanceof Error ? error.message : String(error)));
+    core.setFailed(redact(errorMessage(error)));
   } finally {
     dispose();
   }
@@ -104,7 +99,7 @@ async function writeSummary(markdown: string, log: Log): Promise<void> {
   try {
     await core.summary.addRaw(markdown).write();
   } catch (error) {
-    log.warning(`could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
+    log.warning(`could not write the job summary: ${errorMessage(error)}`);
   }
 }
 

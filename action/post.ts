@@ -6,7 +6,8 @@
  * ran (a deploy step in between failed), so dependent jobs stop waiting.
  */
 import * as core from '@actions/core';
-import { createGitHubDeployments, markAbandoned } from './github-deployments.ts';
+import { errorMessage } from './errors.ts';
+import { createGitHubDeployments, deploymentOptions, markAbandoned } from './github-deployments.ts';
 import type { GitHubApiOptions } from './github-deployments.ts';
 import { coreLog } from './log.ts';
 import type { Log } from './log.ts';
@@ -28,7 +29,7 @@ export async function post(): Promise<void> {
   const log = coreLog(redact);
   const relayUrl = core.getInput(INPUTS.relayUrl).replace(/\/+$/, '');
   const relay = new RelayClient({ baseUrl: relayUrl, token: relayCredential(token, relayUrl) });
-  const github = githubOptions(deploymentId, githubToken, log);
+  const github = deploymentOptions(githubContext(process.env), githubToken, deploymentId, log);
   try {
     if (!finished) {
       // One job per environment: this job cancels only its own target's gates.
@@ -44,22 +45,8 @@ export async function post(): Promise<void> {
       await closeGateMode(relay, github, deploymentId, target, log);
     }
   } catch (error) {
-    log.warning(`hookgate: cleanup at the relay for ${deploymentId} failed: ${error instanceof Error ? error.message : String(error)}`);
+    log.warning(`hookgate: cleanup at the relay for ${deploymentId} failed: ${errorMessage(error)}`);
   }
-}
-
-function githubOptions(deploymentId: string, token: string, log: Log): GitHubApiOptions {
-  const github = githubContext(process.env);
-  return {
-    token,
-    repository: github.repository,
-    sha: github.sha,
-    ref: github.ref,
-    runUrl: github.attemptUrl,
-    deploymentId,
-    attempt: Number(github.runAttempt) || 1,
-    log,
-  };
 }
 
 async function closeGateMode(relay: RelayClient, github: GitHubApiOptions, deploymentId: string, target: string, log: Log): Promise<void> {

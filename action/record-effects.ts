@@ -3,12 +3,14 @@
  * jobs of its dependents, one job per environment) and its GitHub deployment.
  */
 import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../shared/protocol.ts';
+import { errorMessage } from './errors.ts';
 import type { DeploymentEffects } from './deployment.ts';
 import type { GitHubDeployments } from './github-deployments.ts';
 import type { Log } from './log.ts';
 import type { Redact } from './redact.ts';
 import { waitForTarget } from './relay-client.ts';
 import type { RelayClient } from './relay-client.ts';
+import { runAttempt } from './settings.ts';
 import type { Settings } from './settings.ts';
 import type { TargetStatus } from './target-runner.ts';
 import { formatDuration } from './time.ts';
@@ -30,7 +32,7 @@ export interface RecordDeps {
 /** `status` and `upstream` of the deployment's effects; neither ever rejects. */
 export function createRecordEffects(deps: RecordDeps): Pick<DeploymentEffects, 'status' | 'upstream'> {
   const { settings, log } = deps;
-  const attempt = Number(settings.github.runAttempt) || 1;
+  const attempt = runAttempt(settings.github);
 
   async function relayRecord(target: string, status: TargetStatus, message: string): Promise<void> {
     try {
@@ -42,21 +44,20 @@ export function createRecordEffects(deps: RecordDeps): Pick<DeploymentEffects, '
         message: message.slice(0, 2000),
       });
     } catch (error) {
-      log.warning(`[${target}] could not record the target as ${status} at the relay (jobs that depend on it may wait): ${reasonOf(error)}`);
+      log.warning(`[${target}] could not record the target as ${status} at the relay (jobs that depend on it may wait): ${errorMessage(error)}`);
     }
   }
 
   return {
     async status(target, status, raw, detail) {
       const message = deps.redact(raw);
-      // The GitHub deployment starts with the target; in afterDeployment gate mode the
-      // beforeDeployment step of the same job started it already.
-      const github =
-        status === 'running'
-          ? settings.phase === 'afterDeployment'
-            ? Promise.resolve()
-            : deps.deployments.start(target.name, message)
-          : deps.deployments.finish(target.name, status, message, { rollbackFailed: detail?.rollbackFailed ?? false });
+      let github: Promise<void> | undefined;
+      if (status !== 'running') {
+        github = deps.deployments.finish(target.name, status, message, { rollbackFailed: detail?.rollbackFailed ?? false });
+      } else if (settings.phase !== 'afterDeployment') {
+        // In afterDeployment gate mode the beforeDeployment step of the same job started it already.
+        github = deps.deployments.start(target.name, message);
+      }
       await Promise.all([relayRecord(target.name, status, message), github]);
     },
 
@@ -79,12 +80,9 @@ export function createRecordEffects(deps: RecordDeps): Pick<DeploymentEffects, '
         log.info(`hookgate: Upstream target ${name}: ${record.status}`);
         return { outcome: record.status, message: record.message };
       } catch (error) {
-        return { outcome: 'canceled', message: `its outcome could not be read: ${reasonOf(error)}` };
+        return { outcome: 'canceled', message: `its outcome could not be read: ${errorMessage(error)}` };
       }
     },
   };
 }
 
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -129,6 +129,11 @@ export function parseMap(input: string, text: string): Record<string, string> {
   return result;
 }
 
+/** GITHUB_RUN_ATTEMPT as a number: 1 for the first run, 2 for its first re-run. */
+export function runAttempt(github: GitHubContext): number {
+  return Number(github.runAttempt) || 1;
+}
+
 /** The run as the runner describes it in GITHUB_* variables. */
 export function githubContext(env: NodeJS.ProcessEnv): GitHubContext {
   const repository = env.GITHUB_REPOSITORY || 'local/repository';

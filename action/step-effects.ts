@@ -1,10 +1,12 @@
 /** The real effects behind a target's steps: relay gates, webhook calls, shell commands, pauses. */
 import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../shared/protocol.ts';
 import type { GateKind, GateView, RegisterGateResponse } from '../shared/protocol.ts';
+import { errorMessage } from './errors.ts';
 import { runCommand } from './commands.ts';
 import type { DeploymentEffects } from './deployment.ts';
 import type { Commands, GateItem, Plan, TargetPlan } from './plan.ts';
 import { createRecordEffects } from './record-effects.ts';
+import { runAttempt } from './settings.ts';
 import type { RecordDeps } from './record-effects.ts';
 import { RelayError, waitForDecision } from './relay-client.ts';
 import type { StepKind, StepPhase, StepReport, StepState } from './report.ts';
@@ -25,7 +27,7 @@ type Approval = Extract<GateItem, { kind: 'approval' }>;
 export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
   const { plan, settings, log, clock } = deps;
   const say = (target: TargetPlan, message: string): void => log.info(`[${target.name}] ${message}`);
-  const attempt = Number(settings.github.runAttempt) || 1;
+  const attempt = runAttempt(settings.github);
   /** Approval registrations by step key: the approval step and its list's webhooks share one. */
   const approvals = new Map<string, Promise<RegisterGateResponse>>();
 
@@ -186,13 +188,13 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
       return outcome(target, item.webhook, decided, done);
     } catch (error) {
       if (signal.aborted) {
-        const why = reasonOf(signal.reason);
+        const why = errorMessage(signal.reason);
         // The gate closes first, so whatever the system answers the cancel with finds it canceled (410).
         if (gate) await withdraw(gate, `withdrawn: ${why}`);
         await callOff?.(why);
         return done('canceled', `canceled: ${why}`);
       }
-      const message = error instanceof RelayError ? error.message : `unexpected error: ${reasonOf(error)}`;
+      const message = error instanceof RelayError ? error.message : `unexpected error: ${errorMessage(error)}`;
       return done('failed', message);
     }
   }
@@ -246,10 +248,10 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
       return done(state, message);
     } catch (error) {
       if (signal.aborted) {
-        if (gate) await withdraw(gate, `withdrawn: ${reasonOf(signal.reason)}`);
-        return done('canceled', `withdrawn: ${reasonOf(signal.reason)}`);
+        if (gate) await withdraw(gate, `withdrawn: ${errorMessage(signal.reason)}`);
+        return done('canceled', `withdrawn: ${errorMessage(signal.reason)}`);
       }
-      return done('failed', error instanceof RelayError ? error.message : `unexpected error: ${reasonOf(error)}`);
+      return done('failed', error instanceof RelayError ? error.message : `unexpected error: ${errorMessage(error)}`);
     }
   }
 
@@ -281,7 +283,7 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
       const said = deps.redact(reason).slice(0, 500);
       await deps.relay.cancel({ runId: gate.runId, reason: said, gateIds: [gate.gateId] }, AbortSignal.timeout(WITHDRAW_TIMEOUT_MS));
     } catch (error) {
-      log.warning(`could not cancel gate ${gate.name} at the relay: ${reasonOf(error)}`);
+      log.warning(`could not cancel gate ${gate.name} at the relay: ${errorMessage(error)}`);
     }
   }
 
@@ -299,7 +301,7 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
         await clock.sleep(item.seconds * 1000, signal);
         return step('pause', formatDuration(item.seconds * 1000), phase, started, 'succeeded', null);
       } catch {
-        return step('pause', formatDuration(item.seconds * 1000), phase, started, 'canceled', `canceled: ${reasonOf(signal.reason)}`);
+        return step('pause', formatDuration(item.seconds * 1000), phase, started, 'canceled', `canceled: ${errorMessage(signal.reason)}`);
       }
     },
 
@@ -348,6 +350,3 @@ function hostOf(url: string): string {
   }
 }
 
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -1,4 +1,5 @@
 /** Renders a webhook definition and calls the external system, retrying with backoff, signed when a secret applies. */
+import { errorMessage } from './errors.ts';
 import type { RequestTemplate, WebhookDef } from './plan.ts';
 import { renderTemplate, templateNames } from './template.ts';
 import { backoffMs, systemClock } from './time.ts';
@@ -59,7 +60,7 @@ export function checkSigningSecrets(webhooks: Readonly<Record<string, WebhookDef
     try {
       make();
     } catch (error) {
-      problems.push(error instanceof Error ? error.message : String(error));
+      problems.push(errorMessage(error));
     }
   };
   if (inputSecret) attempt(() => createSigner(inputSecret, SIGNING_INPUT));

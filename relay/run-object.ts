@@ -20,6 +20,7 @@ import { SlidingWindow } from './rate-limit.ts';
 import type { GateRow, TargetRow } from './rows.ts';
 import { requiredRoles, targetRecord } from './rows.ts';
 import { mayAct, ownerFor } from './run-owner.ts';
+import type { OwnerRow } from './run-owner.ts';
 import type {
   ApprovalDecision,
   ApprovalPage,
@@ -47,6 +48,8 @@ export class RunObject extends DurableObject<Env> {
   private readonly gateWaiters = new Waiters<GateView>();
   /** Long-polls on target records, woken with the stored row when it becomes final. */
   private readonly targetWaiters = new Waiters<TargetRow | undefined>();
+  /** The run's owner once known (claimed or read); undefined: nobody has written to the run yet, or not read yet. */
+  private owner: OwnerRow | undefined = undefined;
   /** POSTs per gate through its callback URI and approval page, in memory only (see SlidingWindow). */
   private readonly gatePosts = new SlidingWindow(MAX_CALLBACKS_PER_GATE_PER_MINUTE, 60_000);
 
@@ -257,8 +260,12 @@ export class RunObject extends DurableObject<Env> {
    * its own. Synchronous, so no other request runs between the check and the claim.
    */
   private admit(caller: Principal, claim: boolean): boolean {
-    const owner = this.store.owner();
-    if (owner === undefined && claim) this.store.claimOwner(ownerFor(caller, Date.now()));
+    // An owner never changes once stored: read it once, not on every long-poll.
+    const owner = (this.owner ??= this.store.owner());
+    if (owner === undefined && claim) {
+      this.owner = ownerFor(caller, Date.now());
+      this.store.claimOwner(this.owner);
+    }
     return mayAct(owner, caller);
   }
 
