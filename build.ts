@@ -5,13 +5,13 @@ import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
 
 /**
- * @actions/core's imports of @actions/http-client resolve to action/lazy-http-client.ts,
+ * @actions/core's imports of @actions/http-client resolve to action/clients/lazy-http-client.ts,
  * which loads the real client (and its bundled undici) only when getIDToken runs.
  */
 const lazyHttpClient: Plugin = {
   name: 'lazy-http-client',
   setup(b) {
-    const shim = fileURLToPath(new URL('action/lazy-http-client.ts', import.meta.url));
+    const shim = fileURLToPath(new URL('action/clients/lazy-http-client.ts', import.meta.url));
     b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, (args) =>
       /[\\/]@actions[\\/]core[\\/]/.test(args.importer) ? { path: shim } : undefined,
     );

@@ -3,22 +3,22 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
-import { errorMessage } from './errors.ts';
-import { runDeployment } from './deployment.ts';
-import { formatFileError, loadDeploymentFile } from './deployment-file.ts';
-import { coreLog } from './log.ts';
-import type { Log } from './log.ts';
-import type { Plan } from './plan.ts';
-import { createRedactor, redactDeep } from './redact.ts';
-import type { Redact } from './redact.ts';
-import { RelayClient } from './relay-client.ts';
+import { errorMessage } from './lib/errors.ts';
+import { runDeployment } from './engine/run-targets.ts';
+import { formatFileError, loadDeploymentFile } from './plan/load.ts';
+import { coreLog } from './output/log.ts';
+import type { Log } from './output/log.ts';
+import type { Plan } from './plan/plan.ts';
+import { createRedactor, redactDeep } from './output/redact.ts';
+import type { Redact } from './output/redact.ts';
+import { RelayClient } from './clients/relay.ts';
 import { OUTPUTS, STATE, getSettings, relayCredential } from './settings.ts';
 import type { Settings } from './settings.ts';
-import { createGitHubDeployments, deploymentOptions } from './github-deployments.ts';
-import { createTargetEffects } from './step-effects.ts';
-import { summaryMarkdown } from './summary.ts';
-import { systemClock } from './time.ts';
-import { checkSigningSecrets } from './webhook-caller.ts';
+import { createGitHubDeployments, deploymentOptions } from './clients/github-deployments.ts';
+import { createTargetEffects } from './effects/target-effects.ts';
+import { summaryMarkdown } from './output/summary.ts';
+import { systemClock } from './lib/time.ts';
+import { checkSigningSecrets } from './clients/webhook.ts';
 
 /** Runs the action; the one place that turns an error into a failed step. */
 export async function run(): Promise<void> {

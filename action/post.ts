@@ -6,13 +6,13 @@
  * ran (a deploy step in between failed), so dependent jobs stop waiting.
  */
 import * as core from '@actions/core';
-import { errorMessage } from './errors.ts';
-import { createGitHubDeployments, deploymentOptions, markAbandoned } from './github-deployments.ts';
-import type { GitHubApiOptions } from './github-deployments.ts';
-import { coreLog } from './log.ts';
-import type { Log } from './log.ts';
-import { createRedactor } from './redact.ts';
-import { RelayClient } from './relay-client.ts';
+import { errorMessage } from './lib/errors.ts';
+import { createGitHubDeployments, deploymentOptions, markAbandoned } from './clients/github-deployments.ts';
+import type { GitHubApiOptions } from './clients/github-deployments.ts';
+import { coreLog } from './output/log.ts';
+import type { Log } from './output/log.ts';
+import { createRedactor } from './output/redact.ts';
+import { RelayClient } from './clients/relay.ts';
 import { INPUTS, STATE, githubContext, relayCredential } from './settings.ts';
 
 /** Cleanup never fails the job: problems become warnings. */

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ROOT } from '../test/support/local-relay.ts';
+import { ROOT } from '../scripts/local-relay.ts';
 import { distribution } from './stats.ts';
 import type { Distribution } from './stats.ts';
 
@@ -43,7 +43,7 @@ webhooks:
     bodyTemplate: { inline: '{"callbackUri": "{{armory.callbackUri}}"}' }
 `;
 
-/** The runner's environment for the main step (as test/support/run-action.ts builds it). */
+/** The runner's environment for the main step (as scripts/run-action.ts builds it). */
 function runnerEnv(workspace: string, relayUrl: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '',

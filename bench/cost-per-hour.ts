@@ -13,7 +13,7 @@
 import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { Server } from 'node:http';
-import { waitForDecision } from '../action/relay-client.ts';
+import { waitForDecision } from '../action/clients/relay.ts';
 import { actionClient, registerGates, runIdsFor, sendCallback } from './relay-gates.ts';
 import type { RelayTarget } from './relay-gates.ts';
 import { sleep } from './stats.ts';

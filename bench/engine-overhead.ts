@@ -8,8 +8,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startExternalSystem } from '../test/support/external-system.ts';
-import { runAction } from '../test/support/run-action.ts';
+import { startExternalSystem } from '../scripts/external-system.ts';
+import { runAction } from '../scripts/run-action.ts';
 import type { RelayTarget } from './relay-gates.ts';
 import { median } from './stats.ts';
 

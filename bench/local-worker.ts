@@ -1,10 +1,10 @@
 /**
  * The trivial Worker under its own `wrangler dev`: the same launcher, wrangler,
- * workerd binary and flags the relay gets (test/support/local-relay.ts).
+ * workerd binary and flags the relay gets (scripts/local-relay.ts).
  */
 import { fileURLToPath } from 'node:url';
-import { startWranglerDev } from '../test/support/local-relay.ts';
-import type { WranglerDev } from '../test/support/local-relay.ts';
+import { startWranglerDev } from '../scripts/local-relay.ts';
+import type { WranglerDev } from '../scripts/local-relay.ts';
 
 export type LocalWorker = WranglerDev;
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../test/support/local-relay.ts';
+import { ROOT } from '../scripts/local-relay.ts';
 
 export interface Machine {
   cpu: string;

@@ -3,7 +3,7 @@
  * callbacks over plain HTTP (as an external system sends them), and the action's
  * own RelayClient for waiting.
  */
-import { RelayClient } from '../action/relay-client.ts';
+import { RelayClient } from '../action/clients/relay.ts';
 import { MAX_GATES_PER_RUN, RegisterGateResponse } from '../shared/protocol.ts';
 import type { GateView } from '../shared/protocol.ts';
 import { mapLimit } from './stats.ts';

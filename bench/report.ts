@@ -254,7 +254,7 @@ export function markdownReport(results: BenchResults, previous: Headline | null,
 
   out.push('## 1. Wake latency');
   out.push('');
-  out.push('Gates wait in the action\'s own `waitForDecision` (action/relay-client.ts), each on its own connection');
+  out.push('Gates wait in the action\'s own `waitForDecision` (action/clients/relay.ts), each on its own connection');
   out.push('(the open connections were counted in /proc/net/tcp); the bench decides a shuffled sample one at a');
   out.push('time and times each gate from sending its callback until its `waitForDecision` resolves. "From 200"');
   out.push('starts at the callback\'s own answer instead (negative: the wake arrived first). A round registers');
@@ -359,9 +359,9 @@ export function markdownReport(results: BenchResults, previous: Headline | null,
   const e = results.engine;
   out.push('## 5. Engine overhead');
   out.push('');
-  out.push(`A deployment of ${e.steps} canary \`runWebhook\` steps whose simulated external system (test/support/external-system.ts,`);
+  out.push(`A deployment of ${e.steps} canary \`runWebhook\` steps whose simulated external system (scripts/external-system.ts,`);
   out.push('`instant=1`) posts its callback before it even answers the webhook call, run as the runner runs it');
-  out.push(`(\`node dist/index.js\`, test/support/run-action.ts) against the local relay; median of ${e.runs} runs, each beside a run of the same`);
+  out.push(`(\`node dist/index.js\`, scripts/run-action.ts) against the local relay; median of ${e.runs} runs, each beside a run of the same`);
   out.push('file with 1 step (process start, plan, summary: the fixed part).');
   out.push('');
   row('', 'time');

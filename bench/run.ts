@@ -13,7 +13,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startLocalRelay } from '../test/support/local-relay.ts';
+import { ROOT, startLocalRelay } from '../scripts/local-relay.ts';
 import { measureCallbackThroughput, measureRoundTrip } from './callback-throughput.ts';
 import { measureColdStart, measureDistSize } from './cold-start.ts';
 import { measureCostPerHour } from './cost-per-hour.ts';

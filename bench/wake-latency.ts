@@ -12,7 +12,7 @@
  * All S decisions end well inside the first 25 s poll window, so no re-poll
  * (the client's own, after 25 s) falls into the measurement.
  */
-import { waitForDecision } from '../action/relay-client.ts';
+import { waitForDecision } from '../action/clients/relay.ts';
 import { settle } from './processes.ts';
 import { actionClient, cancelRuns, registerGates, runIdsFor, sendCallback } from './relay-gates.ts';
 import type { RelayTarget } from './relay-gates.ts';

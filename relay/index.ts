@@ -1,4 +1,4 @@
-import { app } from './app.ts';
+import { app } from './worker/app.ts';
 
-export { RunObject } from './run-object.ts';
+export { RunObject } from './run/object.ts';
 export default app;

@@ -9,8 +9,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForDecision } from '../../action/relay-client.ts';
-import { startLocalRelay } from '../../test/support/local-relay.ts';
+import { waitForDecision } from '../../action/clients/relay.ts';
+import { startLocalRelay } from '../../scripts/local-relay.ts';
 import { listenerPorts, settle, workerdCpuReader } from '../processes.ts';
 import { actionClient, registerGates, runIdsFor, sendCallback } from '../relay-gates.ts';
 import { distribution, shuffled } from '../stats.ts';

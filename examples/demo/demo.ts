@@ -7,9 +7,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startExternalSystem } from '../../test/support/external-system.ts';
-import { ROOT, startLocalRelay } from '../../test/support/local-relay.ts';
-import { startAction } from '../../test/support/run-action.ts';
+import { startExternalSystem } from '../../scripts/external-system.ts';
+import { ROOT, startLocalRelay } from '../../scripts/local-relay.ts';
+import { startAction } from '../../scripts/run-action.ts';
 
 const started = Date.now();
 const seconds = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;

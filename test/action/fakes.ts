@@ -1,10 +1,10 @@
 /** Plain-object builders and fakes shared by the action's unit tests. */
 import type { GateView } from '../../shared/protocol.ts';
-import type { Commands, GateItem, Location, Plan, StrategyStep, TargetPlan } from '../../action/plan.ts';
-import type { DeploymentEffects } from '../../action/deployment.ts';
-import type { StepKind, StepPhase, StepReport, StepState, TargetOutcome } from '../../action/report.ts';
-import type { GateList, GatePhase, StatusDetail, TargetStatus } from '../../action/target-runner.ts';
-import type { Clock } from '../../action/time.ts';
+import type { Commands, GateItem, Location, Plan, StrategyStep, TargetPlan } from '../../action/plan/plan.ts';
+import type { DeploymentEffects } from '../../action/engine/run-targets.ts';
+import type { StepKind, StepPhase, StepReport, StepState, TargetOutcome } from '../../action/engine/report.ts';
+import type { GateList, GatePhase, StatusDetail, TargetStatus } from '../../action/engine/target.ts';
+import type { Clock } from '../../action/lib/time.ts';
 
 export const here: Location = { file: 'deploy.yml', line: 1, col: 1 };
 

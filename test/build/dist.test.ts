@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildOptions } from '../../build.ts';
-import { ROOT } from '../support/local-relay.ts';
+import { ROOT } from '../../scripts/local-relay.ts';
 
 async function files(dir: string): Promise<Map<string, Buffer>> {
   const result = new Map<string, Buffer>();

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOptions } from '../../build.ts';
-import { ROOT } from '../support/local-relay.ts';
+import { ROOT } from '../../scripts/local-relay.ts';
 
 let dir: string;
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { APPROVAL_LINE, decideByForm } from '../support/approval-form.ts';
 import { startFakeGitHub } from '../support/github-api.ts';
 import type { FakeGitHub } from '../support/github-api.ts';
-import { ROOT } from '../support/local-relay.ts';
+import { ROOT } from '../../scripts/local-relay.ts';
 import { SECRET, reportOf, secretFree, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
 

@@ -4,8 +4,8 @@
  * the post step of a canceled job.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalRelay } from '../support/local-relay.ts';
-import { runAction } from '../support/run-action.ts';
+import { startLocalRelay } from '../../scripts/local-relay.ts';
+import { runAction } from '../../scripts/run-action.ts';
 import { COMMANDS, callbackUriOf as callbackUri, reportOf, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
 

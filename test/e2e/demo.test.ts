@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../support/local-relay.ts';
+import { ROOT } from '../../scripts/local-relay.ts';
 
 const run = promisify(execFile);
 

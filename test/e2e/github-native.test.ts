@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TargetRecord } from '../../shared/protocol.ts';
 import { startFakeGitHub } from '../support/github-api.ts';
 import type { FakeGitHub } from '../support/github-api.ts';
-import { runAction } from '../support/run-action.ts';
+import { runAction } from '../../scripts/run-action.ts';
 import { COMMANDS, callbackUriOf, oneGate, reportOf, runIdOf, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
 

@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunReport } from '../../action/report.ts';
-import { startExternalSystem } from '../support/external-system.ts';
-import type { ExternalSystem } from '../support/external-system.ts';
-import { startLocalRelay } from '../support/local-relay.ts';
-import type { LocalRelay, LocalRelayOptions } from '../support/local-relay.ts';
-import { runAction, startAction } from '../support/run-action.ts';
-import type { ActionProcess, ActionRun } from '../support/run-action.ts';
+import type { RunReport } from '../../action/engine/report.ts';
+import { startExternalSystem } from '../../scripts/external-system.ts';
+import type { ExternalSystem } from '../../scripts/external-system.ts';
+import { startLocalRelay } from '../../scripts/local-relay.ts';
+import type { LocalRelay, LocalRelayOptions } from '../../scripts/local-relay.ts';
+import { runAction, startAction } from '../../scripts/run-action.ts';
+import type { ActionProcess, ActionRun } from '../../scripts/run-action.ts';
 
 /** A secret that must never show up in what the action prints or writes. */
 export const SECRET = 'sk-live-7f3a9c2e-never-print-me';

@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLocalRelay } from '../support/local-relay.ts';
-import type { LocalRelay } from '../support/local-relay.ts';
-import { parseFileCommand, runAction } from '../support/run-action.ts';
+import { startLocalRelay } from '../../scripts/local-relay.ts';
+import type { LocalRelay } from '../../scripts/local-relay.ts';
+import { parseFileCommand, runAction } from '../../scripts/run-action.ts';
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 

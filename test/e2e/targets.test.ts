@@ -3,7 +3,7 @@
  * environment (outcomes recorded at the relay), re-runs, and gate mode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction } from '../support/run-action.ts';
+import { runAction } from '../../scripts/run-action.ts';
 import { COMMANDS, callbackUriOf, reportOf, runIdOf, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
 

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import type { Env as RelayEnv } from '../../relay/env.ts';
+import type { Env as RelayEnv } from '../../relay/worker/env.ts';
 
 declare global {
   namespace Cloudflare {

@@ -3,8 +3,8 @@ import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { expect } from 'vitest';
 import { CallbackResponse, ErrorBody, GateView, RegisterGateResponse, TargetRecord } from '../../shared/protocol.ts';
 import type { RegisterGateRequest, ReportTargetRequest, RunInfo } from '../../shared/protocol.ts';
-import type { Principal } from '../../relay/auth.ts';
-import type { RunObject } from '../../relay/run-object.ts';
+import type { Principal } from '../../relay/worker/auth.ts';
+import type { RunObject } from '../../relay/run/object.ts';
 
 export const BASE = 'https://relay.test';
 export const RELAY_TOKEN = 'test-relay-token';

@@ -3,7 +3,7 @@
  * and the loop that loads a range of cases and counts them. The test runs it in plain Node worker
  * threads (it is imported by URL), so: erasable TypeScript only.
  */
-import type { LoadOptions } from '../../action/deployment-file.ts';
+import type { LoadOptions } from '../../action/plan/load.ts';
 import { isRecord } from './fuzz-random.ts';
 import { loaderCase } from './fuzz-yaml.ts';
 import type { MutationKind, SeedFile } from './fuzz-yaml.ts';

@@ -1,0 +1,168 @@
+/** Renders a webhook definition and calls the external system, retrying with backoff, signed when a secret applies. */
+import { errorMessage } from '../lib/errors.ts';
+import type { RequestTemplate, WebhookDef } from '../plan/plan.ts';
+import { renderTemplate, templateNames } from '../plan/template.ts';
+import { backoffMs, systemClock } from '../lib/time.ts';
+import type { Clock } from '../lib/time.ts';
+import { createSigner, newMessageId, SIGNATURE_HEADERS } from './webhook-signing.ts';
+import type { WebhookSigner } from './webhook-signing.ts';
+
+/** One outgoing call may take this long before it counts as a failed attempt. */
+const ATTEMPT_TIMEOUT_MS = 30_000;
+/** For a cancel call: the runner kills a canceled job about 10 s after the cancel, post step included. */
+export const CANCEL_ATTEMPT_TIMEOUT_MS = 5_000;
+/** Bytes of a failed response kept for the error message. */
+const ERROR_BODY_CHARS = 300;
+const SIGNING_INPUT = 'the webhook-signing-secret input';
+
+export interface WebhookRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | null;
+  /** Signs every attempt with Standard Webhooks headers; absent or null: sent unsigned. */
+  signer?: WebhookSigner | null;
+}
+
+export interface RenderOptions {
+  /** The webhook-signing-secret input; a webhook's own `signingSecret` wins, `signingSecret: false` opts out. */
+  signingSecret?: string | null;
+}
+
+export type WebhookCallResult =
+  | { ok: true; status: number; attempts: number; messageId?: string }
+  | { ok: false; reason: string; attempts: number; messageId?: string };
+
+type Vars = (name: string) => string | undefined;
+
+/** The call as the external system will see it; `vars` resolves template names. Throws on a missing or unusable secret. */
+export function renderWebhook(def: WebhookDef, vars: Vars, options: RenderOptions = {}): WebhookRequest {
+  return renderRequest(def, vars, signerFor(def, vars, options.signingSecret ?? null));
+}
+
+/** The `cancelTemplate` request, with the same variables and signing as the call; null when the webhook has none. */
+export function renderCancel(def: WebhookDef, vars: Vars, options: RenderOptions = {}): WebhookRequest | null {
+  if (def.cancel === null) return null;
+  return renderRequest(def.cancel, vars, signerFor(def, vars, options.signingSecret ?? null));
+}
+
+/**
+ * Every signing secret that cannot be used, for a check before anything runs: the input's, and each
+ * webhook's `{{secrets.NAME}}`. The messages name where a secret comes from, never its value.
+ */
+export function checkSigningSecrets(webhooks: Readonly<Record<string, WebhookDef>>, secrets: Readonly<Record<string, string>>, inputSecret: string | null): string[] {
+  const problems: string[] = [];
+  const vars: Vars = (name) => {
+    const key = name.slice('secrets.'.length);
+    return name.startsWith('secrets.') && Object.hasOwn(secrets, key) ? secrets[key] : undefined;
+  };
+  const attempt = (make: () => unknown): void => {
+    try {
+      make();
+    } catch (error) {
+      problems.push(errorMessage(error));
+    }
+  };
+  if (inputSecret) attempt(() => createSigner(inputSecret, SIGNING_INPUT));
+  for (const def of Object.values(webhooks)) {
+    if (typeof def.signingSecret === 'string') attempt(() => signerFor(def, vars, null));
+  }
+  return problems;
+}
+
+function signerFor(def: WebhookDef, vars: Vars, inputSecret: string | null): WebhookSigner | null {
+  if (def.signingSecret === false) return null;
+  if (def.signingSecret === null) return inputSecret ? createSigner(inputSecret, SIGNING_INPUT) : null;
+  // The load-time check guarantees `{{secrets.NAME}}` alone, so its one name is safe to show.
+  const name = templateNames(def.signingSecret)[0] ?? 'signingSecret';
+  const source = `{{${name}}} (signingSecret of webhook ${def.name})`;
+  const secret = vars(name);
+  if (secret === undefined) throw new Error(`the webhook signing secret from ${source} has no value`);
+  return createSigner(secret, source);
+}
+
+function renderRequest(template: RequestTemplate, vars: Vars, signer: WebhookSigner | null): WebhookRequest {
+  const headers: Record<string, string> = {};
+  for (const { key, value } of template.headers) headers[key] = renderTemplate(value, vars);
+  const body = template.bodyTemplate === null ? null : renderTemplate(template.bodyTemplate, vars);
+  if (body !== null && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) {
+    headers['Content-Type'] = looksLikeJson(body) ? 'application/json' : 'text/plain; charset=utf-8';
+  }
+  const request: WebhookRequest = { method: template.method, url: renderTemplate(template.uriTemplate, vars), headers, body };
+  if (signer !== null) request.signer = signer;
+  return request;
+}
+
+export interface CallOptions {
+  retryCount: number;
+  signal?: AbortSignal;
+  /** How long one attempt may take; default 30 s. */
+  attemptTimeoutMs?: number;
+  clock?: Clock;
+  fetch?: typeof fetch;
+  /** Told about each failed attempt that will be retried. */
+  onRetry?: (reason: string, attempt: number, delayMs: number) => void;
+}
+
+/**
+ * Calls the webhook; network errors and non-2xx answers are retried `retryCount` times. A signed
+ * request keeps one `webhook-id` for all its attempts, with a fresh timestamp and signature each.
+ */
+export async function callWebhook(request: WebhookRequest, options: CallOptions): Promise<WebhookCallResult> {
+  const clock = options.clock ?? systemClock;
+  const fetchImpl = options.fetch ?? fetch;
+  const timeoutMs = options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
+  const hasBody = request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
+  // Encoded once: the signature covers exactly the bytes sent.
+  const body = hasBody ? new TextEncoder().encode(request.body ?? '') : null;
+  const signer = request.signer ?? null;
+  const messageId = signer === null ? undefined : newMessageId();
+  const tag = messageId === undefined ? {} : { messageId };
+  let reason = '';
+  for (let attempt = 0; attempt <= options.retryCount; attempt++) {
+    const signals = [AbortSignal.timeout(timeoutMs)];
+    if (options.signal) signals.push(options.signal);
+    try {
+      const headers = signer === null || messageId === undefined ? request.headers : signed(request.headers, signer, messageId, clock.now(), body);
+      const response = await fetchImpl(request.url, {
+        method: request.method,
+        headers,
+        body,
+        signal: AbortSignal.any(signals),
+        redirect: 'follow',
+      });
+      const text = await response.text().catch(() => '');
+      if (response.ok) return { ok: true, status: response.status, attempts: attempt + 1, ...tag };
+      reason = `HTTP ${response.status}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ''}`;
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      reason = networkReason(error, timeoutMs);
+    }
+    if (attempt < options.retryCount) {
+      const delay = backoffMs(attempt);
+      options.onRetry?.(reason, attempt + 1, delay);
+      await clock.sleep(delay, options.signal);
+    }
+  }
+  return { ok: false, reason, attempts: options.retryCount + 1, ...tag };
+}
+
+/** The request's headers with the three signature headers; same-named ones, in any case, are replaced. */
+function signed(headers: Record<string, string>, signer: WebhookSigner, id: string, nowMs: number, body: Uint8Array | null): Record<string, string> {
+  const kept = Object.entries(headers).filter(([key]) => !SIGNATURE_HEADERS.includes(key.toLowerCase()));
+  return { ...Object.fromEntries(kept), ...signer.headers(id, Math.floor(nowMs / 1000), body ?? new Uint8Array()) };
+}
+
+function networkReason(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
+    const cause = error.cause instanceof Error ? error.cause.message : '';
+    return cause ? `${error.message}: ${cause}` : error.message;
+  }
+  return String(error);
+}
+
+function looksLikeJson(body: string): boolean {
+  const trimmed = body.trim();
+  return trimmed.startsWith('{') || trimmed.startsWith('[');
+}

@@ -1,0 +1,88 @@
+/**
+ * What other jobs and GitHub learn about a target: its record at the relay (for the
+ * jobs of its dependents, one job per environment) and its GitHub deployment.
+ */
+import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../../shared/protocol.ts';
+import { errorMessage } from '../lib/errors.ts';
+import type { DeploymentEffects } from '../engine/run-targets.ts';
+import type { GitHubDeployments } from '../clients/github-deployments.ts';
+import type { Log } from '../output/log.ts';
+import type { Redact } from '../output/redact.ts';
+import { waitForTarget } from '../clients/relay.ts';
+import type { RelayClient } from '../clients/relay.ts';
+import { runAttempt } from '../settings.ts';
+import type { Settings } from '../settings.ts';
+import type { TargetStatus } from '../engine/target.ts';
+import { formatDuration } from '../lib/time.ts';
+import type { Clock } from '../lib/time.ts';
+
+/** How long a job waits for an upstream target another job deploys: as long as a gate may wait. */
+const UPSTREAM_MAX_WAIT_MS = DEFAULT_GATE_TIMEOUT_SECONDS * 1000;
+
+export interface RecordDeps {
+  settings: Settings;
+  relay: RelayClient;
+  deployments: GitHubDeployments;
+  log: Log;
+  /** Applied to every text sent to the relay or GitHub: a step's message may quote an external system's answer. */
+  redact: Redact;
+  clock: Clock;
+}
+
+/** `status` and `upstream` of the deployment's effects; neither ever rejects. */
+export function createRecordEffects(deps: RecordDeps): Pick<DeploymentEffects, 'status' | 'upstream'> {
+  const { settings, log } = deps;
+  const attempt = runAttempt(settings.github);
+
+  async function relayRecord(target: string, status: TargetStatus, message: string): Promise<void> {
+    try {
+      await deps.relay.reportTarget({
+        runId: settings.deploymentId,
+        target,
+        attempt,
+        status,
+        message: message.slice(0, 2000),
+      });
+    } catch (error) {
+      log.warning(`[${target}] could not record the target as ${status} at the relay (jobs that depend on it may wait): ${errorMessage(error)}`);
+    }
+  }
+
+  return {
+    async status(target, status, raw, detail) {
+      const message = deps.redact(raw);
+      let github: Promise<void> | undefined;
+      if (status !== 'running') {
+        github = deps.deployments.finish(target.name, status, message, { rollbackFailed: detail?.rollbackFailed ?? false });
+      } else if (settings.phase !== 'afterDeployment') {
+        // In afterDeployment gate mode the beforeDeployment step of the same job started it already.
+        github = deps.deployments.start(target.name, message);
+      }
+      await Promise.all([relayRecord(target.name, status, message), github]);
+    },
+
+    async upstream(name, signal) {
+      log.info(`hookgate: Upstream target ${name} is deployed by another job; asking the relay for its outcome …`);
+      try {
+        const record = await waitForTarget(deps.relay, settings.deploymentId, name, {
+          signal,
+          clock: deps.clock,
+          maxWaitMs: UPSTREAM_MAX_WAIT_MS,
+          onWaiting: (elapsed, current) =>
+            log.info(
+              `hookgate: Still waiting for upstream target ${name} (${current.status === 'unknown' ? 'not started yet' : current.status}): ${formatDuration(elapsed)} so far, at most ${formatDuration(UPSTREAM_MAX_WAIT_MS - elapsed)} more`,
+            ),
+          onRelayError: (error, retryIn) => log.warning(`hookgate: ${error.message}; asking again in ${formatDuration(retryIn)}`),
+        });
+        if (record.status === 'unknown' || record.status === 'running') {
+          return { outcome: 'canceled', message: `it did not finish within ${formatDuration(UPSTREAM_MAX_WAIT_MS)}` };
+        }
+        log.info(`hookgate: Upstream target ${name}: ${record.status}`);
+        return { outcome: record.status, message: record.message };
+      } catch (error) {
+        return { outcome: 'canceled', message: `its outcome could not be read: ${errorMessage(error)}` };
+      }
+    },
+  };
+}
+

@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document } from 'yaml';
+import { errorMessage } from '../lib/errors.ts';
+import type { Plan, TargetPlan } from './plan.ts';
+import { check, fail, fieldsOf, own, suggest } from './fields.ts';
+import type { Ctx, FileError } from './fields.ts';
+import { commandsSchema, contextSchema, describe, isPlainMap, nonEmpty } from './schemas.ts';
+import { readStrategies } from './steps.ts';
+import type { WebhookRef } from './steps.ts';
+import { orderTargets, readTargets } from './targets.ts';
+import { checkTemplates } from './templates.ts';
+import { readWebhooks } from './webhooks.ts';
+import type { BodyRead } from './webhooks.ts';
+import { makeLocator, rangeStart, resolveAliases } from './yaml-locator.ts';
+
+export type { FileError } from './fields.ts';
+
+export interface LoadOptions {
+  /** The path shown in errors; `bodyTemplate.path` is resolved against its directory. */
+  file: string;
+  text: string;
+  secretNames: ReadonlySet<string>;
+  inputContext: Record<string, string>;
+  defaultApplication: string;
+  /** Reads a `bodyTemplate.path` exactly as written, relative to the deployment file's directory; default: the file system. */
+  readFile?: (path: string) => string;
+}
+
+export type LoadResult = { ok: true; plan: Plan } | { ok: false; errors: FileError[] };
+
+// Far above any real file, far below what an alias bomb expands to.
+const MAX_ALIAS_COUNT = 10_000;
+// yaml resolves each alias by scanning every alias before it: 10,000 aliases cost seconds.
+const MAX_ALIASES = 1_000;
+const TOP_FIELDS = ['version', 'application', 'context', 'commands', 'targets', 'strategies', 'webhooks'];
+
+/** Formats a FileError as `file:line:col: path: message`, the shape of a GitHub annotation's text. */
+export function formatFileError(e: FileError): string {
+  return `${e.file}:${e.line}:${e.col}: ${e.path === '' ? '' : `${e.path}: `}${e.message}`;
+}
+
+function readPlan(ctx: Ctx, root: unknown, options: LoadOptions): Plan | undefined {
+  if (root === undefined || root === null) {
+    fail(ctx, [], 'the file is empty; it needs at least a targets map');
+    return undefined;
+  }
+  const top = fieldsOf(ctx, root, [], TOP_FIELDS, true);
+  if (top === undefined) return undefined;
+  const version = own(top, 'version');
+  if (version !== undefined && version !== 'v1') fail(ctx, ['version'], `expected v1, got ${describe(version)}`);
+  const application = check(ctx, nonEmpty.optional(), own(top, 'application'), ['application']) ?? options.defaultApplication;
+  const fileContext = check(ctx, contextSchema.nullish(), own(top, 'context'), ['context']) ?? {};
+  const commands = check(ctx, commandsSchema.nullish(), own(top, 'commands'), ['commands']) ?? {};
+
+  const readFile = options.readFile ?? ((path: string) => readFileSync(resolve(dirname(options.file), path), 'utf8'));
+  const readBody = (path: string): BodyRead => {
+    try {
+      const text: unknown = readFile(path);
+      return typeof text === 'string' ? { ok: true, text } : { ok: false, message: `cannot read ${path}` };
+    } catch (error) {
+      return { ok: false, message: `cannot read ${path} (relative to the deployment file): ${errorMessage(error)}` };
+    }
+  };
+
+  const refs: WebhookRef[] = [];
+  const { webhooks, names: webhookNames } = readWebhooks(ctx, own(top, 'webhooks'), readBody);
+  const rawStrategies = own(top, 'strategies');
+  const strategies = readStrategies(ctx, rawStrategies, refs);
+  // Names of invalid strategies too, so a target using one gets no second, misleading error.
+  const strategyNames = new Set(isPlainMap(rawStrategies) ? Object.keys(rawStrategies) : []);
+  const { targets, names: targetNames } = readTargets(ctx, own(top, 'targets'), refs);
+
+  for (const target of targets) {
+    if (target.strategy !== undefined && !strategyNames.has(target.strategy)) {
+      fail(ctx, [...target.path, 'strategy'], `strategy '${target.strategy}' is used by target ${target.name} but not defined under strategies${suggest(target.strategy, strategyNames)}`);
+    }
+  }
+  for (const ref of refs) {
+    if (!webhookNames.has(ref.name)) {
+      fail(ctx, [...ref.path, 'name'], `webhook '${ref.name}' is used by ${ref.user} but not defined under webhooks${suggest(ref.name, webhookNames)}`);
+    }
+  }
+  const ordered = orderTargets(ctx, targets, targetNames);
+  checkTemplates(ctx, webhooks, refs, new Set([...Object.keys(fileContext), ...Object.keys(options.inputContext)]), options.secretNames);
+  if (ctx.errors.length > 0 || ordered === undefined) return undefined;
+
+  const plannedTargets: TargetPlan[] = ordered.map(({ target, dependsOn }) => ({
+    name: target.name,
+    dependsOn,
+    commands: { ...commands, ...target.commands },
+    beforeDeployment: target.beforeDeployment,
+    strategy: target.strategy === undefined ? null : (strategies.get(target.strategy) ?? null),
+    afterDeployment: target.afterDeployment,
+  }));
+  return {
+    file: options.file,
+    application,
+    context: { ...options.inputContext, ...fileContext },
+    targets: plannedTargets,
+    webhooks: Object.fromEntries([...webhooks].map(([name, w]) => [name, w.def])),
+    notices: [...ctx.notices.values()].toSorted((a, b) => a.line - b.line || a.col - b.col).map((n) => n.text),
+  };
+}
+
+const TOO_DEEP = 'the file nests too deeply to be read (thousands of levels of lists or maps)';
+
+function yamlMessage(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS') return 'the file holds more than one YAML document (a --- line); put everything in one';
+  // yaml catches its composer's stack overflow and reports it as an error of its own.
+  if (message.startsWith('Maximum call stack size exceeded')) return TOO_DEEP;
+  return `YAML syntax error: ${message.split('\n')[0] ?? message}`;
+}
+
+/**
+ * Line starts taken from the text itself. yaml's own LineCounter is fed by its parser, which skips
+ * the line breaks inside tokens it drops while recovering from an error: every position after
+ * one landed on an earlier line, past its end.
+ */
+function countLines(text: string): LineCounter {
+  const counter = new LineCounter();
+  counter.addNewLine(0);
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) counter.addNewLine(at + 1);
+  return counter;
+}
+
+function parseAndRead(ctx: Ctx, options: LoadOptions): Plan | undefined {
+  const lineCounter = countLines(options.text);
+  // logLevel 'error': yaml would otherwise print its warnings to the runner's stderr.
+  let doc: Document;
+  try {
+    doc = parseDocument(options.text, { prettyErrors: false, merge: true, uniqueKeys: true, logLevel: 'error' });
+  } catch (error) {
+    // yaml's parser recurses once per level of nesting; with less stack than the main thread has
+    // (a worker thread), a few thousand levels overflow it before its composer can catch that.
+    if (!(error instanceof RangeError)) throw error;
+    fail(ctx, [], TOO_DEEP);
+    return undefined;
+  }
+  ctx.locate = makeLocator(doc, lineCounter);
+  for (const error of doc.errors) {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    ctx.errors.push({ file: ctx.file, line, col, path: '', message: yamlMessage(error.code, error.message) });
+  }
+  if (ctx.errors.length > 0) return undefined;
+  const nodeError = (node: unknown, message: string): void => {
+    const { line, col } = lineCounter.linePos(rangeStart(node) ?? 0);
+    ctx.errors.push({ file: ctx.file, line, col, path: '', message });
+  };
+  const aliases = resolveAliases(doc);
+  for (const [alias, target] of aliases) {
+    if (target === undefined) nodeError(alias, `alias *${alias.source} has no anchor &${alias.source} before it`);
+  }
+  const beyond = [...aliases.keys()][MAX_ALIASES];
+  if (beyond !== undefined) nodeError(beyond, `the file has more than ${MAX_ALIASES} aliases (*name); no deployment file needs that many`);
+  visit(doc, {
+    Pair: (_key, pair) => {
+      if (isMap(pair.key) || isSeq(pair.key)) nodeError(pair.key, 'a key must be a plain name, not a list or a map');
+    },
+  });
+  if (ctx.errors.length > 0) return undefined;
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    fail(ctx, [], `cannot read the YAML: ${errorMessage(error)}`);
+    return undefined;
+  }
+  return readPlan(ctx, root, options);
+}
+
+/** Reads and validates a deployment file; never throws for bad input, returns every error at once. */
+export function loadDeploymentFile(options: LoadOptions): LoadResult {
+  const ctx: Ctx = { file: options.file, errors: [], notices: new Map(), locate: () => ({ line: 1, col: 1 }) };
+  let plan: Plan | undefined;
+  try {
+    plan = parseAndRead(ctx, options);
+  } catch (error) {
+    // A bug rather than bad input; still a result, so one odd file cannot crash the action.
+    const detail = errorMessage(error);
+    ctx.errors.push({ file: ctx.file, line: 1, col: 1, path: '', message: `internal error while reading the file (please report it): ${detail}` });
+  }
+  if (plan !== undefined && ctx.errors.length === 0) return { ok: true, plan };
+  if (ctx.errors.length === 0) ctx.errors.push({ file: ctx.file, line: 1, col: 1, path: '', message: 'the file could not be read' });
+  const seen = new Set<string>();
+  const errors = ctx.errors
+    .filter((e) => {
+      const key = formatFileError(e);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.line - b.line || a.col - b.col);
+  return { ok: false, errors };
+}

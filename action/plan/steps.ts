@@ -1,0 +1,165 @@
+// Steps (pause, runWebhook, setWeight) and the lists and strategies made of them.
+import { z } from 'zod';
+import type { GateItem, Location, Strategy, StrategyStep } from './plan.ts';
+import { ANALYSIS_UNSUPPORTED, check, fail, fieldsOf, location, mapOf, notice, own, suggest } from './fields.ts';
+import type { Ctx } from './fields.ts';
+import { describe, durationSchema, isPlainMap, pauseSchema, runWebhookSchema, setWeightSchema } from './schemas.ts';
+import type { Path } from './yaml-locator.ts';
+
+/** One runWebhook step, kept to check its webhook exists and has every context key it uses. */
+export interface WebhookRef {
+  name: string;
+  /** The step's `runWebhook` key. */
+  path: Path;
+  /** Who uses the webhook, for messages: `target prod` or `strategy canary`. */
+  user: string;
+  /** The keys of the step's own context. */
+  contextKeys: string[];
+}
+
+/** Which list a step is in: it decides the step kinds allowed. */
+export type Where = 'constraint' | 'canary' | 'blueGreen';
+
+const BLUE_GREEN_FIELDS = ['activeService', 'previewService', 'redirectTrafficAfter', 'shutDownOldVersionAfter', 'shutdownOldVersionAfter'];
+
+function readPause(ctx: Ctx, value: unknown, path: Path, at: Location): GateItem | undefined {
+  const pause = check(ctx, pauseSchema, value, path);
+  if (pause === undefined) return undefined;
+  const timed = pause.duration !== undefined || pause.unit !== undefined || pause.units !== undefined;
+  if (pause.untilApproved !== undefined && timed) {
+    fail(ctx, path, 'a pause is either {duration, unit} or {untilApproved: true}, not both');
+    return undefined;
+  }
+  if (pause.untilApproved === false) {
+    fail(ctx, [...path, 'untilApproved'], 'must be true; for a timed pause give duration and unit instead');
+    return undefined;
+  }
+  if (pause.untilApproved === true) {
+    if (pause.requiresRoles !== undefined && pause.requiresRole !== undefined) {
+      fail(ctx, [...path, 'requiresRole'], 'give either requiresRoles or requiresRole, not both', 'key');
+      return undefined;
+    }
+    const roles = pause.requiresRoles ?? pause.requiresRole ?? [];
+    const rolesKey = pause.requiresRoles !== undefined ? 'requiresRoles' : 'requiresRole';
+    if (pause[rolesKey] !== undefined) {
+      notice(ctx, 'requiresRoles', [...path, rolesKey], 'is shown on the approval page but not enforced: the page has no login, whoever has its link decides');
+    }
+    return {
+      kind: 'approval',
+      expirationSeconds: pause.approvalExpiration ?? null,
+      roles: typeof roles === 'string' ? [roles] : roles,
+      location: at,
+    };
+  }
+  const approvalOnly = (['approvalExpiration', 'requiresRoles', 'requiresRole'] as const).filter((k) => pause[k] !== undefined);
+  for (const key of approvalOnly) fail(ctx, [...path, key], 'only applies to a pause with untilApproved: true', 'key');
+  if (!timed) {
+    fail(ctx, path, 'a pause needs duration and unit, or untilApproved: true');
+    return undefined;
+  }
+  const timedPart = Object.fromEntries(Object.entries({ duration: pause.duration, unit: pause.unit, units: pause.units }).filter(([, v]) => v !== undefined));
+  const seconds = check(ctx, durationSchema, timedPart, path);
+  return seconds === undefined || approvalOnly.length > 0 ? undefined : { kind: 'pause', seconds, location: at };
+}
+
+function readStep(ctx: Ctx, item: unknown, path: Path, user: string, where: Where, refs: WebhookRef[]): StrategyStep | undefined {
+  const kinds = where === 'canary' ? ['setWeight', 'pause', 'runWebhook', 'exposeServices'] : ['pause', 'runWebhook'];
+  if (!isPlainMap(item)) {
+    fail(ctx, path, `expected a step (${kinds.join(', ')}), got ${describe(item)}`);
+    return undefined;
+  }
+  const keys = Object.keys(item);
+  const kind = keys[0];
+  if (kind === undefined || keys.length > 1) {
+    const found = keys.length === 0 ? 'nothing' : keys.map((k) => `'${k}'`).join(' and ');
+    const hint = keys.filter((k) => kinds.includes(k)).length > 1 ? ' (put each in its own list item)' : '';
+    fail(ctx, path, `a step has exactly one of ${kinds.join(', ')}; found ${found}${hint}`);
+    return undefined;
+  }
+  const body = item[kind];
+  const at = [...path, kind];
+  const here = location(ctx, path);
+  switch (kind) {
+    case 'pause':
+      return readPause(ctx, body, at, here);
+    case 'runWebhook': {
+      const step = check(ctx, runWebhookSchema, body, at);
+      if (step === undefined) return undefined;
+      const context = step.context ?? {};
+      refs.push({ name: step.name, path: at, user, contextKeys: Object.keys(context) });
+      return { kind: 'webhook', webhook: step.name, context, location: here };
+    }
+    case 'setWeight': {
+      if (where !== 'canary') {
+        fail(ctx, at, "setWeight steps belong in a canary strategy's steps", 'key');
+        return undefined;
+      }
+      const step = check(ctx, setWeightSchema, body, at);
+      return step === undefined ? undefined : { kind: 'setWeight', weight: step.weight, location: here };
+    }
+    case 'exposeServices':
+      notice(ctx, kind, at, 'is a Kubernetes field and is ignored');
+      return undefined;
+    case 'analysis':
+      fail(ctx, at, ANALYSIS_UNSUPPORTED, 'key');
+      return undefined;
+    default:
+      fail(ctx, at, `unknown step '${kind}'; expected ${kinds.join(', ')}${suggest(kind, kinds)}`, 'key');
+      return undefined;
+  }
+}
+
+function readSteps(ctx: Ctx, value: unknown, path: Path, user: string, where: Where, refs: WebhookRef[]): StrategyStep[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    fail(ctx, path, `expected a list of steps, got ${describe(value)}`);
+    return [];
+  }
+  return value.flatMap((item: unknown, i) => readStep(ctx, item, [...path, i], user, where, refs) ?? []);
+}
+
+/** A list of pause and runWebhook items (constraints, blue/green lists); every runWebhook lands in `refs`. */
+export function readGates(ctx: Ctx, value: unknown, path: Path, user: string, where: Where, refs: WebhookRef[]): GateItem[] {
+  return readSteps(ctx, value, path, user, where, refs).filter((s): s is GateItem => s.kind !== 'setWeight');
+}
+
+/** The `strategies` map, valid strategies only; every runWebhook step lands in `refs`. */
+export function readStrategies(ctx: Ctx, value: unknown, refs: WebhookRef[]): Map<string, Strategy> {
+  const strategies = new Map<string, Strategy>();
+  if (value === undefined || value === null) return strategies;
+  const all = mapOf(ctx, value, ['strategies'], 'strategy names to strategies');
+  if (all === undefined) return strategies;
+  for (const [name, raw] of Object.entries(all)) {
+    const path = ['strategies', name];
+    const user = `strategy ${name}`;
+    const fields = fieldsOf(ctx, raw, path, ['canary', 'blueGreen']);
+    if (fields === undefined) continue;
+    const canary = own(fields, 'canary');
+    const blueGreen = own(fields, 'blueGreen');
+    if (canary !== undefined && blueGreen !== undefined) {
+      fail(ctx, path, 'a strategy is either canary or blueGreen, not both');
+    } else if (canary !== undefined) {
+      const c = canary === null ? {} : fieldsOf(ctx, canary, [...path, 'canary'], ['steps']);
+      if (c === undefined) continue;
+      strategies.set(name, { kind: 'canary', name, steps: readSteps(ctx, own(c, 'steps'), [...path, 'canary', 'steps'], user, 'canary', refs) });
+    } else if (blueGreen !== undefined) {
+      const bgPath = [...path, 'blueGreen'];
+      const bg = blueGreen === null ? {} : fieldsOf(ctx, blueGreen, bgPath, BLUE_GREEN_FIELDS);
+      if (bg === undefined) continue;
+      for (const service of ['activeService', 'previewService']) check(ctx, z.string().optional(), own(bg, service), [...bgPath, service]);
+      const shutDownSpelling = own(bg, 'shutDownOldVersionAfter') !== undefined ? 'shutDownOldVersionAfter' : 'shutdownOldVersionAfter';
+      if (own(bg, 'shutDownOldVersionAfter') !== undefined && own(bg, 'shutdownOldVersionAfter') !== undefined) {
+        fail(ctx, [...bgPath, 'shutdownOldVersionAfter'], 'give either shutDownOldVersionAfter or shutdownOldVersionAfter, not both', 'key');
+      }
+      strategies.set(name, {
+        kind: 'blueGreen',
+        name,
+        redirectTrafficAfter: readGates(ctx, own(bg, 'redirectTrafficAfter'), [...bgPath, 'redirectTrafficAfter'], user, 'blueGreen', refs),
+        shutDownOldVersionAfter: readGates(ctx, own(bg, shutDownSpelling), [...bgPath, shutDownSpelling], user, 'blueGreen', refs),
+      });
+    } else if (Object.keys(fields).every((k) => k === 'canary' || k === 'blueGreen')) {
+      fail(ctx, path, 'a strategy needs canary or blueGreen');
+    }
+  }
+  return strategies;
+}

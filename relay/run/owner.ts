@@ -1,0 +1,32 @@
+/**
+ * Whose a run is (SPEC §6): the repository whose OIDC token wrote to it first, or the
+ * relay token's when RELAY_TOKEN wrote first. Repositories are told apart by GitHub's
+ * repository_id, not by name: a name can be renamed, or deleted and taken by someone else.
+ */
+import type { Principal } from '../worker/auth.ts';
+
+/** The run's `run_owner` row (relay/run/schema.ts step 3). */
+export type OwnerRow = {
+  kind: 'token' | 'repository';
+  repository_id: string | null;
+  /** The name at claim time: for an operator reading storage, never compared. */
+  repository: string | null;
+  claimed_at: number;
+};
+
+/**
+ * Whether `caller` may act on a run owned by `owner` (undefined: nobody wrote to it yet).
+ * RELAY_TOKEN is the operator's credential and acts on every run; an OIDC caller only on
+ * runs its repository owns, never on a token-owned one.
+ */
+export function mayAct(owner: OwnerRow | undefined, caller: Principal): boolean {
+  if (caller.kind === 'token' || owner === undefined) return true;
+  return owner.kind === 'repository' && owner.repository_id === caller.repositoryId;
+}
+
+/** The owner a first write by `caller` records. */
+export function ownerFor(caller: Principal, now: number): OwnerRow {
+  return caller.kind === 'token'
+    ? { kind: 'token', repository_id: null, repository: null, claimed_at: now }
+    : { kind: 'repository', repository_id: caller.repositoryId, repository: caller.repository, claimed_at: now };
+}

@@ -1,0 +1,104 @@
+/** The run object's stored rows and how they become the protocol's views. */
+import type {
+  GateKind,
+  GateState,
+  GateView,
+  ProgressReport,
+  RunInfo,
+  TargetRecord,
+  TargetStatus,
+} from '../../shared/protocol.ts';
+
+export type GateRow = {
+  id: string;
+  run_id: string;
+  step_key: string;
+  target: string;
+  phase: GateView['phase'];
+  name: string;
+  kind: GateKind;
+  attempt: number;
+  state: GateState;
+  message: string | null;
+  decided_by: string | null;
+  /** JSON array of role names. */
+  requires_roles: string;
+  created_at: number;
+  deadline: number;
+  decided_at: number | null;
+  callback_uri: string;
+  approval_url: string | null;
+};
+
+export type TargetRow = {
+  target: string;
+  attempt: number;
+  status: TargetStatus;
+  message: string;
+  updated_at: number;
+};
+
+export type RunInfoRow = {
+  application: string;
+  repository: string;
+  sha: string;
+  ref: string;
+  actor: string;
+  run_url: string;
+};
+
+/** A gate's view with its progress reports, oldest first. */
+export function gateView(row: GateRow, progress: ProgressReport[]): GateView {
+  return {
+    gateId: row.id,
+    runId: row.run_id,
+    stepKey: row.step_key,
+    target: row.target,
+    phase: row.phase,
+    name: row.name,
+    kind: row.kind,
+    attempt: row.attempt,
+    state: row.state,
+    message: row.message,
+    decidedBy: row.decided_by,
+    createdAt: row.created_at,
+    deadline: row.deadline,
+    decidedAt: row.decided_at,
+    progress,
+  };
+}
+
+/** The role names a gate stores; [] for anything that is not a JSON array of strings. */
+export function requiredRoles(row: GateRow): string[] {
+  try {
+    const roles: unknown = JSON.parse(row.requires_roles);
+    return Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A target's record; `unknown` at attempt 0 until a job reports it. */
+export function targetRecord(runId: string, target: string, row: TargetRow | undefined): TargetRecord {
+  if (!row) return { runId, target, attempt: 0, status: 'unknown', message: '', updatedAt: null };
+  return {
+    runId,
+    target,
+    attempt: row.attempt,
+    status: row.status,
+    message: row.message,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function runInfo(row: RunInfoRow | undefined): RunInfo | null {
+  if (!row) return null;
+  return {
+    application: row.application,
+    repository: row.repository,
+    sha: row.sha,
+    ref: row.ref,
+    actor: row.actor,
+    runUrl: row.run_url,
+  };
+}

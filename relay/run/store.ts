@@ -1,0 +1,222 @@
+/**
+ * The run object's SQL: every read and write of its tables, synchronous, with no
+ * policy of its own. relay/run/object.ts decides what to store and whom to wake.
+ */
+import type { GateState, GateView, ProgressReport, RunInfo, TargetStatus } from '../../shared/protocol.ts';
+import type { GateRow, RunInfoRow, TargetRow } from './rows.ts';
+import { gateView, runInfo } from './rows.ts';
+import type { OwnerRow } from './owner.ts';
+
+/** Progress reports kept per gate; older ones are dropped. */
+const MAX_PROGRESS_PER_GATE = 50;
+
+/** Which pending gates a cancel covers: listed ones, one target's, or all. */
+export type CancelScope = { gateIds: readonly string[] } | { target: string } | 'all';
+
+export class RunStore {
+  private readonly sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+  }
+
+  gate(gateId: string): GateRow | undefined {
+    return this.sql.exec<GateRow>('SELECT * FROM gates WHERE id = ?', gateId).toArray()[0];
+  }
+
+  gateByStepKey(stepKey: string): GateRow | undefined {
+    return this.sql.exec<GateRow>('SELECT * FROM gates WHERE step_key = ?', stepKey).toArray()[0];
+  }
+
+  /** Every gate the run has stored, of any attempt and state. */
+  gateCount(): number {
+    return this.sql.exec<{ count: number }>('SELECT COUNT(*) AS count FROM gates').one().count;
+  }
+
+  /** A target's gates of one attempt, in creation order. */
+  gatesOf(target: string, attempt: number): GateRow[] {
+    return this.sql
+      .exec<GateRow>('SELECT * FROM gates WHERE target = ? AND attempt = ? ORDER BY created_at, rowid', target, attempt)
+      .toArray();
+  }
+
+  view(row: GateRow): GateView {
+    const progress = this.sql
+      .exec<ProgressReport>('SELECT at, message FROM progress WHERE gate_id = ? ORDER BY at, rowid', row.id)
+      .toArray();
+    return gateView(row, progress);
+  }
+
+  insertGate(row: GateRow): void {
+    const columns = Object.keys(row);
+    this.sql.exec(
+      `INSERT INTO gates (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+      ...Object.values(row),
+    );
+  }
+
+  /** Stores a decision if the gate is still pending; the row as it is afterwards. */
+  decide(gateId: string, state: GateState, message: string | null, decidedBy: string | null): GateRow | undefined {
+    this.sql.exec(
+      "UPDATE gates SET state = ?, message = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = 'pending'",
+      state,
+      message,
+      decidedBy,
+      Date.now(),
+      gateId,
+    );
+    return this.gate(gateId);
+  }
+
+  /** Ends the target's pending gates of attempts before `attempt`, except those already past their deadline. */
+  supersedeEarlier(target: string, attempt: number): GateRow[] {
+    const now = Date.now();
+    return this.sql
+      .exec<GateRow>(
+        `UPDATE gates SET state = 'superseded', message = ?, decided_at = ?
+         WHERE target = ? AND attempt < ? AND state = 'pending' AND deadline > ? RETURNING *`,
+        `superseded by re-run attempt ${attempt}`,
+        now,
+        target,
+        attempt,
+        now,
+      )
+      .toArray();
+  }
+
+  cancel(reason: string, scope: CancelScope): GateRow[] {
+    const update = "UPDATE gates SET state = 'canceled', message = ?, decided_at = ? WHERE state = 'pending'";
+    const now = Date.now();
+    const [where, ...values] =
+      scope === 'all'
+        ? ['']
+        : 'target' in scope
+          ? [' AND target = ?', scope.target]
+          : [' AND id IN (SELECT value FROM json_each(?))', JSON.stringify(scope.gateIds)];
+    return this.sql.exec<GateRow>(`${update}${where} RETURNING *`, reason, now, ...values).toArray();
+  }
+
+  /** Times out every pending gate whose deadline has passed. */
+  expireDue(): GateRow[] {
+    const now = Date.now();
+    return this.sql
+      .exec<GateRow>(
+        `UPDATE gates SET state = 'timed-out', decided_at = ?, message = ?
+         WHERE state = 'pending' AND deadline <= ? RETURNING *`,
+        now,
+        'no decision arrived before the deadline',
+        now,
+      )
+      .toArray();
+  }
+
+  /** True when a pending gate's deadline has passed (a read: no write per request). */
+  hasDue(): boolean {
+    const due = this.sql.exec("SELECT 1 FROM gates WHERE state = 'pending' AND deadline <= ? LIMIT 1", Date.now());
+    return due.toArray().length > 0;
+  }
+
+  /** The nearest deadline of a pending gate, or null. */
+  nextDeadline(): number | null {
+    const query = "SELECT MIN(deadline) AS next FROM gates WHERE state = 'pending'";
+    return this.sql.exec<{ next: number | null }>(query).one().next;
+  }
+
+  /** The highest attempt the run has seen for a target, in its gates or its record; 0 for none. */
+  highestAttempt(target: string): number {
+    const { highest } = this.sql
+      .exec<{ highest: number | null }>(
+        `SELECT MAX(attempt) AS highest FROM
+           (SELECT attempt FROM gates WHERE target = ? UNION ALL SELECT attempt FROM targets WHERE target = ?)`,
+        target,
+        target,
+      )
+      .one();
+    return highest ?? 0;
+  }
+
+  addProgress(gateId: string, message: string): void {
+    this.sql.exec('INSERT INTO progress (gate_id, at, message) VALUES (?, ?, ?)', gateId, Date.now(), message);
+    this.sql.exec(
+      `DELETE FROM progress WHERE gate_id = ? AND rowid NOT IN
+         (SELECT rowid FROM progress WHERE gate_id = ? ORDER BY at DESC, rowid DESC LIMIT ?)`,
+      gateId,
+      gateId,
+      MAX_PROGRESS_PER_GATE,
+    );
+  }
+
+  owner(): OwnerRow | undefined {
+    return this.sql.exec<OwnerRow>('SELECT kind, repository_id, repository, claimed_at FROM run_owner WHERE id = 1').toArray()[0];
+  }
+
+  /** Records the run's owner unless it has one: the first claim stands. */
+  claimOwner(owner: OwnerRow): void {
+    this.sql.exec(
+      'INSERT INTO run_owner (id, kind, repository_id, repository, claimed_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      owner.kind,
+      owner.repository_id,
+      owner.repository,
+      owner.claimed_at,
+    );
+  }
+
+  runInfo(): RunInfo | null {
+    return runInfo(this.sql.exec<RunInfoRow>('SELECT * FROM run_info WHERE id = 1').toArray()[0]);
+  }
+
+  /**
+   * Stores the run's description; the latest registration's wins. Every registration
+   * sends it, nearly always unchanged: then nothing is written.
+   */
+  saveRunInfo(run: RunInfo): void {
+    this.sql.exec(
+      `INSERT INTO run_info (id, application, repository, sha, ref, actor, run_url) VALUES (1, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET application = excluded.application, repository = excluded.repository,
+         sha = excluded.sha, ref = excluded.ref, actor = excluded.actor, run_url = excluded.run_url
+       WHERE (application, repository, sha, ref, actor, run_url)
+         IS NOT (excluded.application, excluded.repository, excluded.sha, excluded.ref, excluded.actor, excluded.run_url)`,
+      run.application,
+      run.repository,
+      run.sha,
+      run.ref,
+      run.actor,
+      run.runUrl,
+    );
+  }
+
+  target(target: string): TargetRow | undefined {
+    return this.sql.exec<TargetRow>('SELECT * FROM targets WHERE target = ?', target).toArray()[0];
+  }
+
+  /** Replaces a target's record. */
+  saveTarget(target: string, attempt: number, status: TargetStatus, message: string): TargetRow {
+    return this.sql
+      .exec<TargetRow>(
+        `INSERT INTO targets (target, attempt, status, message, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (target) DO UPDATE SET attempt = excluded.attempt, status = excluded.status,
+           message = excluded.message, updated_at = excluded.updated_at
+         RETURNING *`,
+        target,
+        attempt,
+        status,
+        message,
+        Date.now(),
+      )
+      .one();
+  }
+
+  /** Records `canceled` for running targets: the one given, or all. */
+  cancelRunningTargets(reason: string, target: string | undefined): TargetRow[] {
+    return this.sql
+      .exec<TargetRow>(
+        `UPDATE targets SET status = 'canceled', message = ?, updated_at = ?
+         WHERE status = 'running' AND (? IS NULL OR target = ?) RETURNING *`,
+        reason,
+        Date.now(),
+        target ?? null,
+        target ?? null,
+      )
+      .toArray();
+  }
+}

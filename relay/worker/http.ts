@@ -1,0 +1,95 @@
+/** Request parsing at the relay's border: bounded bodies, zod validation, JSON errors. */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import { MAX_BODY_BYTES } from '../../shared/protocol.ts';
+
+/** An error answered as JSON `{error, message}` (plus `extra` fields) with its status. */
+export function httpError(
+  status: ContentfulStatusCode,
+  error: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): HTTPException {
+  return new HTTPException(status, { res: Response.json({ ...extra, error, message }, { status, headers }) });
+}
+
+/** Reads at most MAX_BODY_BYTES of the body; 413 past that, whatever Content-Length claims. */
+export async function readBody(c: Context): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw httpError(400, 'bad_request', 'the body is not valid UTF-8');
+  }
+}
+
+/**
+ * Parses the body as JSON whatever its Content-Type (curl -d sends a form type),
+ * and validates it; a 400 names the first bad field.
+ */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const text = await readBody(c);
+  let value: unknown;
+  let illFormed: string | null = null;
+  try {
+    // JSON's \ud800 escapes can spell a lone surrogate that valid UTF-8 never can; SQLite would
+    // store it mangled, so the message kept would not be the message sent. Refused, by field.
+    value = JSON.parse(text, function (this: unknown, key: string, field: unknown) {
+      if (illFormed === null && typeof field === 'string' && !field.isWellFormed()) illFormed = key === '' ? 'body' : key;
+      return field;
+    });
+  } catch {
+    throw httpError(400, 'bad_request', 'the body is not JSON');
+  }
+  if (illFormed !== null) {
+    throw httpError(400, 'bad_request', `${illFormed}: contains an unpaired UTF-16 surrogate (a \\uD800–\\uDFFF escape without its pair); send well-formed Unicode`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw httpError(400, 'bad_request', describeIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+/** "success: expected boolean, received string" — field paths first, so a sender knows what to fix. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => {
+      if (issue.code === 'invalid_union') {
+        // The callback union: report the decision branch, the common case.
+        const first = issue.errors[0];
+        if (first && first.length > 0) return describeIssues(first);
+      }
+      const path = issue.path.length > 0 ? issue.path.join('.') : 'body';
+      return `${path}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+function tooLarge(): HTTPException {
+  return httpError(413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+}

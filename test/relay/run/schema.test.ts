@@ -1,0 +1,177 @@
+/** The run object's schema migrations (relay/run/schema.ts): storage written by earlier relays upgrades in place. */
+import { evictDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { mintCallbackToken } from '../../../relay/tokens/gate-token.ts';
+import { migrate, SCHEMA_VERSION } from '../../../relay/run/schema.ts';
+import {
+  BASE,
+  CALLBACK_SECRET,
+  decide,
+  expectError,
+  fetchGate,
+  fetchTarget,
+  gateRequest,
+  getGate,
+  getTarget,
+  newRunId,
+  postRegister,
+  openApproval,
+  register,
+  registerApproval,
+  reportTarget,
+  runInObject,
+  runStub,
+} from '../helpers.ts';
+import { oidcHeaders, REPO_A, REPO_B } from '../oidc.ts';
+
+/** The first relay's schema, exactly as its constructor created it (git history of relay/run/object.ts). */
+const FIRST_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS gates (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    step_key TEXT NOT NULL UNIQUE,
+    target TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    message TEXT,
+    created_at INTEGER NOT NULL,
+    deadline INTEGER NOT NULL,
+    decided_at INTEGER,
+    callback_uri TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS gates_pending ON gates (state, deadline);
+  CREATE TABLE IF NOT EXISTS progress (
+    gate_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS progress_gate ON progress (gate_id, at);
+`;
+
+function storedVersion(runId: string): Promise<number | undefined> {
+  return runInObject(runId, (state) =>
+    state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version,
+  );
+}
+
+/** Replaces a run's storage with the first relay's: its tables, no version, one pending and one decided gate. */
+async function plantFirstRelayStorage(runId: string): Promise<{ pendingId: string; decidedId: string; callbackUri: string }> {
+  const pendingId = 'PendingGateFromV1xxxxx';
+  const decidedId = 'DecidedGateFromV1xxxxx';
+  const callbackUri = `${BASE}/cb/${await mintCallbackToken(CALLBACK_SECRET, runId, pendingId)}`;
+  const now = Date.now();
+  await runInObject(runId, async (state) => {
+    const sql = state.storage.sql;
+    for (const table of ['gates', 'progress', 'run_info', 'targets', 'run_owner', 'schema_version']) {
+      sql.exec(`DROP TABLE IF EXISTS ${table}`);
+    }
+    sql.exec(FIRST_SCHEMA);
+    const deadline = now + 3600_000;
+    const oldGates = [
+      [pendingId, runId, 'staging/1/a', 'staging', 'beforeDeployment', 'Old-Pending', 'pending', null, now, deadline, null, callbackUri],
+      [decidedId, runId, 'staging/1/b', 'staging', 'afterDeployment', 'Old-Decided', 'succeeded', 'green', now, deadline, now, ''],
+    ];
+    for (const values of oldGates) {
+      sql.exec(
+        `INSERT INTO gates (id, run_id, step_key, target, phase, name, state, message, created_at, deadline, decided_at, callback_uri)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...values,
+      );
+    }
+    sql.exec('INSERT INTO progress (gate_id, at, message) VALUES (?, ?, ?)', pendingId, now, 'half way');
+    await state.storage.setAlarm(deadline);
+  });
+  // The next request constructs the object afresh, as after a deploy of the new relay.
+  await evictDurableObject(runStub(runId));
+  return { pendingId, decidedId, callbackUri };
+}
+
+describe('schema migrations', () => {
+  it('creates the current schema for a new run', async () => {
+    const gate = await register();
+    expect(await storedVersion(gate.runId)).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(3);
+  });
+
+  it('upgrades a run stored by the first relay: its gates read as attempt-1 webhooks and keep working', async () => {
+    const runId = newRunId('first-relay');
+    const { pendingId, decidedId, callbackUri } = await plantFirstRelayStorage(runId);
+
+    const pending = await getGate(runId, pendingId);
+    expect(pending).toMatchObject({ kind: 'webhook', attempt: 1, state: 'pending', decidedBy: null, name: 'Old-Pending' });
+    expect(pending.progress.map((report) => report.message)).toEqual(['half way']);
+    expect(await getGate(runId, decidedId)).toMatchObject({ kind: 'webhook', attempt: 1, state: 'succeeded', message: 'green' });
+    expect(await storedVersion(runId)).toBe(SCHEMA_VERSION);
+
+    await decide(callbackUri, { success: false, mdMessage: 'decided after the upgrade' });
+    expect((await getGate(runId, pendingId)).state).toBe('failed');
+
+    // The new tables are there and used.
+    const approval = await registerApproval({ runId });
+    expect((await openApproval(approval.approvalUrl)).res.status).toBe(200);
+    await reportTarget({ runId, target: 'staging', attempt: 1, status: 'running' });
+    expect((await getTarget(runId, 'staging')).status).toBe('running');
+  });
+
+  it('lets a re-run supersede a pending gate the first relay stored', async () => {
+    const runId = newRunId('first-relay');
+    const { pendingId } = await plantFirstRelayStorage(runId);
+    await register({ runId, stepKey: 'staging/2/a', target: 'staging', attempt: 2 });
+    expect((await getGate(runId, pendingId)).state).toBe('superseded');
+  });
+
+  it('is a no-op on a current schema and refuses a newer one', async () => {
+    const gate = await register();
+    await runInObject(gate.runId, (state) => {
+      migrate(state.storage);
+      expect(state.storage.sql.exec('SELECT version FROM schema_version').toArray()).toEqual([{ version: SCHEMA_VERSION }]);
+      state.storage.sql.exec('UPDATE schema_version SET version = ?', SCHEMA_VERSION + 1);
+      expect(() => migrate(state.storage)).toThrow(`schema version ${SCHEMA_VERSION + 1}`);
+      state.storage.sql.exec('UPDATE schema_version SET version = ?', SCHEMA_VERSION);
+    });
+    expect((await getGate(gate.runId, gate.gateId)).state).toBe('pending');
+  });
+});
+
+/** Turns a run's storage back into the second relay's (schema 2: no run_owner), as after a deploy of that relay. */
+async function downgradeToSecondRelay(runId: string): Promise<void> {
+  await runInObject(runId, (state) => {
+    state.storage.sql.exec('DROP TABLE run_owner');
+    state.storage.sql.exec('UPDATE schema_version SET version = 2');
+  });
+  await evictDurableObject(runStub(runId));
+}
+
+describe('the upgrade to run owners (step 3)', () => {
+  it('gives a run the second relay stored to the relay token: no OIDC token can claim it', async () => {
+    const gate = await register();
+    await reportTarget({ runId: gate.runId, target: 'staging', attempt: 1, status: 'running' });
+    await downgradeToSecondRelay(gate.runId);
+
+    // A read claims nothing: this 403 comes from the migration's owner.
+    const a = await oidcHeaders(REPO_A);
+    await expectError(await fetchGate(gate.runId, gate.gateId, undefined, a), 403, 'forbidden');
+    expect(await storedVersion(gate.runId)).toBe(SCHEMA_VERSION);
+    await expectError(await postRegister(gateRequest({ runId: gate.runId, stepKey: 'a' }), a), 403, 'forbidden');
+    expect((await getGate(gate.runId, gate.gateId)).state).toBe('pending');
+    expect((await getTarget(gate.runId, 'staging')).status).toBe('running');
+  });
+
+  it('leaves a run with nothing stored unowned, for its first writer', async () => {
+    const runId = newRunId('empty-second-relay');
+    expect((await getTarget(runId, 'staging')).status).toBe('unknown');
+    await downgradeToSecondRelay(runId);
+
+    expect((await fetchTarget(runId, 'staging', undefined, await oidcHeaders(REPO_B))).status).toBe(200);
+    expect((await postRegister(gateRequest({ runId }), await oidcHeaders(REPO_A))).status).toBe(201);
+    await expectError(await fetchTarget(runId, 'staging', undefined, await oidcHeaders(REPO_B)), 403, 'forbidden');
+  });
+
+  it('gives a run the first relay stored to the relay token too', async () => {
+    const runId = newRunId('first-relay');
+    const { pendingId } = await plantFirstRelayStorage(runId);
+    await expectError(await fetchGate(runId, pendingId, undefined, await oidcHeaders(REPO_A)), 403, 'forbidden');
+    expect((await getGate(runId, pendingId)).state).toBe('pending');
+  });
+});
