@@ -1,7 +1,6 @@
 /** The action's main step: inputs → plan → deployment → outputs, summary and exit status. */
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { errorMessage } from './lib/errors.ts';
 import { runDeployment } from './engine/run-targets.ts';
@@ -15,10 +14,12 @@ import { RelayClient } from './clients/relay.ts';
 import { OUTPUTS, STATE, getSettings, relayCredential } from './settings.ts';
 import type { Settings } from './settings.ts';
 import { createGitHubDeployments, deploymentOptions } from './clients/github-deployments.ts';
-import { createTargetEffects } from './effects/target-effects.ts';
+import { createTargetEffects } from './effects/index.ts';
 import { summaryMarkdown } from './output/summary.ts';
 import { systemClock } from './lib/time.ts';
 import { checkSigningSecrets } from './clients/webhook.ts';
+import { workspaceFileReader } from './clients/workspace-files.ts';
+import { commandSafeJson } from './output/workflow-commands.ts';
 
 /** Runs the action; the one place that turns an error into a failed step. */
 export async function run(): Promise<void> {
@@ -39,6 +40,10 @@ export async function run(): Promise<void> {
     core.setOutput(OUTPUTS.deploymentId, settings.deploymentId);
 
     const plan = await loadPlan(settings, log);
+    // The post step of a beforeDeployment gate step closes the target only when no afterDeployment step will.
+    if (settings.phase === 'beforeDeployment') {
+      core.saveState(STATE.hasAfterDeployment, String(plan.targets.some((t) => t.afterDeployment.length > 0)));
+    }
     const what = settings.phase ? `the ${settings.phase} gates of ${settings.target ?? ''}` : plan.targets.map((t) => t.name).join(' → ');
     log.info(`hookgate: deployment ${settings.deploymentId} of ${plan.application}: ${what}`);
     const relay = new RelayClient({ baseUrl: settings.relayUrl, token: relayCredential(settings.relayToken, settings.relayUrl) });
@@ -56,7 +61,7 @@ export async function run(): Promise<void> {
     // Redacted before JSON or Markdown escaping, which would otherwise disguise a secret.
     const safe = redactDeep(report, redact);
     core.setOutput(OUTPUTS.result, report.result);
-    core.setOutput(OUTPUTS.report, redact(JSON.stringify(safe)));
+    core.setOutput(OUTPUTS.report, redact(commandSafeJson(safe)));
     await writeSummary(redact(summaryMarkdown(safe)), log);
     log.info(`hookgate: result ${report.result}`);
     if (report.result !== 'succeeded') {
@@ -118,7 +123,7 @@ async function loadPlan(settings: Settings, log: Log): Promise<Plan> {
     secretNames: new Set(Object.keys(settings.secrets)),
     inputContext: settings.context,
     defaultApplication: basename(settings.github.repository),
-    readFile: (relative) => readFileSync(resolve(dirname(path), relative), 'utf8'),
+    readFile: workspaceFileReader(settings.github.workspace, settings.config),
   });
   if (!loaded.ok) {
     for (const e of loaded.errors) {

@@ -2,15 +2,15 @@
  * The post step, at the end of the job. When the main step did not finish (the
  * job was canceled and the step killed), it cancels the pending gates and marks
  * the run's GitHub deployments inactive. After a beforeDeployment gate step, it
- * closes a target the job left `running` because the afterDeployment step never
- * ran (a deploy step in between failed), so dependent jobs stop waiting.
+ * closes a target the job left `running`, so dependent jobs stop waiting: failed
+ * when the file has afterDeployment constraints for it (that step never ran),
+ * succeeded when it has none (no afterDeployment step will ever come).
  */
 import * as core from '@actions/core';
 import { errorMessage } from './lib/errors.ts';
 import { createGitHubDeployments, deploymentOptions, markAbandoned } from './clients/github-deployments.ts';
-import type { GitHubApiOptions } from './clients/github-deployments.ts';
+import { endGateModeTarget } from './effects/gate-mode-end.ts';
 import { coreLog } from './output/log.ts';
-import type { Log } from './output/log.ts';
 import { createRedactor } from './output/redact.ts';
 import { RelayClient } from './clients/relay.ts';
 import { INPUTS, STATE, githubContext, relayCredential } from './settings.ts';
@@ -42,23 +42,20 @@ export async function post(): Promise<void> {
       log.info(`hookgate: canceled ${canceled.length} pending gate(s) of ${scope}; late callbacks get 410`);
       if (marked > 0) log.info(`hookgate: marked ${marked} GitHub deployment(s) inactive`);
     } else if (target) {
-      await closeGateMode(relay, github, deploymentId, target, log);
+      await endGateModeTarget({
+        relay,
+        deployments: createGitHubDeployments({ ...github, gateMode: true }),
+        log,
+        deploymentId,
+        target,
+        attempt: github.attempt,
+        // Not saved (a main step of an older version): as before, the afterDeployment step is expected.
+        hasAfterDeployment: core.getState(STATE.hasAfterDeployment) !== 'false',
+      });
     }
   } catch (error) {
     log.warning(`hookgate: cleanup at the relay for ${deploymentId} failed: ${errorMessage(error)}`);
   }
-}
-
-async function closeGateMode(relay: RelayClient, github: GitHubApiOptions, deploymentId: string, target: string, log: Log): Promise<void> {
-  const attempt = github.attempt;
-  const record = await relay.pollTarget(deploymentId, target, 0);
-  if (record.status !== 'running' || record.attempt !== attempt) return;
-  const message = `${target} failed: the job ended before its afterDeployment gates ran (a step after the beforeDeployment gates failed or was skipped)`;
-  await Promise.all([
-    relay.reportTarget({ runId: deploymentId, target, attempt, status: 'failed', message }),
-    createGitHubDeployments({ ...github, gateMode: true }).finish(target, 'failed', message),
-  ]);
-  log.info(`hookgate: ${message}; jobs that depend on ${target} are canceled`);
 }
 
 await post();

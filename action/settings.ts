@@ -52,8 +52,17 @@ export const OUTPUTS = {
   report: 'report',
 } as const;
 
-/** State the post step reads to cancel a run whose main step did not finish. */
-export const STATE = { deploymentId: 'deployment-id', finished: 'finished', target: 'target', phase: 'phase' } as const;
+/**
+ * State the post step reads: to cancel a run whose main step did not finish, and in
+ * beforeDeployment gate mode whether an afterDeployment step is to record the outcome.
+ */
+export const STATE = {
+  deploymentId: 'deployment-id',
+  finished: 'finished',
+  target: 'target',
+  phase: 'phase',
+  hasAfterDeployment: 'has-after-deployment',
+} as const;
 
 /** Reads and checks the inputs; throws an Error naming the input on bad values. */
 export function getSettings(): Settings {
@@ -109,7 +118,7 @@ export function relayCredential(relayToken: string | null, relayUrl: string): st
 }
 
 /** A JSON or YAML map of scalars (e.g. `${{ toJSON(secrets) }}`), values as strings. */
-export function parseMap(input: string, text: string): Record<string, string> {
+function parseMap(input: string, text: string): Record<string, string> {
   if (!text.trim()) return {};
   const doc = parseDocument(text);
   // The text may be a secret: never echo it.

@@ -7,6 +7,7 @@ import type * as GitHub from '@actions/github';
 import { errorMessage } from '../lib/errors.ts';
 import type { Log } from '../output/log.ts';
 import { createRedactor } from '../output/redact.ts';
+import { truncateCodePoints } from '../lib/text.ts';
 import { formatDuration } from '../lib/time.ts';
 
 export interface GitHubApiOptions {
@@ -49,7 +50,7 @@ export interface DeploymentsApi {
   unexpected(target: string | null, error: unknown): void;
 }
 
-export const PERMISSION_WARNING =
+const PERMISSION_WARNING =
   'github-token cannot create deployments (the workflow needs `permissions: deployments: write`); continuing without GitHub deployments';
 
 type Octokit = ReturnType<typeof GitHub.getOctokit>;
@@ -66,14 +67,40 @@ const loadGitHub = (): Promise<typeof GitHub> => (loading ??= import('@actions/g
 
 /** The deployment endpoints for one repository and run attempt. */
 export function openGitHubApi(options: GitHubApiOptions): DeploymentsApi {
-  const { log, deploymentId, attempt } = options;
+  const { call, scrub } = openCaller(options);
   const [owner = '', repo = ''] = options.repository.split('/');
-  const baseUrl = (options.apiUrl ?? (process.env.GITHUB_API_URL || 'https://api.github.com')).replace(/\/+$/, '');
-  const logUrl = /^https?:\/\//.test(options.runUrl) ? { log_url: options.runUrl } : {};
-  const ref = options.sha ? { sha: options.sha } : { ref: options.ref };
-  const scrub = createRedactor([options.token]);
-  const prefix = (target: string | null): string => (target === null ? 'hookgate:' : `[${target}]`);
+  const where: Where = { owner, repo, options };
+  return {
+    create: (target, description) => createDeployment(call, where, target, description),
+    setStatus: (id, target, state, description, ms) => setStatus(call, where, id, target, state, description, ms),
+    find: (target, ms) => findDeployments(call, where, target, ms),
+    latestState: (id, target) => latestState(call, where, id, target),
+    unexpected(target, error) {
+      options.log.warning(scrub(`${prefix(target)} GitHub deployment: unexpected error (${errorMessage(error)}); the deployment goes on`));
+    },
+  };
+}
 
+/** One call to GitHub: its data, or undefined after at most one warning; `timeoutMs` can only shorten the bound. */
+type Call = <T>(target: string | null, what: string, request: (o: Octokit, r: Request) => Promise<{ data: T }>, timeoutMs?: number) => Promise<T | undefined>;
+
+/** The repository the endpoints act on. */
+interface Where {
+  owner: string;
+  repo: string;
+  options: GitHubApiOptions;
+}
+
+const prefix = (target: string | null): string => (target === null ? 'hookgate:' : `[${target}]`);
+
+/**
+ * Calls through one Octokit, loaded on the first call. A token GitHub refuses turns
+ * every later call into a no-op, after one warning.
+ */
+function openCaller(options: GitHubApiOptions): { call: Call; scrub: (text: string) => string } {
+  const { log } = options;
+  const baseUrl = (options.apiUrl ?? (process.env.GITHUB_API_URL || 'https://api.github.com')).replace(/\/+$/, '');
+  const scrub = createRedactor([options.token]);
   let octokit: Promise<Octokit | null> | undefined;
   let refused = false;
   let firstAnswer: Promise<unknown> | undefined;
@@ -96,7 +123,6 @@ export function openGitHubApi(options: GitHubApiOptions): DeploymentsApi {
     }
   }
 
-  /** One call: its data, or undefined after a warning. */
   async function send<T>(target: string | null, what: string, request: (o: Octokit, r: Request) => Promise<{ data: T }>, ms: number): Promise<T | undefined> {
     const client = await (octokit ??= connect());
     if (!client || refused) return undefined;
@@ -119,7 +145,7 @@ export function openGitHubApi(options: GitHubApiOptions): DeploymentsApi {
     }
   }
 
-  function call<T>(target: string | null, what: string, request: (o: Octokit, r: Request) => Promise<{ data: T }>, timeoutMs?: number): Promise<T | undefined> {
+  const call: Call = (target, what, request, timeoutMs) => {
     const bound = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const ms = Math.min(timeoutMs ?? bound, bound);
     // The first answer tells whether the token may use deployments at all; until it comes the
@@ -128,81 +154,86 @@ export function openGitHubApi(options: GitHubApiOptions): DeploymentsApi {
     const answer = first ? first.then(() => send(target, what, request, ms)) : send(target, what, request, ms);
     firstAnswer ??= answer;
     return answer;
-  }
-
-  return {
-    async create(target, description) {
-      // 201 with the deployment, or 202 with only a message: narrowed below.
-      const data = await call<unknown>(target, 'create its GitHub deployment', (o, request) =>
-        o.rest.repos.createDeployment({
-          owner,
-          repo,
-          ref: options.sha || options.ref,
-          environment: target,
-          task: TASK,
-          // GitHub would otherwise merge the default branch into the ref, or refuse over failing checks.
-          auto_merge: false,
-          required_contexts: [],
-          description,
-          payload: { hookgate: { deploymentId, attempt, target } },
-          headers: HEADERS,
-          request,
-        }),
-      );
-      // A 202 (GitHub merged the default branch in first) carries no deployment; auto_merge: false rules it out.
-      if (typeof data !== 'object' || data === null || !('id' in data) || typeof data.id !== 'number') return null;
-      log.info(`[${target}] GitHub deployment ${data.id} created (environment ${target})`);
-      return data.id;
-    },
-
-    async setStatus(id, target, state, description, ms) {
-      const data = await call(
-        target,
-        `set GitHub deployment ${id} to ${state}`,
-        (o, request) => o.rest.repos.createDeploymentStatus({ owner, repo, deployment_id: id, state, description, ...logUrl, headers: HEADERS, request }),
-        ms,
-      );
-      return data !== undefined;
-    },
-
-    async find(target, ms) {
-      const data = await call(
-        target,
-        'look up its GitHub deployment',
-        (o, request) =>
-          o.rest.repos.listDeployments({
-            owner,
-            repo,
-            ...ref,
-            task: TASK,
-            ...(target === null ? {} : { environment: target }),
-            // Newest first: this attempt's deployments are on the first page.
-            per_page: 100,
-            headers: HEADERS,
-            request,
-          }),
-        ms,
-      );
-      return (data ?? []).flatMap((deployment) => {
-        const mark = hookgateMark(deployment.payload);
-        const ours = mark?.deploymentId === deploymentId && mark.attempt === attempt && (target === null || mark.target === target);
-        return ours && mark ? [{ id: deployment.id, target: mark.target }] : [];
-      });
-    },
-
-    async latestState(id, target) {
-      const data = await call(target, `read the statuses of GitHub deployment ${id}`, (o, request) =>
-        o.rest.repos.listDeploymentStatuses({ owner, repo, deployment_id: id, per_page: 100, headers: HEADERS, request }),
-      );
-      if (data === undefined) return undefined;
-      // Status ids grow with time, whatever order the list comes in.
-      return data.reduce<{ id: number; state: string } | null>((latest, s) => (latest && latest.id > s.id ? latest : s), null)?.state ?? null;
-    },
-
-    unexpected(target, error) {
-      log.warning(scrub(`${prefix(target)} GitHub deployment: unexpected error (${errorMessage(error)}); the deployment goes on`));
-    },
   };
+  return { call, scrub };
+}
+
+async function createDeployment(call: Call, { owner, repo, options }: Where, target: string, description: string): Promise<number | null> {
+  // 201 with the deployment, or 202 with only a message: narrowed below.
+  const data = await call<unknown>(target, 'create its GitHub deployment', (o, request) =>
+    o.rest.repos.createDeployment({
+      owner,
+      repo,
+      ref: options.sha || options.ref,
+      environment: target,
+      task: TASK,
+      // GitHub would otherwise merge the default branch into the ref, or refuse over failing checks.
+      auto_merge: false,
+      required_contexts: [],
+      description,
+      payload: { hookgate: { deploymentId: options.deploymentId, attempt: options.attempt, target } },
+      headers: HEADERS,
+      request,
+    }),
+  );
+  // A 202 (GitHub merged the default branch in first) carries no deployment; auto_merge: false rules it out.
+  if (typeof data !== 'object' || data === null || !('id' in data) || typeof data.id !== 'number') return null;
+  options.log.info(`[${target}] GitHub deployment ${data.id} created (environment ${target})`);
+  return data.id;
+}
+
+async function setStatus(
+  call: Call,
+  { owner, repo, options }: Where,
+  id: number,
+  target: string,
+  state: DeploymentState,
+  description: string,
+  ms?: number,
+): Promise<boolean> {
+  const logUrl = /^https?:\/\//.test(options.runUrl) ? { log_url: options.runUrl } : {};
+  const data = await call(
+    target,
+    `set GitHub deployment ${id} to ${state}`,
+    (o, request) => o.rest.repos.createDeploymentStatus({ owner, repo, deployment_id: id, state, description, ...logUrl, headers: HEADERS, request }),
+    ms,
+  );
+  return data !== undefined;
+}
+
+async function findDeployments(call: Call, { owner, repo, options }: Where, target: string | null, ms?: number): Promise<FoundDeployment[]> {
+  const ref = options.sha ? { sha: options.sha } : { ref: options.ref };
+  const data = await call(
+    target,
+    'look up its GitHub deployment',
+    (o, request) =>
+      o.rest.repos.listDeployments({
+        owner,
+        repo,
+        ...ref,
+        task: TASK,
+        ...(target === null ? {} : { environment: target }),
+        // Newest first: this attempt's deployments are on the first page.
+        per_page: 100,
+        headers: HEADERS,
+        request,
+      }),
+    ms,
+  );
+  return (data ?? []).flatMap((deployment) => {
+    const mark = hookgateMark(deployment.payload);
+    const ours = mark?.deploymentId === options.deploymentId && mark.attempt === options.attempt && (target === null || mark.target === target);
+    return ours && mark ? [{ id: deployment.id, target: mark.target }] : [];
+  });
+}
+
+async function latestState(call: Call, { owner, repo }: Where, id: number, target: string): Promise<string | null | undefined> {
+  const data = await call(target, `read the statuses of GitHub deployment ${id}`, (o, request) =>
+    o.rest.repos.listDeploymentStatuses({ owner, repo, deployment_id: id, per_page: 100, headers: HEADERS, request }),
+  );
+  if (data === undefined) return undefined;
+  // Status ids grow with time, whatever order the list comes in.
+  return data.reduce<{ id: number; state: string } | null>((latest, s) => (latest && latest.id > s.id ? latest : s), null)?.state ?? null;
 }
 
 /** `payload.hookgate` as `create` wrote it, or null for a deployment someone else made. */
@@ -238,6 +269,6 @@ function answerOf(error: unknown): { status: number | null; message: string } {
     const first: unknown = 'errors' in data && Array.isArray(data.errors) ? data.errors[0] : undefined;
     if (typeof first === 'object' && first !== null && 'message' in first && typeof first.message === 'string') message += `: ${first.message}`;
   }
-  return { status: error.status, message: (message.trim() || 'no message').slice(0, 300) };
+  return { status: error.status, message: truncateCodePoints(message.trim() || 'no message', 300) };
 }
 

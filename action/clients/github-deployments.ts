@@ -8,11 +8,11 @@ import type { GitHubApiOptions } from './github-api.ts';
 import { openGitHubApi } from './github-api.ts';
 import type { Log } from '../output/log.ts';
 import type { TargetOutcome } from '../engine/report.ts';
+import { truncateCodePoints } from '../lib/text.ts';
 import { runAttempt } from '../settings.ts';
 import type { GitHubContext } from '../settings.ts';
 
 export type { GitHubApiOptions } from './github-api.ts';
-export { PERMISSION_WARNING } from './github-api.ts';
 
 export interface GitHubDeployments {
   /** Creates the target's GitHub deployment and sets it `in_progress`; never rejects. */
@@ -35,13 +35,13 @@ export interface GitHubDeploymentsOptions extends GitHubApiOptions {
   gateMode?: boolean;
 }
 
-export type FinalState = 'success' | 'failure' | 'error' | 'inactive';
+type FinalState = 'success' | 'failure' | 'error' | 'inactive';
 
 /** GitHub's limit on a deployment status description. */
-export const DESCRIPTION_LIMIT = 140;
+const DESCRIPTION_LIMIT = 140;
 
 /** The final status for a target's outcome, with a description within GitHub's limit. */
-export function finalStatus(outcome: TargetOutcome, message: string, detail: FinishDetail = {}): { state: FinalState; description: string } {
+function finalStatus(outcome: TargetOutcome, message: string, detail: FinishDetail = {}): { state: FinalState; description: string } {
   const say = (state: FinalState, prefix: string, already: RegExp): { state: FinalState; description: string } => ({
     state,
     description: truncate(already.test(message) ? message : `${prefix}${message}`),
@@ -60,9 +60,11 @@ export function finalStatus(outcome: TargetOutcome, message: string, detail: Fin
 }
 
 /** At most `limit` characters (code points, as GitHub counts), cut with an ellipsis. */
-export function truncate(text: string, limit = DESCRIPTION_LIMIT): string {
-  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
-  return chars.length <= limit ? chars.join('') : `${chars.slice(0, limit - 1).join('').trimEnd()}…`;
+function truncate(text: string, limit = DESCRIPTION_LIMIT): string {
+  const folded = text.replace(/\s+/g, ' ').trim();
+  const cut = truncateCodePoints(folded, limit, { unit: 'codePoints', ellipsis: '…' });
+  // No space before the ellipsis: the cut may fall after a word.
+  return cut === folded ? cut : `${cut.slice(0, -1).trimEnd()}…`;
 }
 
 /** The options for this run's deployments: the repository, commit and attempt the runner describes. */
@@ -81,7 +83,7 @@ export function deploymentOptions(github: GitHubContext, token: string, deployme
 }
 
 /** No `github-token`: no GitHub deployments, no calls. */
-export function noGitHubDeployments(): GitHubDeployments {
+function noGitHubDeployments(): GitHubDeployments {
   return { start: () => Promise.resolve(), finish: () => Promise.resolve() };
 }
 

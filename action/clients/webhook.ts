@@ -1,5 +1,7 @@
 /** Renders a webhook definition and calls the external system, retrying with backoff, signed when a secret applies. */
 import { errorMessage } from '../lib/errors.ts';
+import { truncateCodePoints } from '../lib/text.ts';
+import type { Redact } from '../output/redact.ts';
 import type { RequestTemplate, WebhookDef } from '../plan/plan.ts';
 import { renderTemplate, templateNames } from '../plan/template.ts';
 import { backoffMs, systemClock } from '../lib/time.ts';
@@ -102,6 +104,11 @@ export interface CallOptions {
   fetch?: typeof fetch;
   /** Told about each failed attempt that will be retried. */
   onRetry?: (reason: string, attempt: number, delayMs: number) => void;
+  /**
+   * Applied to an error answer's body before it is cut to its first characters: cut first, an
+   * echoed secret could lose its end and, half there, no longer be recognised (and masked).
+   */
+  redact: Redact;
 }
 
 /**
@@ -133,7 +140,7 @@ export async function callWebhook(request: WebhookRequest, options: CallOptions)
       });
       const text = await response.text().catch(() => '');
       if (response.ok) return { ok: true, status: response.status, attempts: attempt + 1, ...tag };
-      reason = `HTTP ${response.status}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ''}`;
+      reason = `HTTP ${response.status}${text ? `: ${truncateCodePoints(options.redact(text), ERROR_BODY_CHARS)}` : ''}`;
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
       reason = networkReason(error, timeoutMs);

@@ -2,46 +2,29 @@
  * What other jobs and GitHub learn about a target: its record at the relay (for the
  * jobs of its dependents, one job per environment) and its GitHub deployment.
  */
-import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../../shared/protocol.ts';
+import { DEFAULT_GATE_TIMEOUT_SECONDS, MAX_TARGET_MESSAGE_CHARS } from '../../shared/protocol.ts';
 import { errorMessage } from '../lib/errors.ts';
-import type { DeploymentEffects } from '../engine/run-targets.ts';
-import type { GitHubDeployments } from '../clients/github-deployments.ts';
-import type { Log } from '../output/log.ts';
-import type { Redact } from '../output/redact.ts';
+import type { DeploymentEffects, ReportedStatus } from '../engine/effects.ts';
 import { waitForTarget } from '../clients/relay.ts';
-import type { RelayClient } from '../clients/relay.ts';
-import { runAttempt } from '../settings.ts';
-import type { Settings } from '../settings.ts';
-import type { TargetStatus } from '../engine/target.ts';
+import { truncateCodePoints } from '../lib/text.ts';
 import { formatDuration } from '../lib/time.ts';
-import type { Clock } from '../lib/time.ts';
+import type { EffectsContext } from './context.ts';
 
 /** How long a job waits for an upstream target another job deploys: as long as a gate may wait. */
 const UPSTREAM_MAX_WAIT_MS = DEFAULT_GATE_TIMEOUT_SECONDS * 1000;
 
-export interface RecordDeps {
-  settings: Settings;
-  relay: RelayClient;
-  deployments: GitHubDeployments;
-  log: Log;
-  /** Applied to every text sent to the relay or GitHub: a step's message may quote an external system's answer. */
-  redact: Redact;
-  clock: Clock;
-}
-
 /** `status` and `upstream` of the deployment's effects; neither ever rejects. */
-export function createRecordEffects(deps: RecordDeps): Pick<DeploymentEffects, 'status' | 'upstream'> {
-  const { settings, log } = deps;
-  const attempt = runAttempt(settings.github);
+export function createRecordEffects(deps: EffectsContext): Pick<DeploymentEffects, 'status' | 'upstream'> {
+  const { settings, log, attempt } = deps;
 
-  async function relayRecord(target: string, status: TargetStatus, message: string): Promise<void> {
+  async function relayRecord(target: string, status: ReportedStatus, message: string): Promise<void> {
     try {
       await deps.relay.reportTarget({
         runId: settings.deploymentId,
         target,
         attempt,
         status,
-        message: message.slice(0, 2000),
+        message: truncateCodePoints(message, MAX_TARGET_MESSAGE_CHARS),
       });
     } catch (error) {
       log.warning(`[${target}] could not record the target as ${status} at the relay (jobs that depend on it may wait): ${errorMessage(error)}`);

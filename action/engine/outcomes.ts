@@ -3,7 +3,8 @@
  * far: which targets start, which are canceled, and what a failure means.
  */
 import type { TargetPlan } from '../plan/plan.ts';
-import type { StepPhase, TargetOutcome } from './report.ts';
+import type { GateMode } from './effects.ts';
+import type { StepPhase, StepReport, TargetOutcome } from './report.ts';
 
 export interface Schedule {
   /** Targets whose dependencies all succeeded: they may start now, in parallel. */
@@ -66,7 +67,85 @@ export function onStepFailure(phase: StepPhase): 'fail' | 'rollback' {
   return phase === 'deploy' || phase === 'strategy' ? 'rollback' : 'fail';
 }
 
-/** The target's outcome after a rollback ran. */
-export function outcomeAfterRollback(rollbackSucceeded: boolean): TargetOutcome {
-  return rollbackSucceeded ? 'rolled-back' : 'failed';
+
+/** How a target ended, and whether the environment is in an unknown state (its rollback failed too). */
+export interface Ending {
+  outcome: TargetOutcome;
+  message: string;
+  rollbackFailed?: boolean;
+}
+
+/** "webhook Tests failed: 3 tests failed" */
+export function describeFailure(step: Pick<StepReport, 'kind' | 'name' | 'state' | 'message'>): string {
+  const state = step.state === 'timed-out' ? 'timed out' : step.state;
+  return `${step.kind} ${step.name} ${state}${step.message ? `: ${step.message}` : ''}`;
+}
+
+/** The end of a target whose step of `phase` failed (`why`) where no rollback runs (onStepFailure 'fail'). */
+export function failedEnding(target: string, phase: StepPhase, why: string): Ending {
+  const what = phase === 'beforeDeployment' ? 'not deployed' : 'kept as deployed; its dependents are canceled';
+  return { outcome: 'failed', message: `${target} ${what}: ${phase} ${why}` };
+}
+
+/** The end of a target whose step of `phase` failed (`why`) once its rollback ran. */
+export function rollbackEnding(target: string, phase: StepPhase, why: string, rollbackSucceeded: boolean): Ending {
+  // A failed rollback leaves neither version known to run: the target failed.
+  if (!rollbackSucceeded) return { outcome: 'failed', message: `${target} failed, and so did its rollback: ${phase} ${why}`, rollbackFailed: true };
+  return { outcome: 'rolled-back', message: `${target} rolled back: ${phase} ${why}`, rollbackFailed: false };
+}
+
+/**
+ * The run was canceled (the job got SIGINT/SIGTERM) during `phase`: the target ends
+ * `canceled` and no rollback runs — the runner kills the step seconds later, and a
+ * rollback cut short would leave less known than the deploy it interrupted.
+ */
+export function canceledEnding(target: string, phase: StepPhase, reason: string): Ending {
+  const state =
+    phase === 'beforeDeployment'
+      ? 'nothing was deployed'
+      : phase === 'afterDeployment'
+        ? 'it stays as deployed'
+        : 'no rollback ran, so it may be partly deployed';
+  return { outcome: 'canceled', message: `${target} canceled during ${phase} (${reason}): ${state}` };
+}
+
+/** The end of a gate-mode step: its list passed (`why` null) or a gate failed (`why`). */
+export function gateModeEnding(target: string, mode: GateMode, why: string | null): Ending {
+  if (why === null) {
+    const next = mode === 'beforeDeployment' ? 'the deployment may proceed' : 'the target is deployed';
+    return { outcome: 'succeeded', message: `${target} passed its ${mode} gates: ${next}` };
+  }
+  const what = mode === 'beforeDeployment' ? 'must not be deployed' : 'failed its afterDeployment gates; its dependents are canceled';
+  return { outcome: 'failed', message: `${target} ${what}: ${mode} ${why}` };
+}
+
+/**
+ * Whether the step records its target's outcome as final: after passing its
+ * beforeDeployment gates in gate mode the target is still being deployed by the
+ * user's own steps, so it stays `running` (the post step closes it).
+ */
+export function recordsOutcome(mode: GateMode | null, outcome: TargetOutcome): boolean {
+  return !(mode === 'beforeDeployment' && outcome === 'succeeded');
+}
+
+/** SPEC §2: after a canary's last step the weight is 100; the weight still to set, or null. */
+export function finalCanaryWeight(weight: number): number | null {
+  return weight === 100 ? null : 100;
+}
+
+/**
+ * What the post step of a beforeDeployment gate step records for a target its job
+ * left `running` (its gates passed). With afterDeployment constraints in the file,
+ * the afterDeployment step should have recorded the outcome: the job ended between
+ * the two steps, so the target failed. Without any, no afterDeployment step will
+ * come and the job's end is the target's end; the post step cannot see whether the
+ * user's own deploy steps failed (a `phase: afterDeployment` step after them can).
+ */
+export function endOfGateModeJob(target: string, hasAfterDeployment: boolean): { outcome: 'succeeded' | 'failed'; message: string } {
+  return hasAfterDeployment
+    ? {
+        outcome: 'failed',
+        message: `${target} failed: the job ended before its afterDeployment gates ran (a step after the beforeDeployment gates failed or was skipped)`,
+      }
+    : { outcome: 'succeeded', message: `${target} succeeded: its beforeDeployment gates passed and it has no afterDeployment gates` };
 }

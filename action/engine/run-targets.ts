@@ -4,15 +4,7 @@ import type { Plan } from '../plan/plan.ts';
 import type { RunReport, TargetOutcome, TargetReport } from './report.ts';
 import { worstOutcome } from './report.ts';
 import { runTarget } from './target.ts';
-import type { GateMode, TargetEffects } from './target.ts';
-
-export interface DeploymentEffects extends TargetEffects {
-  /**
-   * The final outcome of a target another job deploys (one job per environment),
-   * waiting while it runs; never rejects.
-   */
-  upstream(target: string, signal: AbortSignal): Promise<{ outcome: TargetOutcome; message: string }>;
-}
+import type { DeploymentEffects, GateMode } from './effects.ts';
 
 /**
  * Runs every target of the plan; resolves with the report whatever happens.
@@ -33,12 +25,9 @@ export async function runDeployment(
 
   const planned = new Set(plan.targets.map((t) => t.name));
   const external = [...new Set(plan.targets.flatMap((t) => t.dependsOn))].filter((d) => !planned.has(d));
-  for (const name of external) {
-    // In afterDeployment gate mode the target is deployed already: its dependencies were checked before.
-    const upstream = mode === 'afterDeployment' ? { outcome: 'succeeded' as const, message: '' } : await fx.upstream(name, signal);
-    outcomes.set(name, upstream.outcome);
-    if (upstream.message) reasons.set(name, upstream.message);
-  }
+  // In afterDeployment gate mode the target is deployed already: its dependencies were checked before.
+  if (mode === 'afterDeployment') for (const name of external) outcomes.set(name, 'succeeded');
+  else await waitForUpstream(external, fx, signal, outcomes, reasons);
 
   for (;;) {
     const next = schedule(plan.targets, outcomes, new Set(running.keys()), reasons);
@@ -91,4 +80,37 @@ export async function runDeployment(
     result: worstOutcome(targets.map((t) => t.outcome)),
     targets,
   };
+}
+
+/**
+ * Waits for every upstream target other jobs deploy at once, into `outcomes` and
+ * `reasons`. The first that did not succeed ends the wait: the others' waits are
+ * aborted and left unknown, so the cancel reason names the one that failed.
+ */
+async function waitForUpstream(
+  names: readonly string[],
+  fx: DeploymentEffects,
+  signal: AbortSignal,
+  outcomes: Map<string, TargetOutcome>,
+  reasons: Map<string, string>,
+): Promise<void> {
+  if (names.length === 0) return;
+  const waits = new AbortController();
+  const onAbort = (): void => waits.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(
+      names.map(async (name) => {
+        const upstream = await fx.upstream(name, waits.signal);
+        // A wait aborted because a sibling failed says nothing about its target; one aborted with the run does.
+        if (waits.signal.aborted && !signal.aborted) return;
+        outcomes.set(name, upstream.outcome);
+        if (upstream.message) reasons.set(name, upstream.message);
+        if (upstream.outcome !== 'succeeded') waits.abort(new Error(`upstream target ${name} ${upstream.outcome}`));
+      }),
+    );
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }

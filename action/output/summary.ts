@@ -20,7 +20,7 @@ export function summaryMarkdown(report: RunReport): string {
     '',
   ];
   for (const target of report.targets) {
-    lines.push(`### ${ICON[target.outcome]} ${escapeText(target.target)}: ${target.outcome}`, '', escapeText(target.message), '');
+    lines.push(`### ${ICON[target.outcome]} ${escapeText(target.target)}: ${target.outcome}`, '', paragraph(target.message), '');
     if (target.steps.length === 0) continue;
     lines.push('| Phase | Step | Outcome | Duration | Message |', '| --- | --- | --- | --- | --- |');
     for (const step of target.steps) {
@@ -38,6 +38,16 @@ export function summaryMarkdown(report: RunReport): string {
 /** A table cell: pipes escaped, line breaks as <br>, and no raw HTML from external messages. */
 function cell(parts: string[]): string {
   return parts.map((part) => escapeText(part).replace(/\r\n|\r|\n/g, '<br>')).join('<br>');
+}
+
+/**
+ * A paragraph of one line: a message from outside must not open a block (heading, list, quote,
+ * thematic break, or a code fence that would swallow the rest of the summary).
+ */
+function paragraph(text: string): string {
+  return cell([text.trimStart()])
+    .replace(/^([#>+*=_~`-])/, '\\$1')
+    .replace(/^(\d+)([.)])/, '$1\\$2');
 }
 
 /** Callback messages are Markdown, but no HTML passes through. */

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
 import { errorMessage } from '../lib/errors.ts';
@@ -18,14 +16,17 @@ import { makeLocator, rangeStart, resolveAliases } from './yaml-locator.ts';
 export type { FileError } from './fields.ts';
 
 export interface LoadOptions {
-  /** The path shown in errors; `bodyTemplate.path` is resolved against its directory. */
+  /** The path shown in errors (`readFile` resolves `bodyTemplate.path` against its directory). */
   file: string;
   text: string;
   secretNames: ReadonlySet<string>;
   inputContext: Record<string, string>;
   defaultApplication: string;
-  /** Reads a `bodyTemplate.path` exactly as written, relative to the deployment file's directory; default: the file system. */
-  readFile?: (path: string) => string;
+  /**
+   * Reads a `bodyTemplate.path` exactly as written, relative to the deployment file's directory;
+   * what it throws becomes an error at that field. The plan itself never touches the file system.
+   */
+  readFile: (path: string) => string;
 }
 
 export type LoadResult = { ok: true; plan: Plan } | { ok: false; errors: FileError[] };
@@ -54,10 +55,9 @@ function readPlan(ctx: Ctx, root: unknown, options: LoadOptions): Plan | undefin
   const fileContext = check(ctx, contextSchema.nullish(), own(top, 'context'), ['context']) ?? {};
   const commands = check(ctx, commandsSchema.nullish(), own(top, 'commands'), ['commands']) ?? {};
 
-  const readFile = options.readFile ?? ((path: string) => readFileSync(resolve(dirname(options.file), path), 'utf8'));
   const readBody = (path: string): BodyRead => {
     try {
-      const text: unknown = readFile(path);
+      const text: unknown = options.readFile(path);
       return typeof text === 'string' ? { ok: true, text } : { ok: false, message: `cannot read ${path}` };
     } catch (error) {
       return { ok: false, message: `cannot read ${path} (relative to the deployment file): ${errorMessage(error)}` };

@@ -1,6 +1,7 @@
 // The zod schemas for the leaves of a deployment file; the readers handle the maps of names the user
 // chose (targets, strategies), which need per-key positions and "did you mean" hints.
 import { z } from 'zod';
+import { truncateCodePoints } from '../lib/text.ts';
 import { MAX_GATE_TIMEOUT_SECONDS } from '../../shared/protocol.ts';
 
 export type YamlMap = Record<string, unknown>;
@@ -26,7 +27,7 @@ export function describe(value: unknown): string {
   if (typeof value === 'object' && !isPlainMap(value)) return 'a tagged value (such as !!set or !!binary)';
   switch (typeof value) {
     case 'string':
-      return `the string '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+      return `the string '${value.length > 40 ? `${truncateCodePoints(value, 40)}…` : value}'`;
     case 'number':
       return `the number ${value}`;
     case 'boolean':

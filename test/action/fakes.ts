@@ -1,14 +1,13 @@
 /** Plain-object builders and fakes shared by the action's unit tests. */
 import type { GateView } from '../../shared/protocol.ts';
-import type { Commands, GateItem, Location, Plan, StrategyStep, TargetPlan } from '../../action/plan/plan.ts';
-import type { DeploymentEffects } from '../../action/engine/run-targets.ts';
+import type { Commands, GateItem, Location, Plan, Strategy, StrategyStep, TargetPlan } from '../../action/plan/plan.ts';
 import type { StepKind, StepPhase, StepReport, StepState, TargetOutcome } from '../../action/engine/report.ts';
-import type { GateList, GatePhase, StatusDetail, TargetStatus } from '../../action/engine/target.ts';
+import type { DeploymentEffects, GateList, GatePhase, ReportedStatus, StatusDetail } from '../../action/engine/effects.ts';
 import type { Clock } from '../../action/lib/time.ts';
 
 export const here: Location = { file: 'deploy.yml', line: 1, col: 1 };
 
-export function webhook(name: string): GateItem {
+export function webhook(name: string): Extract<GateItem, { kind: 'webhook' }> {
   return { kind: 'webhook', webhook: name, context: {}, location: here };
 }
 
@@ -18,6 +17,18 @@ export function setWeight(weight: number): StrategyStep {
 
 export function target(name: string, fields: Partial<Omit<TargetPlan, 'name'>> = {}): TargetPlan {
   return { name, dependsOn: [], commands: {}, beforeDeployment: [], strategy: null, afterDeployment: [], ...fields };
+}
+
+export function pause(seconds: number): Extract<GateItem, { kind: 'pause' }> {
+  return { kind: 'pause', seconds, location: here };
+}
+
+export function canary(...steps: StrategyStep[]): Strategy {
+  return { kind: 'canary', name: 'canary-with-checks', steps };
+}
+
+export function blueGreen(redirectTrafficAfter: GateItem[], shutDownOldVersionAfter: GateItem[]): Strategy {
+  return { kind: 'blueGreen', name: 'bg', redirectTrafficAfter, shutDownOldVersionAfter };
 }
 
 export function plan(targets: TargetPlan[]): Plan {
@@ -73,6 +84,10 @@ export function within<T>(ms: number, value: Promise<T>): Promise<T> {
  */
 export type GateScript = StepState | 'hang' | { state: StepState; release: Promise<void> };
 
+/** An upstream target's outcome: at once, once the promise resolves, or `hang` until the wait is aborted. */
+export type UpstreamScript = Upstream | Promise<Upstream> | 'hang';
+type Upstream = { outcome: TargetOutcome; message: string };
+
 export interface GateCall {
   target: string;
   phase: GatePhase;
@@ -88,8 +103,10 @@ export class FakeEffects implements DeploymentEffects {
   /** Every status recorded for the relay, as `target status`. */
   readonly statuses: string[] = [];
   /** Outcomes of upstream targets other jobs deploy; unlisted ones succeeded. */
-  readonly upstreams = new Map<string, { outcome: TargetOutcome; message: string }>();
+  readonly upstreams = new Map<string, UpstreamScript>();
   readonly upstreamCalls: string[] = [];
+  /** The signal each upstream wait got, by target. */
+  readonly upstreamSignals = new Map<string, AbortSignal>();
   readonly gateCalls: GateCall[] = [];
   readonly logs: string[] = [];
   /** By webhook name; unlisted gates succeed. */
@@ -114,14 +131,19 @@ export class FakeEffects implements DeploymentEffects {
     this.logs.push(`${target.name}: ${message}`);
   }
 
-  status(target: TargetPlan, status: TargetStatus, _message: string, detail?: StatusDetail): Promise<void> {
+  status(target: TargetPlan, status: ReportedStatus, _message: string, detail?: StatusDetail): Promise<void> {
     this.statuses.push(`${target.name} ${status}${detail?.rollbackFailed ? ' (rollback failed)' : ''}`);
     return Promise.resolve();
   }
 
-  upstream(target: string): Promise<{ outcome: TargetOutcome; message: string }> {
+  async upstream(target: string, signal: AbortSignal): Promise<Upstream> {
     this.upstreamCalls.push(target);
-    return Promise.resolve(this.upstreams.get(target) ?? { outcome: 'succeeded', message: '' });
+    this.upstreamSignals.set(target, signal);
+    const script = this.upstreams.get(target) ?? { outcome: 'succeeded', message: '' };
+    if (script !== 'hang') return script;
+    // Like the real wait: an aborted wait ends canceled at once.
+    await aborted(signal);
+    return { outcome: 'canceled', message: `its outcome could not be read: ${reasonText(signal.reason)}` };
   }
 
   async gate(target: TargetPlan, phase: GatePhase, item: GateItem, key: string, signal: AbortSignal, list: GateList): Promise<StepReport> {

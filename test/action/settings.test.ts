@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { INPUTS, getSettings, parseMap, relayCredential } from '../../action/settings.ts';
+import { INPUTS, getSettings, relayCredential } from '../../action/settings.ts';
 
 /** The runner's spelling of an input's variable: `INPUT_` + the name upper-cased, hyphens kept. */
 const inputVar = (name: string): string => `INPUT_${name.toUpperCase()}`;
@@ -173,9 +173,15 @@ describe('getSettings', () => {
   });
 });
 
-describe('parseMap', () => {
+describe('map inputs (context, secrets): JSON or YAML', () => {
+  /** The `context` (or `secrets`) input as getSettings reads it. */
+  const read = (name: 'context' | 'secrets', text: string): Record<string, string> => {
+    setEnv({ [inputVar(INPUTS[name])]: text });
+    return getSettings()[name];
+  };
+
   it('reads a JSON map, scalars as strings, null as empty', () => {
-    expect(parseMap('context', '{"team": "payments", "replicas": 3, "canary": true, "note": null}')).toEqual({
+    expect(read('context', '{"team": "payments", "replicas": 3, "canary": true, "note": null}')).toEqual({
       team: 'payments',
       replicas: '3',
       canary: 'true',
@@ -184,29 +190,25 @@ describe('parseMap', () => {
   });
 
   it('reads a YAML map', () => {
-    expect(parseMap('context', 'team: payments\nregion: "eu-west-1"\n')).toEqual({ team: 'payments', region: 'eu-west-1' });
+    expect(read('context', 'team: payments\nregion: "eu-west-1"\n')).toEqual({ team: 'payments', region: 'eu-west-1' });
   });
 
-  it('is empty for blank or null input', () => {
-    expect(parseMap('context', '')).toEqual({});
-    expect(parseMap('context', '  \n ')).toEqual({});
-    expect(parseMap('context', 'null')).toEqual({});
-    expect(parseMap('context', '~')).toEqual({});
+  it.each(['', '  \n ', 'null', '~'])('is empty for blank or null input %j', (text) => {
+    expect(read('context', text)).toEqual({});
   });
 
   it('rejects a bare value or a list without echoing it', () => {
     for (const text of ['ghp_SomeSecretTokenValue', '- a\n- b', '42']) {
-      expect(() => parseMap('secrets', text)).toThrow(new Error('input secrets: must be a map of names to values'));
+      expect(() => read('secrets', text)).toThrow(new Error('input secrets: must be a map of names to values'));
     }
   });
 
   it('rejects a nested value naming its key, not its value', () => {
-    expect(() => parseMap('secrets', '{"aws": {"key": "AKIAS3CRET"}}')).toThrow(
-      new Error("input secrets: 'aws' must be a string, number or boolean"),
-    );
+    expect(() => read('secrets', '{"aws": {"key": "AKIAS3CRET"}}')).toThrow(new Error("input secrets: 'aws' must be a string, number or boolean"));
   });
 
   it('rejects malformed YAML without echoing it', () => {
-    expect(() => parseMap('context', 'a: [unclosed s3cret')).toThrow(new Error('input context: is neither a JSON nor a YAML map'));
+    expect(() => read('context', 'a: [unclosed s3cret')).toThrow(new Error('input context: is neither a JSON nor a YAML map'));
   });
 });
+

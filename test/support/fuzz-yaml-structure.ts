@@ -158,103 +158,95 @@ function anchorName(rng: Rng): string {
   return `fz${rng.int(1e6)}`;
 }
 
+/** One edit per kind, each drawing from `rng` exactly as it always has (a replayed case must come out the same). */
+const STRUCTURE_EDITS: Record<StructureKind, (rng: Rng, slots: Slot[], raw: (text: Raw) => Scalar) => void> = {
+  'scalar-swap': (rng, slots, raw) => {
+    const scalars = valueSlots(slots).filter((s) => isScalar(s.node));
+    for (let n = rng.range(1, 3); n > 0 && scalars.length > 0; n--) rng.pick(scalars).set(raw(scalarReplacement(rng)));
+  },
+  'key-swap': (rng, slots, raw) => {
+    const keys = slots.filter((s) => s.role === 'key');
+    if (keys.length > 0) rng.pick(keys).set(raw(`${rng.pick(KEY_REPLACEMENTS)} `));
+  },
+  'collection-swap': (rng, slots, raw) => {
+    const collections = slots.filter((s) => isMap(s.node) || isSeq(s.node));
+    if (collections.length === 0) return;
+    const slot = rng.pick(collections);
+    const json = flowText(slot.node);
+    const choices = ['[]', '{}', '~', '42', '"a string"', `[${json}]`, `{wrapped: ${json}}`];
+    if (isMap(slot.node)) choices.push(`[${slot.node.items.map((p) => `{${flowText(p.key)}: ${flowText(p.value)}}`).join(', ')}]`);
+    if (isSeq(slot.node)) choices.push(`{${slot.node.items.map((item, i) => `${i}: ${flowText(item)}`).join(', ')}}`);
+    slot.set(raw(rng.pick(choices)));
+  },
+  'duplicate-key': (rng, slots, raw) => {
+    const maps = slots.flatMap((s) => (isMap(s.node) && s.node.items.length > 0 ? [s.node] : []));
+    if (maps.length === 0) return;
+    const map = rng.pick(maps);
+    const pair = rng.pick(map.items);
+    const copy = new Pair(isScalar(pair.key) ? pair.key.clone() : pair.key, rng.chance(0.5) ? raw(scalarReplacement(rng)) : pair.value);
+    map.items.splice(rng.int(map.items.length + 1), 0, copy);
+  },
+  'anchor-alias': (rng, slots, raw) => {
+    const anchorable = slots.filter((s) => s.role !== 'key' && (isMap(s.node) || isSeq(s.node) || isScalar(s.node)));
+    if (anchorable.length === 0) return;
+    const name = anchorName(rng);
+    (rng.pick(anchorable).node as { anchor?: string }).anchor = name;
+    for (let n = rng.range(1, 4); n > 0; n--) {
+      const target = rng.pick(slots);
+      const source = rng.chance(0.1) ? 'nope' : name;
+      target.set(raw(target.role === 'key' ? `*${source} ` : `*${source}`));
+    }
+  },
+  'alias-bomb': (rng, slots, raw) => {
+    const places = valueSlots(slots);
+    if (places.length > 0) rng.pick(places).set(raw(billionLaughs(rng)));
+  },
+  'many-aliases': (rng, slots, raw) => {
+    const places = valueSlots(slots);
+    if (places.length === 0) return;
+    const name = anchorName(rng);
+    const count = rng.pick([900, 1000, 1001, 1500, 3000]);
+    rng.pick(places).set(raw(`[&${name} ${flowText(rng.pick(places).node)}, ${Array(count).fill(`*${name}`).join(', ')}]`));
+  },
+  'tags': (rng, slots, raw) => {
+    const places = slots.filter((s) => s.role !== 'root');
+    for (let n = rng.range(1, 2); n > 0 && places.length > 0; n--) {
+      const slot = rng.pick(places);
+      slot.set(raw(`${rng.pick(TAGS)} ${flowText(slot.node)}${slot.role === 'key' ? ' ' : ''}`));
+    }
+  },
+  'merge-key': (rng, slots, raw) => {
+    const maps = slots.filter((s) => isMap(s.node));
+    if (maps.length === 0) return;
+    const into = rng.pick(maps).node as { items: Pair[] };
+    const source = rng.pick(slots.filter((s) => s.role !== 'key'));
+    const name = anchorName(rng);
+    (source.node as { anchor?: string }).anchor = name;
+    const other = rng.pick(maps);
+    const otherName = anchorName(rng);
+    (other.node as { anchor?: string }).anchor = otherName;
+    const value = rng.pick([`*${name}`, `[*${name}, *${otherName}]`, '5', '~', '{extra: 1}', '*nope', `[*${name}, 5]`, '[]', `!!map *${name}`]);
+    into.items.splice(rng.int(into.items.length + 1), 0, new Pair(raw('<<'), raw(value)));
+  },
+  'proto-keys': (rng, slots, raw) => {
+    const maps = slots.filter((s) => isMap(s.node));
+    if (maps.length === 0) return;
+    const map = rng.pick(maps).node as { items: Pair[] };
+    const key = rng.pick(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', '"__proto__"', "'constructor'"]);
+    if (rng.chance(0.4) && map.items.length > 0) {
+      rng.pick(map.items).key = raw(key);
+    } else {
+      const value = rng.pick(['{polluted: yes}', '[]', '1', '~', '{strategy: x}', flowText(rng.pick(slots).node)]);
+      map.items.splice(rng.int(map.items.length + 1), 0, new Pair(raw(key), raw(value)));
+    }
+  },
+  'deep-nesting': (rng, slots, raw) => {
+    const places = valueSlots(slots);
+    if (places.length > 0) rng.pick(places).set(raw(deepNesting(rng)));
+  },
+};
+
 /** Applies one structure mutation; undefined when yaml cannot parse or print the text. */
 export function mutateStructure(rng: Rng, text: string, kind: StructureKind): string | undefined {
-  switch (kind) {
-    case 'scalar-swap':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const scalars = valueSlots(slots).filter((s) => isScalar(s.node));
-        for (let n = rng.range(1, 3); n > 0 && scalars.length > 0; n--) rng.pick(scalars).set(raw(scalarReplacement(rng)));
-      });
-    case 'key-swap':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const keys = slots.filter((s) => s.role === 'key');
-        if (keys.length > 0) rng.pick(keys).set(raw(`${rng.pick(KEY_REPLACEMENTS)} `));
-      });
-    case 'collection-swap':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const collections = slots.filter((s) => isMap(s.node) || isSeq(s.node));
-        if (collections.length === 0) return;
-        const slot = rng.pick(collections);
-        const json = flowText(slot.node);
-        const choices = ['[]', '{}', '~', '42', '"a string"', `[${json}]`, `{wrapped: ${json}}`];
-        if (isMap(slot.node)) choices.push(`[${slot.node.items.map((p) => `{${flowText(p.key)}: ${flowText(p.value)}}`).join(', ')}]`);
-        if (isSeq(slot.node)) choices.push(`{${slot.node.items.map((item, i) => `${i}: ${flowText(item)}`).join(', ')}}`);
-        slot.set(raw(rng.pick(choices)));
-      });
-    case 'duplicate-key':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const maps = slots.flatMap((s) => (isMap(s.node) && s.node.items.length > 0 ? [s.node] : []));
-        if (maps.length === 0) return;
-        const map = rng.pick(maps);
-        const pair = rng.pick(map.items);
-        const copy = new Pair(isScalar(pair.key) ? pair.key.clone() : pair.key, rng.chance(0.5) ? raw(scalarReplacement(rng)) : pair.value);
-        map.items.splice(rng.int(map.items.length + 1), 0, copy);
-      });
-    case 'anchor-alias':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const anchorable = slots.filter((s) => s.role !== 'key' && (isMap(s.node) || isSeq(s.node) || isScalar(s.node)));
-        if (anchorable.length === 0) return;
-        const name = anchorName(rng);
-        (rng.pick(anchorable).node as { anchor?: string }).anchor = name;
-        for (let n = rng.range(1, 4); n > 0; n--) {
-          const target = rng.pick(slots);
-          const source = rng.chance(0.1) ? 'nope' : name;
-          target.set(raw(target.role === 'key' ? `*${source} ` : `*${source}`));
-        }
-      });
-    case 'alias-bomb':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const places = valueSlots(slots);
-        if (places.length > 0) rng.pick(places).set(raw(billionLaughs(rng)));
-      });
-    case 'many-aliases':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const places = valueSlots(slots);
-        if (places.length === 0) return;
-        const name = anchorName(rng);
-        const count = rng.pick([900, 1000, 1001, 1500, 3000]);
-        rng.pick(places).set(raw(`[&${name} ${flowText(rng.pick(places).node)}, ${Array(count).fill(`*${name}`).join(', ')}]`));
-      });
-    case 'tags':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const places = slots.filter((s) => s.role !== 'root');
-        for (let n = rng.range(1, 2); n > 0 && places.length > 0; n--) {
-          const slot = rng.pick(places);
-          slot.set(raw(`${rng.pick(TAGS)} ${flowText(slot.node)}${slot.role === 'key' ? ' ' : ''}`));
-        }
-      });
-    case 'merge-key':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const maps = slots.filter((s) => isMap(s.node));
-        if (maps.length === 0) return;
-        const into = rng.pick(maps).node as { items: Pair[] };
-        const source = rng.pick(slots.filter((s) => s.role !== 'key'));
-        const name = anchorName(rng);
-        (source.node as { anchor?: string }).anchor = name;
-        const other = rng.pick(maps);
-        const otherName = anchorName(rng);
-        (other.node as { anchor?: string }).anchor = otherName;
-        const value = rng.pick([`*${name}`, `[*${name}, *${otherName}]`, '5', '~', '{extra: 1}', '*nope', `[*${name}, 5]`, '[]', `!!map *${name}`]);
-        into.items.splice(rng.int(into.items.length + 1), 0, new Pair(raw('<<'), raw(value)));
-      });
-    case 'proto-keys':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const maps = slots.filter((s) => isMap(s.node));
-        if (maps.length === 0) return;
-        const map = rng.pick(maps).node as { items: Pair[] };
-        const key = rng.pick(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', '"__proto__"', "'constructor'"]);
-        if (rng.chance(0.4) && map.items.length > 0) {
-          rng.pick(map.items).key = raw(key);
-        } else {
-          const value = rng.pick(['{polluted: yes}', '[]', '1', '~', '{strategy: x}', flowText(rng.pick(slots).node)]);
-          map.items.splice(rng.int(map.items.length + 1), 0, new Pair(raw(key), raw(value)));
-        }
-      });
-    case 'deep-nesting':
-      return structural(rng, text, (_doc, slots, raw) => {
-        const places = valueSlots(slots);
-        if (places.length > 0) rng.pick(places).set(raw(deepNesting(rng)));
-      });
-  }
+  return structural(rng, text, (_doc, slots, raw) => STRUCTURE_EDITS[kind](rng, slots, raw));
 }

@@ -12,6 +12,9 @@ import type { CallOptions, WebhookRequest } from '../../../action/clients/webhoo
 import { createSigner, newMessageId, SIGNATURE_HEADERS } from '../../../action/clients/webhook-signing.ts';
 import { FakeClock, here } from '../fakes.ts';
 
+/** No secrets here: the error body as it came. */
+const asIs = (text: string): string => text;
+
 // 24 random bytes, as Standard Webhooks secrets are made.
 const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const RAW = 'correct horse battery staple';
@@ -83,7 +86,7 @@ const def = (fields: Partial<WebhookDef> = {}): WebhookDef => ({
 });
 const values: Record<string, string> = { 'armory.environmentName': 'staging', 'secrets.hook_key': WHSEC, 'armory.callbackUri': 'https://relay.example/cb/t' };
 const vars = (name: string): string | undefined => (Object.hasOwn(values, name) ? values[name] : undefined);
-const now = (): CallOptions => ({ retryCount: 0, clock: new FakeClock(Date.now()) });
+const now = (): CallOptions => ({ redact: asIs, retryCount: 0, clock: new FakeClock(Date.now()) });
 
 describe('signed webhooks, verified by the standardwebhooks library', () => {
   it('signs a body with non-ASCII characters over its exact bytes (whsec_ secret)', async () => {
@@ -111,7 +114,7 @@ describe('signed webhooks, verified by the standardwebhooks library', () => {
   it('keeps the webhook-id across retries, with a fresh timestamp and signature that each verify', async () => {
     statuses.push(503);
     const request = renderWebhook(def({ bodyTemplate: '{"a": 1}' }), vars, { signingSecret: WHSEC });
-    const result = await callWebhook(request, { retryCount: 1, clock: new FakeClock(Date.now()) });
+    const result = await callWebhook(request, { redact: asIs, retryCount: 1, clock: new FakeClock(Date.now()) });
     expect(result).toMatchObject({ ok: true, attempts: 2 });
     const [first, second] = received;
     expect(first?.headers['webhook-id']).toBe(second?.headers['webhook-id']);
@@ -132,7 +135,7 @@ describe('signed webhooks, verified by the standardwebhooks library', () => {
     expect(verify(new Webhook('whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBrZXk='), r)).toBe('No matching signature found');
     expect(verify(new Webhook(RAW, { format: 'raw' }), r)).toBe('No matching signature found');
     // The timestamp comes from the clock: a call an hour in the past is refused as a replay.
-    await callWebhook(renderWebhook(def(), vars, { signingSecret: WHSEC }), { retryCount: 0, clock: new FakeClock(Date.now() - 3_600_000) });
+    await callWebhook(renderWebhook(def(), vars, { signingSecret: WHSEC }), { redact: asIs, retryCount: 0, clock: new FakeClock(Date.now() - 3_600_000) });
     expect(verify(new Webhook(WHSEC), received[1])).toBe('Message timestamp too old');
   });
 

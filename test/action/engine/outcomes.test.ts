@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { onStepFailure, outcomeAfterRollback, schedule } from '../../../action/engine/outcomes.ts';
-import type { TargetOutcome } from '../../../action/engine/report.ts';
+import {
+  canceledEnding,
+  describeFailure,
+  endOfGateModeJob,
+  failedEnding,
+  finalCanaryWeight,
+  gateModeEnding,
+  onStepFailure,
+  recordsOutcome,
+  rollbackEnding,
+  schedule,
+} from '../../../action/engine/outcomes.ts';
+import type { GateMode } from '../../../action/engine/effects.ts';
+import type { StepPhase, StepReport, TargetOutcome } from '../../../action/engine/report.ts';
 import { target } from '../fakes.ts';
 
 const none = new Set<string>();
@@ -87,9 +99,85 @@ describe('onStepFailure', () => {
   });
 });
 
-describe('outcomeAfterRollback', () => {
-  it('is rolled-back when the rollback ran, failed when the rollback itself failed', () => {
-    expect(outcomeAfterRollback(true)).toBe('rolled-back');
-    expect(outcomeAfterRollback(false)).toBe('failed');
+describe('describeFailure', () => {
+  it.each<[Pick<StepReport, 'kind' | 'name' | 'state' | 'message'>, string]>([
+    [{ kind: 'webhook', name: 'Tests', state: 'failed', message: '3 tests failed' }, 'webhook Tests failed: 3 tests failed'],
+    [{ kind: 'webhook', name: 'Tests', state: 'timed-out', message: null }, 'webhook Tests timed out'],
+    [{ kind: 'approval', name: 'manual approval', state: 'canceled', message: '' }, 'approval manual approval canceled'],
+    [{ kind: 'command', name: 'deploy', state: 'failed', message: 'exited with 1' }, 'command deploy failed: exited with 1'],
+  ])('%o → %s', (step, text) => {
+    expect(describeFailure(step)).toBe(text);
+  });
+});
+
+describe('the end of a target', () => {
+  it.each<[StepPhase, string]>([
+    ['beforeDeployment', 'staging not deployed: beforeDeployment webhook X failed'],
+    ['afterDeployment', 'staging kept as deployed; its dependents are canceled: afterDeployment webhook X failed'],
+  ])('failedEnding after %s', (phase, message) => {
+    expect(failedEnding('staging', phase, 'webhook X failed')).toEqual({ outcome: 'failed', message });
+  });
+
+  it.each<[boolean, TargetOutcome, string, boolean]>([
+    [true, 'rolled-back', 'staging rolled back: strategy webhook X failed', false],
+    [false, 'failed', 'staging failed, and so did its rollback: strategy webhook X failed', true],
+  ])('rollbackEnding with the rollback succeeded=%s', (succeeded, outcome, message, rollbackFailed) => {
+    expect(rollbackEnding('staging', 'strategy', 'webhook X failed', succeeded)).toEqual({ outcome, message, rollbackFailed });
+  });
+
+  it.each<[StepPhase, string]>([
+    ['beforeDeployment', 'nothing was deployed'],
+    ['deploy', 'no rollback ran, so it may be partly deployed'],
+    ['strategy', 'no rollback ran, so it may be partly deployed'],
+    ['afterDeployment', 'it stays as deployed'],
+  ])('canceledEnding during %s: %s', (phase, state) => {
+    expect(canceledEnding('prod', phase, 'the job was canceled')).toEqual({
+      outcome: 'canceled',
+      message: `prod canceled during ${phase} (the job was canceled): ${state}`,
+    });
+  });
+
+  it.each<[GateMode, string | null, TargetOutcome, string]>([
+    ['beforeDeployment', null, 'succeeded', 'prod passed its beforeDeployment gates: the deployment may proceed'],
+    ['afterDeployment', null, 'succeeded', 'prod passed its afterDeployment gates: the target is deployed'],
+    ['beforeDeployment', 'webhook X failed', 'failed', 'prod must not be deployed: beforeDeployment webhook X failed'],
+    [
+      'afterDeployment',
+      'webhook X failed',
+      'failed',
+      'prod failed its afterDeployment gates; its dependents are canceled: afterDeployment webhook X failed',
+    ],
+  ])('gateModeEnding %s, failure %s', (mode, why, outcome, message) => {
+    expect(gateModeEnding('prod', mode, why)).toEqual({ outcome, message });
+  });
+
+  it.each<[GateMode | null, TargetOutcome, boolean]>([
+    [null, 'succeeded', true],
+    [null, 'failed', true],
+    ['beforeDeployment', 'succeeded', false],
+    ['beforeDeployment', 'failed', true],
+    ['beforeDeployment', 'canceled', true],
+    ['afterDeployment', 'succeeded', true],
+  ])('recordsOutcome in mode %s after %s: %s', (mode, outcome, records) => {
+    expect(recordsOutcome(mode, outcome)).toBe(records);
+  });
+
+  it.each<[number, number | null]>([
+    [0, 100],
+    [50, 100],
+    [100, null],
+  ])('finalCanaryWeight after weight %d: %s', (weight, next) => {
+    expect(finalCanaryWeight(weight)).toBe(next);
+  });
+});
+
+describe('endOfGateModeJob (a target a beforeDeployment gate step left running at the end of its job)', () => {
+  it.each<[boolean, 'succeeded' | 'failed']>([
+    // No afterDeployment step will ever come: the job's end is the target's end.
+    [false, 'succeeded'],
+    // The afterDeployment step should have recorded it: the job ended between the two steps.
+    [true, 'failed'],
+  ])('with afterDeployment gates in the file: %s → %s', (hasAfterDeployment, outcome) => {
+    expect(endOfGateModeJob('staging', hasAfterDeployment).outcome).toBe(outcome);
   });
 });

@@ -205,5 +205,48 @@ describe('runDeployment', () => {
       expect(fx.upstreamCalls).toEqual([]);
       expect(report.result).toBe('succeeded');
     });
+
+    it('waits for all upstream targets at once and ends as soon as one fails, aborting the other waits', async () => {
+      const fx = new FakeEffects();
+      const answer = deferred<{ outcome: 'failed'; message: string }>();
+      // eu never answers on its own: a run that waited for it in turn would hang.
+      fx.upstreams.set('eu', 'hang');
+      fx.upstreams.set('us', answer.promise);
+      const running = runDeployment(plan([target('prod', { dependsOn: ['eu', 'us'] })]), 'run', fx, live());
+      await tick();
+      expect(fx.upstreamCalls).toEqual(['eu', 'us']);
+      answer.resolve({ outcome: 'failed', message: 'us rolled back' });
+      const report = await within(1000, running);
+      expect(fx.upstreamSignals.get('eu')?.aborted).toBe(true);
+      expect(report.targets[0]?.message).toBe('prod canceled: upstream target us failed (us rolled back)');
+      expect(fx.calls).toEqual([]);
+      expect(fx.statuses).toEqual(['prod canceled']);
+    });
+
+    it('deploys once every upstream target succeeded, whichever answers first', async () => {
+      const fx = new FakeEffects();
+      const eu = deferred<{ outcome: 'succeeded'; message: string }>();
+      fx.upstreams.set('eu', eu.promise);
+      const running = runDeployment(plan([target('prod', { dependsOn: ['eu', 'us'] })]), 'run', fx, live());
+      await tick();
+      expect(fx.upstreamCalls).toEqual(['eu', 'us']);
+      expect(fx.calls).toEqual([]);
+      eu.resolve({ outcome: 'succeeded', message: '' });
+      expect((await within(1000, running)).result).toBe('succeeded');
+      expect(fx.calls).toEqual(['prod command deploy deploy']);
+    });
+
+    it('a canceled run ends the upstream waits, and the target is canceled', async () => {
+      const fx = new FakeEffects();
+      fx.upstreams.set('staging', 'hang');
+      const run = new AbortController();
+      const running = runDeployment(plan([target('prod', { dependsOn: ['staging'] })]), 'run', fx, run.signal);
+      await tick();
+      run.abort(new Error('the workflow job was canceled'));
+      const report = await within(1000, running);
+      expect(report.targets[0]?.message).toBe(
+        'prod canceled: upstream target staging was canceled (its outcome could not be read: the workflow job was canceled)',
+      );
+    });
   });
 });

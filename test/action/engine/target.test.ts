@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { GateItem, StrategyStep } from '../../../action/plan/plan.ts';
 import { runTarget } from '../../../action/engine/target.ts';
-import { FakeEffects, deferred, here, setWeight, target, webhook, within } from '../fakes.ts';
+import { FakeEffects, canary, deferred, here, pause, setWeight, target, webhook, within } from '../fakes.ts';
 
-const pause = (seconds: number): GateItem => ({ kind: 'pause', seconds, location: here });
-const canary = (...steps: StrategyStep[]) => ({ kind: 'canary' as const, name: 'canary-with-checks', steps });
-const blueGreen = (redirectTrafficAfter: GateItem[], shutDownOldVersionAfter: GateItem[]) => ({
-  kind: 'blueGreen' as const,
-  name: 'bg',
-  redirectTrafficAfter,
-  shutDownOldVersionAfter,
-});
 const live = (): AbortSignal => new AbortController().signal;
 
 describe('runTarget: phases', () => {
@@ -127,49 +118,7 @@ describe('runTarget: afterDeployment failure', () => {
   });
 });
 
-describe('runTarget: strategy and deploy failures roll back', () => {
-  it('rolls back when a canary gate fails, and skips the rest of the strategy and afterDeployment', async () => {
-    const fx = new FakeEffects();
-    fx.gates.set('Health', 'failed');
-    const report = await runTarget(
-      target('staging', { strategy: canary(setWeight(25), webhook('Health'), setWeight(50)), afterDeployment: [webhook('Tests')] }),
-      fx,
-      live(),
-    );
-    expect(fx.calls).toEqual([
-      'staging command deploy deploy',
-      'staging command strategy setWeight 25',
-      'staging gate strategy strategy/1 Health',
-      'staging command rollback rollback',
-    ]);
-    expect(report.outcome).toBe('rolled-back');
-    expect(report.message).toBe('staging rolled back: strategy webhook Health failed: Health said no');
-    expect(report.steps.at(-1)).toMatchObject({ phase: 'rollback', name: 'rollback', state: 'succeeded' });
-  });
-
-  it('fails the target when the rollback itself fails', async () => {
-    const fx = new FakeEffects();
-    fx.gates.set('Health', 'failed');
-    fx.failingCommands.add('staging:rollback');
-    const report = await runTarget(target('staging', { strategy: canary(webhook('Health')) }), fx, live());
-    expect(fx.callsOf('staging').at(-1)).toBe('staging command rollback rollback');
-    expect(report.outcome).toBe('failed');
-    expect(report.message).toBe('staging failed, and so did its rollback: strategy webhook Health failed: Health said no');
-  });
-
-  it('rolls back when a setWeight command fails, without the final setWeight 100', async () => {
-    const fx = new FakeEffects();
-    fx.failingCommands.add('staging:setWeight 50');
-    const report = await runTarget(target('staging', { strategy: canary(setWeight(25), setWeight(50)) }), fx, live());
-    expect(fx.calls).toEqual([
-      'staging command deploy deploy',
-      'staging command strategy setWeight 25',
-      'staging command strategy setWeight 50',
-      'staging command rollback rollback',
-    ]);
-    expect(report.outcome).toBe('rolled-back');
-  });
-
+describe('runTarget: a failed deploy rolls back', () => {
   it('rolls back a failed deploy command and runs no strategy', async () => {
     const fx = new FakeEffects();
     fx.failingCommands.add('staging:deploy');
@@ -177,81 +126,6 @@ describe('runTarget: strategy and deploy failures roll back', () => {
     expect(fx.calls).toEqual(['staging command deploy deploy', 'staging command rollback rollback']);
     expect(report.outcome).toBe('rolled-back');
     expect(report.message).toBe('staging rolled back: deploy command deploy failed: exited with 1');
-  });
-});
-
-describe('runTarget: canary weight', () => {
-  it('ends a canary whose last step is setWeight 50 with a setWeight 100', async () => {
-    const fx = new FakeEffects();
-    const report = await runTarget(target('staging', { strategy: canary(setWeight(25), webhook('Health'), setWeight(50)) }), fx, live());
-    expect(fx.calls.filter((c) => c.includes('setWeight'))).toEqual([
-      'staging command strategy setWeight 25',
-      'staging command strategy setWeight 50',
-      'staging command strategy setWeight 100',
-    ]);
-    expect(report.steps.at(-1)).toMatchObject({ phase: 'strategy', name: 'setWeight 100', state: 'succeeded' });
-  });
-
-  it('adds no setWeight when the weight is already 100, even with steps after it', async () => {
-    const fx = new FakeEffects();
-    await runTarget(target('staging', { strategy: canary(setWeight(100), pause(30)) }), fx, live());
-    expect(fx.calls.filter((c) => c.includes('setWeight'))).toEqual(['staging command strategy setWeight 100']);
-  });
-
-  it('sets the weight to 100 after a canary without any setWeight step', async () => {
-    const fx = new FakeEffects();
-    await runTarget(target('staging', { strategy: canary(webhook('Health')) }), fx, live());
-    expect(fx.calls.at(-1)).toBe('staging command strategy setWeight 100');
-  });
-
-  it('rolls back when the final setWeight 100 fails', async () => {
-    const fx = new FakeEffects();
-    fx.failingCommands.add('staging:setWeight 100');
-    const report = await runTarget(target('staging', { strategy: canary(setWeight(50)) }), fx, live());
-    expect(fx.calls.at(-1)).toBe('staging command rollback rollback');
-    expect(report.outcome).toBe('rolled-back');
-  });
-});
-
-describe('runTarget: blue/green', () => {
-  it('runs each list in parallel, then redirects traffic, then shuts the old version down', async () => {
-    const fx = new FakeEffects();
-    const report = await runTarget(
-      target('prod', { strategy: blueGreen([webhook('Preview'), webhook('Ticket')], [webhook('Soak')]) }),
-      fx,
-      live(),
-    );
-    expect(fx.calls).toEqual([
-      'prod command deploy deploy',
-      'prod gate strategy redirectTrafficAfter/0 Preview',
-      'prod gate strategy redirectTrafficAfter/1 Ticket',
-      'prod command strategy redirectTraffic',
-      'prod gate strategy shutDownOldVersionAfter/0 Soak',
-      'prod command strategy shutDownOldVersion',
-    ]);
-    expect(report.outcome).toBe('succeeded');
-  });
-
-  it('rolls back a failure before the traffic switch without switching', async () => {
-    const fx = new FakeEffects();
-    fx.gates.set('Preview', 'failed');
-    fx.gates.set('Ticket', 'hang');
-    const report = await within(
-      1000,
-      runTarget(target('prod', { strategy: blueGreen([webhook('Preview'), webhook('Ticket')], []) }), fx, live()),
-    );
-    expect(fx.calls.slice(-1)).toEqual(['prod command rollback rollback']);
-    expect(fx.calls).not.toContain('prod command strategy redirectTraffic');
-    expect(report.steps.find((s) => s.name === 'Ticket')?.state).toBe('canceled');
-    expect(report.outcome).toBe('rolled-back');
-  });
-
-  it('rolls back a failed traffic switch', async () => {
-    const fx = new FakeEffects();
-    fx.failingCommands.add('prod:redirectTraffic');
-    const report = await runTarget(target('prod', { strategy: blueGreen([], [webhook('Soak')]) }), fx, live());
-    expect(fx.calls).toEqual(['prod command deploy deploy', 'prod command strategy redirectTraffic', 'prod command rollback rollback']);
-    expect(report.outcome).toBe('rolled-back');
   });
 });
 

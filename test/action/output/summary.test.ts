@@ -123,4 +123,16 @@ describe('summaryMarkdown', () => {
     expect(markdown).toContain('## hookgate: &lt;b&gt;app&lt;/b&gt;');
     expect(markdown).toContain('### ✅ &lt;u&gt;x&lt;/u&gt;: succeeded');
   });
+
+  // The target's message carries a callback's text: it stays one paragraph, whatever it starts with.
+  it.each([
+    ['a heading', '# Pwned', '\\# Pwned'],
+    ['a code fence that would swallow the rest', '```\nall below is code', '\\```<br>all below is code'],
+    ['a list', '1. item', '1\\. item'],
+    ['a thematic break after a line break', 'x\n---\n> quote', 'x<br>---<br>&gt; quote'],
+    ['an indented code block', '    code', 'code'],
+  ])('keeps a target message that starts %s one paragraph', (_what, message, paragraph) => {
+    const markdown = summaryMarkdown(run([targetReport({ message, steps: [] })]));
+    expect(markdown.split('\n')).toEqual(['## hookgate: potato-facts — ✅ succeeded', '', 'Deployment `octo/app/42`', '', '### ✅ staging: succeeded', '', paragraph, '']);
+  });
 });

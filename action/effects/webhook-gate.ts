@@ -1,0 +1,155 @@
+/**
+ * Webhook gates: call the external system with a callback URI, then wait for its
+ * callback at the relay (or, with disableCallback, only for its HTTP answer).
+ */
+import type { GateView } from '../../shared/protocol.ts';
+import { RelayError } from '../clients/relay.ts';
+import { CANCEL_ATTEMPT_TIMEOUT_MS, callWebhook, renderCancel, renderWebhook } from '../clients/webhook.ts';
+import type { WebhookRequest } from '../clients/webhook.ts';
+import type { GateList, GatePhase } from '../engine/effects.ts';
+import type { StepReport, StepState } from '../engine/report.ts';
+import { errorMessage } from '../lib/errors.ts';
+import { formatDuration } from '../lib/time.ts';
+import type { GateItem, TargetPlan, WebhookDef } from '../plan/plan.ts';
+import { approvalUrlOf } from './approval-gate.ts';
+import type { EffectsContext } from './context.ts';
+import { registerGate, waitFor, withdraw } from './relay-gate.ts';
+import { templateResolver } from './template-vars.ts';
+
+type Webhook = Extract<GateItem, { kind: 'webhook' }>;
+type Done = (state: StepState, message: string | null, progress?: string[]) => StepReport;
+
+/** One webhook step in a list: what it needs and where it ended up. */
+interface Call {
+  target: TargetPlan;
+  phase: GatePhase;
+  item: Webhook;
+  def: WebhookDef;
+  key: string;
+  list: GateList;
+  signal: AbortSignal;
+  done: Done;
+  /** The relay gate once registered. */
+  gate: GateView | null;
+  /** Set once the external system has the work: tells it the work is no longer needed (cancelTemplate). */
+  callOff: ((why: string) => Promise<void>) | null;
+}
+
+/** Runs the webhook step; resolves with its step (never rejects), `canceled` once `signal` aborts. */
+export async function webhookGate(
+  ctx: EffectsContext,
+  target: TargetPlan,
+  phase: GatePhase,
+  item: Webhook,
+  key: string,
+  signal: AbortSignal,
+  list: GateList,
+): Promise<StepReport> {
+  const started = ctx.clock.now();
+  const done: Done = (state, message, progress = []) => ctx.step('webhook', item.webhook, phase, started, state, message, progress);
+  const def = ctx.plan.webhooks[item.webhook];
+  if (!def) return done('failed', `webhook ${item.webhook} is not defined`);
+  const call: Call = { target, phase, item, def, key, list, signal, done, gate: null, callOff: null };
+  try {
+    return await callAndAwait(ctx, call);
+  } catch (error) {
+    if (signal.aborted) {
+      const why = errorMessage(signal.reason);
+      // The gate closes first, so whatever the system answers the cancel with finds it canceled (410).
+      if (call.gate) await withdraw(ctx, call.gate, `withdrawn: ${why}`);
+      await call.callOff?.(why);
+      return done('canceled', `canceled: ${why}`);
+    }
+    const message = error instanceof RelayError ? error.message : `unexpected error: ${errorMessage(error)}`;
+    return done('failed', message);
+  }
+}
+
+async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport> {
+  const { target, phase, item, def, signal, done } = call;
+  const { settings, log } = ctx;
+  let callbackUri = '';
+  if (!def.disableCallback) {
+    const registered = await registerGate(ctx, target, phase, { kind: 'webhook', name: item.webhook, key: call.key, timeoutSeconds: def.timeoutSeconds }, signal);
+    call.gate = registered;
+    callbackUri = registered.callbackUri;
+    ctx.say(target, `Gate registered for webhook ${item.webhook} (${phase}); it times out at ${new Date(registered.deadline).toISOString()}`);
+    // An earlier try of this same step already got its answer: do not call the webhook again.
+    if (registered.state !== 'pending') return outcome(ctx, target, item.webhook, registered, done);
+  }
+
+  const resolve = templateResolver({
+    deploymentId: settings.deploymentId,
+    application: ctx.plan.application,
+    target: target.name,
+    callbackUri,
+    approvalUrl: await approvalUrlOf(ctx, target, phase, call.list, signal),
+    github: settings.github,
+    context: { ...settings.context, ...ctx.plan.context, ...item.context },
+    secrets: settings.secrets,
+  });
+  const signing = { signingSecret: settings.webhookSigningSecret };
+  const request = renderWebhook(def, resolve, signing);
+  const answer = await callWebhook(request, {
+    retryCount: def.retryCount,
+    signal,
+    clock: ctx.clock,
+    redact: ctx.redact,
+    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+    onRetry: (reason, attempt, delay) =>
+      log.warning(`[${target.name}] webhook ${item.webhook} failed (${reason}); retry ${attempt} of ${def.retryCount} in ${formatDuration(delay)}`),
+  });
+  if (!answer.ok) {
+    if (call.gate) await withdraw(ctx, call.gate, `the webhook call failed: ${answer.reason}`);
+    return done('failed', `the call to ${request.method} ${hostOf(request.url)} failed after ${answer.attempts} attempt(s): ${answer.reason}`);
+  }
+  const signed = answer.messageId ? `, signed as ${answer.messageId}` : '';
+  ctx.say(target, `Webhook ${item.webhook} called: ${request.method} ${hostOf(request.url)} answered ${answer.status}${signed}`);
+  if (!call.gate) return done('succeeded', `answered ${answer.status}; no callback awaited (disableCallback)`);
+  call.callOff = (why) => cancelWebhook(ctx, target, item.webhook, renderCancel(def, resolve, signing), why);
+
+  ctx.say(target, `Waiting for the callback of ${item.webhook} …`);
+  const decided = await waitFor(ctx, target, phase, `the callback of ${item.webhook}`, item.webhook, call.gate, signal);
+  if (decided.state === 'timed-out') await call.callOff('its gate timed out');
+  return outcome(ctx, target, item.webhook, decided, done);
+}
+
+/** Sends the webhook's cancelTemplate request once, briefly; a failure is only a warning. */
+async function cancelWebhook(ctx: EffectsContext, target: TargetPlan, name: string, request: WebhookRequest | null, why: string): Promise<void> {
+  if (request === null) return;
+  const call = await callWebhook(request, {
+    retryCount: 0,
+    attemptTimeoutMs: CANCEL_ATTEMPT_TIMEOUT_MS,
+    clock: ctx.clock,
+    redact: ctx.redact,
+    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+  });
+  if (call.ok) ctx.say(target, `Told ${hostOf(request.url)} that ${name} is no longer needed (${why}): ${request.method} answered ${call.status}`);
+  else ctx.log.warning(`[${target.name}] the cancelTemplate call of ${name} to ${request.method} ${hostOf(request.url)} failed: ${call.reason}`);
+}
+
+/** The step for a decided gate, with its headline in the log. */
+function outcome(ctx: EffectsContext, target: TargetPlan, name: string, gate: GateView, done: Done): StepReport {
+  const progress = gate.progress.map((p) => p.message);
+  // waitForDecision only returns decided gates; a pending one here would be a relay bug.
+  // A gate superseded by a re-run belongs to an attempt that no longer counts.
+  const state: Exclude<StepState, 'skipped'> =
+    gate.state === 'pending' ? 'failed' : gate.state === 'superseded' ? 'canceled' : gate.state;
+  const headline = {
+    succeeded: `Callback for ${name}: success`,
+    failed: `Callback for ${name}: failure`,
+    'timed-out': `${name} timed out`,
+    canceled: `${name} was canceled`,
+  }[state];
+  ctx.say(target, `${headline}${gate.message ? ` — ${gate.message}` : ''}`);
+  return done(state, gate.message, progress);
+}
+
+/** Only the host: the rest of a webhook URL may carry a secret. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'an invalid URL';
+  }
+}
