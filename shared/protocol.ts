@@ -19,6 +19,23 @@ export const MAX_GATES_PER_RUN = 1000;
  * the run's Durable Object busy.
  */
 export const MAX_CALLBACKS_PER_GATE_PER_MINUTE = 60;
+/**
+ * Most target records one run may keep (422 `too_many_targets` past it): a run has one record
+ * per environment, so this is far above any real deployment file and bounds the run's storage.
+ */
+export const MAX_TARGETS_PER_RUN = 1000;
+/** Longest comment a person may leave on the approval page, in characters. */
+export const MAX_COMMENT_CHARS = 2000;
+/** Longest approver name the approval page accepts, in characters. */
+export const MAX_APPROVER_CHARS = 100;
+/**
+ * Longest reason a cancel may carry. Like every `*_CHARS` limit here it counts code points, as
+ * zod's `max` does (🚀 is one): a sender cutting text to fit cuts by code points, never
+ * inside a surrogate pair.
+ */
+export const MAX_CANCEL_REASON_CHARS = 500;
+/** Longest message a target record may carry, in characters. */
+export const MAX_TARGET_MESSAGE_CHARS = 2000;
 /** Longest a single long-poll is held open by the relay, in seconds. */
 export const MAX_WAIT_SECONDS = 30;
 /** Default gate timeout (SPEC §2: 24 hours unless set shorter). */
@@ -82,7 +99,12 @@ export const RegisterGateRequest = z.strictObject({
 export type RegisterGateRequest = z.input<typeof RegisterGateRequest>;
 export type RegisterGate = z.output<typeof RegisterGateRequest>;
 
+/**
+ * An interim report on a gate. `seq` counts the gate's reports from 1: the relay keeps only the
+ * latest ones, so a reader tells new reports from seen ones by `seq`, never by position.
+ */
 export const ProgressReport = z.object({
+  seq: z.number().int().min(1),
   at: z.number(),
   message: z.string(),
 });
@@ -125,7 +147,7 @@ export type RegisterGateResponse = z.infer<typeof RegisterGateResponse>;
  */
 export const CancelRunRequest = z.strictObject({
   runId: RunId,
-  reason: z.string().max(500).default('the run was canceled'),
+  reason: z.string().max(MAX_CANCEL_REASON_CHARS).default('the run was canceled'),
   gateIds: z.array(GateId).max(1000).optional(),
   target: TargetName.optional(),
 });
@@ -191,7 +213,7 @@ export const ReportTargetRequest = z.strictObject({
   target: TargetName,
   attempt: Attempt,
   status: TargetStatus.exclude(['unknown']),
-  message: z.string().max(2000).default(''),
+  message: z.string().max(MAX_TARGET_MESSAGE_CHARS).default(''),
 });
 export type ReportTargetRequest = z.input<typeof ReportTargetRequest>;
 

@@ -13,7 +13,7 @@ import { backoffMs, formatDuration, systemClock } from '../lib/time.ts';
 import type { Clock } from '../lib/time.ts';
 
 /** How long the relay holds one long-poll open, in seconds (its maximum is 30). */
-export const POLL_WINDOW_SECONDS = 25;
+const POLL_WINDOW_SECONDS = 25;
 /** After the deadline, how long to keep asking a relay whose alarm has not yet stored `timed-out`. */
 const DEADLINE_GRACE_MS = 2 * 60_000;
 
@@ -142,7 +142,7 @@ export interface WaitOptions {
   clock?: Clock;
   /** Called at least once a minute while nothing happens. */
   onWaiting?: (elapsedMs: number, gate: GateView) => void;
-  /** Called once for each new progress report. */
+  /** Called once for each new progress report, oldest first. */
   onProgress?: (message: string) => void;
   /** Called when the relay cannot be reached; the wait goes on. */
   onRelayError?: (error: RelayError, retryInMs: number) => void;
@@ -155,7 +155,8 @@ export interface WaitOptions {
  * (plus a grace for the relay's alarm); a relay gone past that ends as timed-out.
  */
 export function waitForDecision(client: RelayClient, gate: GateView, options: WaitOptions = {}): Promise<GateView> {
-  let seenProgress = gate.progress.length;
+  // Reports are told apart by their number: the relay keeps only the latest, so positions shift.
+  let lastSeq = latestSeq(gate.progress);
   return pollUntil(gate, options, {
     finished(current, now) {
       if (current.state !== 'pending') return current;
@@ -169,11 +170,17 @@ export function waitForDecision(client: RelayClient, gate: GateView, options: Wa
     },
     async poll(window) {
       const next = await client.poll(gate.runId, gate.gateId, window, options.signal);
-      for (const report of next.progress.slice(seenProgress)) options.onProgress?.(report.message);
-      seenProgress = Math.max(seenProgress, next.progress.length);
+      const fresh = next.progress.filter((report) => report.seq > lastSeq).sort((a, b) => a.seq - b.seq);
+      for (const report of fresh) options.onProgress?.(report.message);
+      lastSeq = Math.max(lastSeq, latestSeq(next.progress));
       return next;
     },
   });
+}
+
+/** The highest report number in `progress`; 0 for none. */
+function latestSeq(progress: GateView['progress']): number {
+  return progress.reduce((highest, report) => Math.max(highest, report.seq), 0);
 }
 
 export interface TargetWaitOptions {

@@ -6,7 +6,7 @@
  */
 import { fromBase64Url, hmacSign, hmacVerify, randomId, toBase64Url } from '../tokens/crypto.ts';
 
-export const CSRF_COOKIE = 'hookgate_csrf';
+const CSRF_COOKIE = 'hookgate_csrf';
 /** Differs from the gate tokens' purposes: no token of one kind verifies as another. */
 const PURPOSE = 'hookgate-approval-form-v1';
 const NONCE = /^[A-Za-z0-9_-]{22}$/;

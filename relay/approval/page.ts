@@ -1,16 +1,19 @@
 /**
  * The approval page's HTML (SPEC §4). No JavaScript at all: a form posts the decision.
  * Every value is escaped here; Markdown goes through relay/approval/markdown.ts, which lets no
- * raw HTML through.
+ * raw HTML through, and relay/approval/page-bounds.ts bounds how much of it one page shows.
  */
+import { MAX_APPROVER_CHARS, MAX_COMMENT_CHARS } from '../../shared/protocol.ts';
 import type { GateState, GateView } from '../../shared/protocol.ts';
-import { renderMarkdown } from './markdown.ts';
+import { earlierReportsNote, hiddenGatesNote, messageRenderer, shownGates, shownReports } from './page-bounds.ts';
+import type { MessageRenderer } from './page-bounds.ts';
 import type { ApprovalPage } from '../run/results.ts';
 
-/** Longest approval comment, in characters (line breaks counted as one). */
-export const MAX_COMMENT_CHARS = 2000;
-/** Longest approver name, in characters. */
-export const MAX_APPROVER_CHARS = 100;
+/**
+ * Longest run URL the page links (a GitHub run URL has about 70 characters). The protocol puts
+ * no bound on it but the 64 KiB body, and the page shows it twice, escaped: a longer one is not shown.
+ */
+const MAX_LINKED_URL_CHARS = 2000;
 
 const STYLE = `
   body { font: 15px/1.5 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d2330; }
@@ -25,7 +28,8 @@ const STYLE = `
   .note { color: #5b6475; font-size: .9rem; }
   ol.gates { list-style: none; padding: 0; } ol.gates > li { background: #fff; border: 1px solid #d8dce3;
     border-radius: 6px; padding: .75rem 1rem; margin: .5rem 0; } ol.gates > li.this { border-color: #4b6bfb; }
-  .md :first-child { margin-top: .25rem; } .md :last-child { margin-bottom: 0; }
+  ol.gates > li.note { background: none; border: 0; }
+  .md :first-child { margin-top: .25rem; } .md :last-child { margin-bottom: 0; } .plain { white-space: pre-wrap; }
   textarea, input[type=text] { width: 100%; box-sizing: border-box; font: inherit; padding: .4rem; }
   label { display: block; margin: .75rem 0 .25rem; font-weight: 600; }
   button { font: inherit; padding: .5rem 1.25rem; margin: 1rem .5rem 0 0; border-radius: 6px; border: 1px solid #888; }
@@ -35,18 +39,17 @@ const STYLE = `
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for HTML content and double-quoted attribute values. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 }
 
-
 /** An epoch-milliseconds time as ISO 8601 UTC to the second. */
-export function isoTime(ms: number): string {
+function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** A whole page around `body`. */
-export function pageHtml(title: string, body: string): string {
+function pageHtml(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -71,11 +74,13 @@ export function messagePage(title: string, text: string): string {
 /** The approval page of `page.gate`; `csrf` is the form token, shown only while the gate is pending. */
 export function approvalPageHtml(page: ApprovalPage, csrf: string, notice?: string): string {
   const { gate, run } = page;
+  // One Markdown budget for the whole page, spent in page order: this gate's outcome comes first.
+  const message = messageRenderer();
   const application = run?.application || '—';
   const sha = run?.sha ?? '';
   // The schema already allows only http(s) run URLs; checked again where it becomes an href.
   const runLink =
-    run && /^https?:\/\//i.test(run.runUrl)
+    run && run.runUrl.length <= MAX_LINKED_URL_CHARS && /^https?:\/\//i.test(run.runUrl)
       ? `<a href="${escapeHtml(run.runUrl)}" rel="noopener noreferrer">${escapeHtml(run.runUrl)}</a>`
       : '—';
   const details: [string, string][] = [
@@ -99,16 +104,16 @@ export function approvalPageHtml(page: ApprovalPage, csrf: string, notice?: stri
 ${notice ? `<p class="box"><strong>${escapeHtml(notice)}</strong></p>` : ''}
 <dl>${details.map(([term, value]) => `<dt>${term}</dt><dd>${value}</dd>`).join('')}</dl>
 ${roles}
-<section class="box">${outcome(gate)}</section>
+<section class="box">${outcome(gate, message)}</section>
 ${gate.state === 'pending' ? form(csrf) : ''}
 <h2>Gates of ${escapeHtml(gate.target)}, attempt ${gate.attempt}</h2>
 <ol class="gates">
-${page.gates.map((sibling) => gateItem(sibling, sibling.gateId === gate.gateId)).join('\n')}
+${gateList(page.gates, gate.gateId, message)}
 </ol>`,
   );
 }
 
-function outcome(gate: GateView): string {
+function outcome(gate: GateView, message: MessageRenderer): string {
   const state = stateBadge(gate);
   if (gate.state === 'pending') {
     const deadline = `<time>${isoTime(gate.deadline)}</time>`;
@@ -116,7 +121,7 @@ function outcome(gate: GateView): string {
   }
   const when = gate.decidedAt === null ? '' : ` at <time>${isoTime(gate.decidedAt)}</time>`;
   const by = gate.decidedBy === null ? '' : ` by <strong>${escapeHtml(gate.decidedBy)}</strong>`;
-  const comment = gate.message === null ? '' : `<div class="md">${renderMarkdown(gate.message)}</div>`;
+  const comment = gate.message === null ? '' : message(gate.message);
   return `<p>This approval is ${state}${by}${when}.</p>${comment}`;
 }
 
@@ -133,12 +138,18 @@ function form(csrf: string): string {
 </form>`;
 }
 
-function gateItem(gate: GateView, current: boolean): string {
-  const message = gate.message === null ? '' : `<div class="md">${renderMarkdown(gate.message)}</div>`;
-  const reports = gate.progress.map(
-    (report) => `<li><time>${isoTime(report.at)}</time><div class="md">${renderMarkdown(report.message)}</div></li>`,
-  );
-  const progress = reports.length === 0 ? '' : `<ul>${reports.join('')}</ul>`;
+/** The list items of the gates shown, with a note for any left out. */
+function gateList(gates: GateView[], currentId: string, message: MessageRenderer): string {
+  const { shown, before, after } = shownGates(gates, currentId);
+  const items = shown.map((sibling) => gateItem(sibling, sibling.gateId === currentId, message));
+  return [hiddenGatesNote(before, 'earlier'), ...items, hiddenGatesNote(after, 'later')].filter(Boolean).join('\n');
+}
+
+function gateItem(gate: GateView, current: boolean, message: MessageRenderer): string {
+  const text = gate.message === null ? '' : message(gate.message);
+  const { shown, earlier } = shownReports(gate.progress);
+  const reports = shown.map((report) => `<li><time>${isoTime(report.at)}</time>${message(report.message)}</li>`);
+  const progress = reports.length === 0 ? '' : `${earlierReportsNote(earlier)}<ul>${reports.join('')}</ul>`;
   const decidedBy = gate.decidedBy === null ? '' : `<p class="note">Decided by ${escapeHtml(gate.decidedBy)}</p>`;
   const title = [
     escapeHtml(gate.kind),
@@ -149,7 +160,7 @@ function gateItem(gate: GateView, current: boolean): string {
   ];
   return `<li${current ? ' class="this"' : ''}>
 <div>${title.join(' ')}</div>
-${message}${progress}${decidedBy}
+${text}${progress}${decidedBy}
 </li>`;
 }
 

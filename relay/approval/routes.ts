@@ -6,11 +6,13 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { MAX_CALLBACKS_PER_GATE_PER_MINUTE } from '../../shared/protocol.ts';
-import { approvalPageHtml, MAX_APPROVER_CHARS, MAX_COMMENT_CHARS, messagePage } from './page.ts';
+import { MAX_APPROVER_CHARS, MAX_CALLBACKS_PER_GATE_PER_MINUTE, MAX_COMMENT_CHARS } from '../../shared/protocol.ts';
+import { approvalPageHtml, messagePage } from './page.ts';
 import { csrfCookie, csrfNonce, mintCsrf, readNonce, verifyCsrf } from './csrf.ts';
+import { callbackSecret, publicOrigin, relayConfig, soundConfig } from '../worker/config.ts';
 import type { Env } from '../worker/env.ts';
 import { runObject } from '../worker/env.ts';
+import { REFUSAL_STATUS } from '../worker/statuses.ts';
 import { verifyGateToken } from '../tokens/gate-token.ts';
 import type { GateRef } from '../tokens/gate-token.ts';
 import { readBody } from '../worker/http.ts';
@@ -37,15 +39,15 @@ approvalRoutes.onError((error) => {
   // readBody's 413 and any other refusal keep their status but answer as a page.
   if (error instanceof HTTPException) {
     const text = error.status === 413 ? 'The form is too large.' : error.message;
-    return page(error.status, messagePage('Request refused', text));
+    const title = error.status === 503 ? 'Relay misconfigured' : 'Request refused';
+    return page(error.status, messagePage(title, text));
   }
   console.error('approval page error', error instanceof Error ? error.message : String(error));
   return page(500, messagePage('Something went wrong', 'The relay failed to handle this request. Try again.'));
 });
 
 approvalRoutes.get('/:token', async (c) => {
-  const secret = c.env.CALLBACK_SECRET;
-  if (!secret) return misconfigured();
+  const secret = callbackSecret(relayConfig(c.env));
   const ref = await verifyGateToken(secret, 'approval', c.req.param('token'));
   if (!ref) return notFound();
   const data = await runObject(c.env, ref.runId).approvalPage(ref.gateId);
@@ -57,13 +59,13 @@ approvalRoutes.get('/:token', async (c) => {
 });
 
 approvalRoutes.post('/:token', async (c) => {
-  const secret = c.env.CALLBACK_SECRET;
-  if (!secret) return misconfigured();
+  const config = soundConfig(c.env);
+  const secret = callbackSecret(config);
   // A forged token is refused before the body is read, as on callback URIs.
   const ref = await verifyGateToken(secret, 'approval', c.req.param('token'));
   if (!ref) return notFound();
   const origin = c.req.header('origin');
-  if (origin !== undefined && origin !== relayOrigin(c)) return forbidden();
+  if (origin !== undefined && origin !== publicOrigin(config, c.req.url)) return forbidden();
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     return page(415, messagePage('Unsupported form', 'Send the decision as the approval page’s form does.'));
@@ -77,33 +79,33 @@ approvalRoutes.post('/:token', async (c) => {
 
   const stub = runObject(c.env, ref.runId);
   const result = await stub.approve(ref.gateId, decision);
-  if (result.status === 404) return notFound();
-  if (result.status === 429) {
+  // Post/redirect/get: a reload shows the decision instead of posting it again.
+  if (result.ok) return page(303, '', { location: new URL(c.req.url).pathname });
+  if (result.reason === 'not-found') return notFound();
+  if (result.reason === 'rate-limited') {
     const text =
-      `This approval took ${MAX_CALLBACKS_PER_GATE_PER_MINUTE} decisions and callbacks in the last minute, the most it accepts. ` +
+      `This approval took ${MAX_CALLBACKS_PER_GATE_PER_MINUTE} decisions in the last minute, the most it accepts. ` +
       `Nothing was recorded; try again in ${result.retryAfterSeconds} seconds.`;
-    return page(429, messagePage('Too many requests', text), { 'retry-after': String(result.retryAfterSeconds) });
+    return page(REFUSAL_STATUS[result.reason], messagePage('Too many requests', text), {
+      'retry-after': String(result.retryAfterSeconds),
+    });
   }
-  if (result.status === 200) {
-    // Post/redirect/get: a reload shows the decision instead of posting it again.
-    return page(303, '', { location: new URL(c.req.url).pathname });
-  }
-  return decidedPage(c, ref, result.status);
+  return decidedPage(c, ref, result.reason);
 });
 
 approvalRoutes.on(['PUT', 'PATCH', 'DELETE', 'OPTIONS'], '/:token', () =>
   page(405, messagePage('Method not allowed', 'Open the approval link in a browser.'), { allow: 'GET, POST' }),
 );
 
-/** 409 or 410: the page as it stands, with why the decision was not taken. */
-async function decidedPage(c: PageContext, ref: GateRef, status: 409 | 410): Promise<Response> {
+/** Already decided, or final: the page as it stands, with why the decision was not taken. */
+async function decidedPage(c: PageContext, ref: GateRef, reason: 'conflict' | 'final'): Promise<Response> {
   const data = await runObject(c.env, ref.runId).approvalPage(ref.gateId);
   if (!data) return notFound();
   const notice =
-    status === 409
+    reason === 'conflict'
       ? 'Your decision was not recorded: this approval was already decided, and the first decision stands.'
       : `Your decision was not recorded: this approval is ${data.gate.state}, so nothing waits for it any more.`;
-  return page(status, approvalPageHtml(data, '', notice));
+  return page(REFUSAL_STATUS[reason], approvalPageHtml(data, '', notice));
 }
 
 /** The decision fields, or a message naming the bad one. */
@@ -128,18 +130,6 @@ function single(form: URLSearchParams, name: string): string | undefined {
   return values.length > 1 ? undefined : (values[0] ?? '');
 }
 
-/** The origin a genuine form posts from: PUBLIC_URL's when set (approval URLs are built on it), else this request's. */
-function relayOrigin(c: PageContext): string {
-  if (c.env.PUBLIC_URL) {
-    try {
-      return new URL(c.env.PUBLIC_URL).origin;
-    } catch {
-      // An unparsable PUBLIC_URL falls back to the request's origin.
-    }
-  }
-  return new URL(c.req.url).origin;
-}
-
 function page(status: number, html: string, headers: Record<string, string> = {}): Response {
   return new Response(html === '' ? null : html, { status, headers: { ...PAGE_HEADERS, ...headers } });
 }
@@ -153,8 +143,4 @@ function forbidden(): Response {
     403,
     messagePage('Form expired', 'This form expired or did not come from the approval page; reload it and decide again.'),
   );
-}
-
-function misconfigured(): Response {
-  return page(503, messagePage('Relay misconfigured', 'The relay has no CALLBACK_SECRET secret set.'));
 }

@@ -1,7 +1,8 @@
 /**
  * One Durable Object per deployment run: it owns the run's gates, target records and
  * owner in SQLite (relay/run/store.ts), wakes long-polls the moment a decision is stored,
- * and fires gate deadlines with a single alarm re-armed for the nearest one.
+ * and keeps one alarm (relay/run/alarm.ts) for gate deadlines and the run's deletion.
+ * It answers domain results (relay/run/results.ts); HTTP is the edge's business.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { CallbackBody, GateState, GateView, RegisterGate } from '../../shared/protocol.ts';
@@ -10,176 +11,159 @@ import {
   GONE_STATES,
   MAX_CALLBACKS_PER_GATE_PER_MINUTE,
   MAX_GATES_PER_RUN,
+  MAX_TARGETS_PER_RUN,
   MAX_WAIT_SECONDS,
 } from '../../shared/protocol.ts';
-import type { Principal } from '../worker/auth.ts';
-import { randomId } from '../tokens/crypto.ts';
-import type { Env } from '../worker/env.ts';
-import { mintGateToken } from '../tokens/gate-token.ts';
-import { SlidingWindow } from './rate-limit.ts';
-import type { GateRow, TargetRow } from './rows.ts';
-import { requiredRoles, targetRecord } from './rows.ts';
-import { mayAct, ownerFor } from './owner.ts';
+import { AlarmClock, expired, nextAlarm } from './alarm.ts';
+import type { RunEnv } from './env.ts';
+import { mayAct, ownerFor, runIdAdmits } from './owner.ts';
 import type { OwnerRow } from './owner.ts';
-import type {
-  ApprovalDecision,
-  ApprovalPage,
-  CancelResult,
-  DecisionResult,
-  Forbidden,
-  RegisterResult,
-  ReportResult,
-  ReportTarget,
-  TargetResult,
-  WaitResult,
-} from './results.ts';
+import type { Principal } from './principal.ts';
+import { SlidingWindow } from './rate-limit.ts';
+import type * as R from './results.ts';
 import { superseded } from './results.ts';
-import { RunStore } from './store.ts';
+import { DEFAULT_RETENTION_MS, retentionMs } from './retention.ts';
+import type { GateRow, TargetRow } from './rows.ts';
+import { newGateRow, requiredRoles, targetRecord } from './rows.ts';
 import { migrate } from './schema.ts';
+import { RunStore } from './store.ts';
 import { Waiters } from './waiters.ts';
 
-const FORBIDDEN: Forbidden = { status: 403 };
+const FORBIDDEN: R.Forbidden = { ok: false, reason: 'forbidden' };
+const NOT_FOUND: R.NotFound = { ok: false, reason: 'not-found' };
 
-export class RunObject extends DurableObject<Env> {
-  private readonly store: RunStore;
-  /** The alarm time this instance last set or read; undefined until known. */
-  private armedAlarm: number | null | undefined = undefined;
+export class RunObject extends DurableObject<RunEnv> {
+  private readonly runStore: RunStore;
+  /** False until the schema is in place: at start, and again once the run's storage was deleted. */
+  private schemaReady = false;
+  private readonly alarmClock: AlarmClock;
+  private readonly retentionMs: number;
   /** Long-polls on gates, woken with the stored view. */
   private readonly gateWaiters = new Waiters<GateView>();
   /** Long-polls on target records, woken with the stored row when it becomes final. */
   private readonly targetWaiters = new Waiters<TargetRow | undefined>();
   /** The run's owner once known (claimed or read); undefined: nobody has written to the run yet, or not read yet. */
   private owner: OwnerRow | undefined = undefined;
-  /** POSTs per gate through its callback URI and approval page, in memory only (see SlidingWindow). */
-  private readonly gatePosts = new SlidingWindow(MAX_CALLBACKS_PER_GATE_PER_MINUTE, 60_000);
+  /**
+   * POSTs per gate a minute, in memory only (see SlidingWindow): decisions (callback URI and
+   * approval page) and progress reports each have their own budget, so reports never use up
+   * the decision's.
+   */
+  private readonly decisionPosts = new SlidingWindow(MAX_CALLBACKS_PER_GATE_PER_MINUTE, 60_000);
+  private readonly progressPosts = new SlidingWindow(MAX_CALLBACKS_PER_GATE_PER_MINUTE, 60_000);
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: RunEnv) {
     super(ctx, env);
-    this.store = new RunStore(ctx.storage.sql);
-    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
+    this.runStore = new RunStore(ctx.storage.sql);
+    this.alarmClock = new AlarmClock(ctx.storage);
+    // The edge refuses a bad RETENTION_DAYS (503); an alarm has no one to tell, so it keeps the default.
+    this.retentionMs = retentionMs(env.RETENTION_DAYS) ?? DEFAULT_RETENTION_MS;
+    void ctx.blockConcurrencyWhile(async () => this.store);
+  }
+
+  /** The run's tables, created or migrated first if needed (synchronous: no request runs in between). */
+  private get store(): RunStore {
+    if (!this.schemaReady) {
+      migrate(this.ctx.storage);
+      this.schemaReady = true;
+    }
+    return this.runStore;
   }
 
   /**
    * Registers a gate, or returns the one this run + step key already has; refuses an attempt
    * a re-run superseded, a new gate past MAX_GATES_PER_RUN, and a caller whose repository does not own the run.
    */
-  async register(caller: Principal, request: RegisterGate, base: string): Promise<RegisterResult> {
-    if (!this.admit(caller, true)) return FORBIDDEN;
-    const secret = this.env.CALLBACK_SECRET;
-    if (!secret) throw new Error('CALLBACK_SECRET is not configured');
-    const root = base.replace(/\/+$/, '');
-    const id = randomId(16);
-    const callbackUri = `${root}/cb/${await mintGateToken(secret, 'callback', request.runId, id)}`;
-    const approvalUrl =
-      request.kind === 'approval' ? `${root}/approve/${await mintGateToken(secret, 'approval', request.runId, id)}` : null;
-
+  async register(caller: Principal, request: RegisterGate, gate: R.NewGate): Promise<R.RegisterResult> {
+    if (!this.admit(caller, request.runId, true)) return FORBIDDEN;
     // Nothing awaits from here to the insert: concurrent retries of one registration find each other's row.
     const highest = this.store.highestAttempt(request.target);
     if (request.attempt < highest) return superseded(request.attempt, highest, request.target);
     const existing = this.store.gateByStepKey(request.stepKey);
     if (existing && existing.attempt !== request.attempt) {
-      return {
-        status: 409,
-        error: 'conflict',
-        message: `step key ${request.stepKey} belongs to attempt ${existing.attempt}; each attempt needs its own step keys`,
-      };
+      const message = `step key ${request.stepKey} belongs to attempt ${existing.attempt}; each attempt needs its own step keys`;
+      return { ok: false, reason: 'conflict', message };
     }
     if (request.run) this.store.saveRunInfo(request.run);
     if (existing) {
-      const gate = { ...this.store.view(existing), callbackUri: existing.callback_uri, approvalUrl: existing.approval_url };
-      return { status: 200, gate: { ...gate, created: false } };
+      const links = { callbackUri: existing.callback_uri, approvalUrl: existing.approval_url };
+      return { ok: true, gate: { ...this.store.view(existing), ...links, created: false } };
     }
 
     // Counted in the same synchronous stretch as the insert: concurrent registrations cannot overshoot.
     const count = this.store.gateCount();
-    if (count >= MAX_GATES_PER_RUN) return { status: 422, count };
+    if (count >= MAX_GATES_PER_RUN) return { ok: false, reason: 'too-many-gates', count };
 
     this.supersedeEarlier(request.target, request.attempt);
-    const now = Date.now();
-    const row: GateRow = {
-      id,
-      run_id: request.runId,
-      step_key: request.stepKey,
-      target: request.target,
-      phase: request.phase,
-      name: request.name,
-      kind: request.kind,
-      attempt: request.attempt,
-      state: 'pending',
-      message: null,
-      decided_by: null,
-      requires_roles: JSON.stringify(request.requiresRoles),
-      created_at: now,
-      deadline: now + request.timeoutSeconds * 1000,
-      decided_at: null,
-      callback_uri: callbackUri,
-      approval_url: approvalUrl,
-    };
+    const row = newGateRow(request, gate, Date.now());
     this.store.insertGate(row);
     await this.rearmAlarm();
-    return { status: 201, gate: { ...this.store.view(row), callbackUri, approvalUrl, created: true } };
+    return { ok: true, gate: { ...this.store.view(row), callbackUri: gate.callbackUri, approvalUrl: gate.approvalUrl, created: true } };
   }
 
   /** The gate's view at once if decided, else when it is decided or after `waitSeconds`. */
-  async wait(caller: Principal, gateId: string, waitSeconds: number): Promise<WaitResult> {
-    if (!this.admit(caller, false)) return FORBIDDEN;
+  async wait(caller: Principal, runId: string, gateId: string, waitSeconds: number): Promise<R.WaitResult> {
+    if (!this.admit(caller, runId, false)) return FORBIDDEN;
     const row = await this.currentRow(gateId);
-    if (!row) return { status: 404 };
+    if (!row) return NOT_FOUND;
     const gate = this.store.view(row);
-    if (gate.state !== 'pending' || waitSeconds <= 0) return { status: 200, gate };
+    if (gate.state !== 'pending' || waitSeconds <= 0) return { ok: true, gate };
     const windowMs = Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
     const woken = await this.gateWaiters.wait(gateId, windowMs, () => {
       const latest = this.store.gate(gateId);
       return latest ? this.store.view(latest) : gate;
     });
-    return { status: 200, gate: woken };
+    return { ok: true, gate: woken };
   }
 
-  /** Applies a callback: the first decision wins; progress reports are appended. */
-  async callback(gateId: string, body: CallbackBody): Promise<DecisionResult> {
-    const retryAfterSeconds = this.gatePosts.take(gateId);
-    if (retryAfterSeconds > 0) return { status: 429, retryAfterSeconds };
-    const row = await this.currentRow(gateId);
-    if (!row) return { status: 404 };
-    if (GONE_STATES.includes(row.state)) return { status: 410, gate: this.store.view(row) };
+  /**
+   * Applies a callback to a webhook gate: the first decision wins; progress reports are appended.
+   * An approval gate is decided on its page only: to its callback URI it does not exist.
+   */
+  async callback(gateId: string, body: CallbackBody): Promise<R.DecisionResult> {
+    const found = this.store.gate(gateId);
+    if (found?.kind !== 'webhook') return NOT_FOUND;
+    const isProgress = 'progress' in body;
+    const retryAfterSeconds = (isProgress ? this.progressPosts : this.decisionPosts).take(gateId);
+    if (retryAfterSeconds > 0) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
+    const row = await this.currentRow(gateId, found);
+    if (!row) return NOT_FOUND;
+    if (GONE_STATES.includes(row.state)) return { ok: false, reason: 'final', gate: this.store.view(row) };
 
     const message = body.mdMessage ?? null;
-    if ('progress' in body) {
-      if (row.state !== 'pending') return { status: 409, gate: this.store.view(row) };
+    if (isProgress) {
+      if (row.state !== 'pending') return { ok: false, reason: 'conflict', gate: this.store.view(row) };
       this.store.addProgress(gateId, message ?? '');
       const gate = this.store.view(row);
       this.gateWaiters.wake(gateId, gate);
-      return { status: 200, gate };
+      return { ok: true, gate };
     }
 
     const state: GateState = body.success ? 'succeeded' : 'failed';
     if (row.state !== 'pending') {
       // A repeat of the recorded decision is harmless (a retrying sender); a different one is refused.
-      return { status: row.state === state ? 200 : 409, gate: this.store.view(row) };
+      const gate = this.store.view(row);
+      return row.state === state ? { ok: true, gate } : { ok: false, reason: 'conflict', gate };
     }
-    return { status: 200, gate: await this.decide(row, state, message, null) };
+    return { ok: true, gate: await this.decide(row, state, message, null) };
   }
 
-  /** Records a person's decision on an approval gate: the first one wins, any later one gets 409. */
-  async approve(gateId: string, decision: ApprovalDecision): Promise<DecisionResult> {
-    const retryAfterSeconds = this.gatePosts.take(gateId);
-    if (retryAfterSeconds > 0) return { status: 429, retryAfterSeconds };
+  /** Records a person's decision on an approval gate: the first one wins, any later one is a conflict. */
+  async approve(gateId: string, decision: R.ApprovalDecision): Promise<R.DecisionResult> {
+    const retryAfterSeconds = this.decisionPosts.take(gateId);
+    if (retryAfterSeconds > 0) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
     const row = await this.currentRow(gateId);
-    if (row?.kind !== 'approval') return { status: 404 };
-    if (GONE_STATES.includes(row.state)) return { status: 410, gate: this.store.view(row) };
-    if (row.state !== 'pending') return { status: 409, gate: this.store.view(row) };
+    if (row?.kind !== 'approval') return NOT_FOUND;
+    if (GONE_STATES.includes(row.state)) return { ok: false, reason: 'final', gate: this.store.view(row) };
+    if (row.state !== 'pending') return { ok: false, reason: 'conflict', gate: this.store.view(row) };
     const comment = decision.comment.trim();
-    const gate = await this.decide(
-      row,
-      decision.approved ? 'succeeded' : 'failed',
-      comment === '' ? null : comment,
-      decision.approver.trim() || 'anonymous',
-    );
-    return { status: 200, gate };
+    const approver = decision.approver.trim() || 'anonymous';
+    const gate = await this.decide(row, decision.approved ? 'succeeded' : 'failed', comment === '' ? null : comment, approver);
+    return { ok: true, gate };
   }
 
   /** What the approval page of this gate shows; null when it is not an approval gate of this run. */
-  async approvalPage(gateId: string): Promise<ApprovalPage | null> {
+  async approvalPage(gateId: string): Promise<R.ApprovalPage | null> {
     if (this.store.hasDue()) await this.expireDue();
     const row = this.store.gate(gateId);
     if (row?.kind !== 'approval') return null;
@@ -193,73 +177,83 @@ export class RunObject extends DurableObject<Env> {
 
   /**
    * Cancels pending gates: those listed, else those of `target`, else all. Without a
-   * list, the covered targets still `running` are recorded `canceled`. Late callbacks get 410.
+   * list, the covered targets still `running` are recorded `canceled`. Late callbacks find them final.
    */
-  async cancelRun(caller: Principal, reason: string, gateIds?: readonly string[], target?: string): Promise<CancelResult> {
-    if (!this.admit(caller, true)) return FORBIDDEN;
+  async cancelRun(caller: Principal, request: R.CancelRun): Promise<R.CancelResult> {
+    if (!this.admit(caller, request.runId, true)) return FORBIDDEN;
+    const { gateIds, target, reason } = request;
     const canceled = this.store.cancel(reason, gateIds ? { gateIds } : target !== undefined ? { target } : 'all');
     for (const row of canceled) this.gateWaiters.wake(row.id, this.store.view(row));
     if (!gateIds) {
       for (const row of this.store.cancelRunningTargets(reason, target)) this.targetWaiters.wake(row.target, row);
     }
     await this.rearmAlarm();
-    return { status: 200, canceled: canceled.map((row) => row.id) };
+    return { ok: true, canceled: canceled.map((row) => row.id) };
   }
 
   /**
    * Records a job's report on its target. An older attempt than the run has seen is refused;
    * within an attempt a final status is final; a newer attempt supersedes the older one's pending gates.
    */
-  async reportTarget(caller: Principal, request: ReportTarget): Promise<ReportResult> {
-    if (!this.admit(caller, true)) return FORBIDDEN;
+  async reportTarget(caller: Principal, request: R.ReportTarget): Promise<R.ReportResult> {
+    if (!this.admit(caller, request.runId, true)) return FORBIDDEN;
     const current = this.store.target(request.target);
     const record = targetRecord(request.runId, request.target, current);
     const highest = this.store.highestAttempt(request.target);
     if (request.attempt < highest) return { ...superseded(request.attempt, highest, request.target), record };
     if (current?.attempt === request.attempt && FINAL_TARGET_STATUSES.includes(current.status)) {
-      if (current.status === request.status) return { status: 200, record };
-      return {
-        status: 409,
-        error: 'conflict',
-        message:
-          `target ${request.target} already ended ${current.status} in attempt ${current.attempt};` +
-          ' a final status does not change',
-        record,
-      };
+      if (current.status === request.status) return { ok: true, record };
+      const message = `target ${request.target} already ended ${current.status} in attempt ${current.attempt}; a final status does not change`;
+      return { ok: false, reason: 'conflict', message, record };
+    }
+    if (!current) {
+      const count = this.store.targetCount();
+      if (count >= MAX_TARGETS_PER_RUN) return { ok: false, reason: 'too-many-targets', count };
     }
 
-    const supersededAny = this.supersedeEarlier(request.target, request.attempt);
+    this.supersedeEarlier(request.target, request.attempt);
     const stored = this.store.saveTarget(request.target, request.attempt, request.status, request.message);
     if (FINAL_TARGET_STATUSES.includes(stored.status)) this.targetWaiters.wake(request.target, stored);
-    if (supersededAny) await this.rearmAlarm();
-    return { status: 200, record: targetRecord(request.runId, request.target, stored) };
+    // A run of target records only needs its deletion alarm too.
+    await this.rearmAlarm();
+    return { ok: true, record: targetRecord(request.runId, request.target, stored) };
   }
 
   /** The target's record at once if final (or `waitSeconds` is 0), else when it becomes final or after the window. */
-  async waitTarget(caller: Principal, runId: string, target: string, waitSeconds: number): Promise<TargetResult> {
-    if (!this.admit(caller, false)) return FORBIDDEN;
+  async waitTarget(caller: Principal, runId: string, target: string, waitSeconds: number): Promise<R.TargetResult> {
+    if (!this.admit(caller, runId, false)) return FORBIDDEN;
     const row = this.store.target(target);
     if ((row && FINAL_TARGET_STATUSES.includes(row.status)) || waitSeconds <= 0) {
-      return { status: 200, record: targetRecord(runId, target, row) };
+      return { ok: true, record: targetRecord(runId, target, row) };
     }
     const windowMs = Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
     const latest = await this.targetWaiters.wait(target, windowMs, () => this.store.target(target));
-    return { status: 200, record: targetRecord(runId, target, latest) };
+    return { ok: true, record: targetRecord(runId, target, latest) };
   }
 
-  /** Stores `timed-out` for every gate whose deadline passed, whether or not anyone waits. */
+  /**
+   * Stores `timed-out` for every gate whose deadline passed, whether or not anyone waits;
+   * then deletes the whole run once nothing is pending and nothing was written for the retention time.
+   */
   override async alarm(): Promise<void> {
-    // A fired alarm is no longer set.
-    this.armedAlarm = null;
+    this.alarmClock.forget();
     await this.expireDue();
-    await this.rearmAlarm();
+    if (!expired(this.store, this.retentionMs, Date.now())) {
+      await this.rearmAlarm();
+      return;
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.schemaReady = false;
+    this.owner = undefined;
   }
 
   /**
    * Whether `caller` may act on this run; a write (`claim`) by the first caller makes the run
    * its own. Synchronous, so no other request runs between the check and the claim.
    */
-  private admit(caller: Principal, claim: boolean): boolean {
+  private admit(caller: Principal, runId: string, claim: boolean): boolean {
+    if (!runIdAdmits(runId, caller)) return false;
     // An owner never changes once stored: read it once, not on every long-poll.
     const owner = (this.owner ??= this.store.owner());
     if (owner === undefined && claim) {
@@ -277,41 +271,27 @@ export class RunObject extends DurableObject<Env> {
     return decided;
   }
 
-  /**
-   * A re-run's first word on a target ends the pending gates its earlier attempts left
-   * behind; true when it ended any. Gates already past their deadline are left to time out.
-   */
-  private supersedeEarlier(target: string, attempt: number): boolean {
-    const superseded = this.store.supersedeEarlier(target, attempt);
-    for (const row of superseded) this.gateWaiters.wake(row.id, this.store.view(row));
-    return superseded.length > 0;
+  /** A re-run's first word on a target ends the pending gates its earlier attempts left behind (not those past their deadline). */
+  private supersedeEarlier(target: string, attempt: number): void {
+    for (const row of this.store.supersedeEarlier(target, attempt)) this.gateWaiters.wake(row.id, this.store.view(row));
   }
 
   /** Times out every pending gate whose deadline has passed; re-arms the alarm when one did. */
   private async expireDue(): Promise<void> {
-    const expired = this.store.expireDue();
-    for (const row of expired) this.gateWaiters.wake(row.id, this.store.view(row));
-    if (expired.length > 0) await this.rearmAlarm();
+    const expiredGates = this.store.expireDue();
+    for (const row of expiredGates) this.gateWaiters.wake(row.id, this.store.view(row));
+    if (expiredGates.length > 0) await this.rearmAlarm();
   }
 
-  private async rearmAlarm(): Promise<void> {
-    const next = this.store.nextDeadline();
-    // The armed time is remembered so most callbacks skip the storage round trip of getAlarm
-    // (about 5% of a callback's CPU in the bench's profile). An alarm that fired is no longer
-    // armed: alarm() forgets it first. undefined = not known in this instance yet.
-    if (this.armedAlarm === undefined) this.armedAlarm = await this.ctx.storage.getAlarm();
-    if (next === this.armedAlarm) return;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
-    this.armedAlarm = next;
+  private rearmAlarm(): Promise<void> {
+    return this.alarmClock.arm(nextAlarm(this.store, this.retentionMs));
   }
 
   /**
    * The gate's row, timed out first if its deadline passed: the deadline, not the
    * alarm's punctuality, ends a gate (an alarm may run late).
    */
-  private async currentRow(gateId: string): Promise<GateRow | undefined> {
-    const row = this.store.gate(gateId);
+  private async currentRow(gateId: string, row = this.store.gate(gateId)): Promise<GateRow | undefined> {
     if (row?.state !== 'pending' || row.deadline > Date.now()) return row;
     await this.expireDue();
     return this.store.gate(gateId);

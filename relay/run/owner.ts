@@ -2,8 +2,10 @@
  * Whose a run is (SPEC §6): the repository whose OIDC token wrote to it first, or the
  * relay token's when RELAY_TOKEN wrote first. Repositories are told apart by GitHub's
  * repository_id, not by name: a name can be renamed, or deleted and taken by someone else.
+ * A run id that names a repository (`owner/repo/…`, the action's default) is that
+ * repository's alone, owned or not: no other repository can claim it first.
  */
-import type { Principal } from '../worker/auth.ts';
+import type { Principal } from './principal.ts';
 
 /** The run's `run_owner` row (relay/run/schema.ts step 3). */
 export type OwnerRow = {
@@ -29,4 +31,16 @@ export function ownerFor(caller: Principal, now: number): OwnerRow {
   return caller.kind === 'token'
     ? { kind: 'token', repository_id: null, repository: null, claimed_at: now }
     : { kind: 'repository', repository_id: caller.repositoryId, repository: caller.repository, claimed_at: now };
+}
+
+/**
+ * Whether `caller` may act on a run of this id at all: a run id of the form `owner/repo/…`
+ * belongs to that repository (names compared case-insensitively, as GitHub does) and is
+ * refused to every other repository's token, even before anyone wrote to it. Otherwise a job
+ * of another allowed repository could claim `acme/app/<next run id>` first and lock acme/app out.
+ */
+export function runIdAdmits(runId: string, caller: Principal): boolean {
+  if (caller.kind === 'token') return true;
+  const named = /^([^/]+\/[^/]+)\/./.exec(runId)?.[1];
+  return named === undefined || named.toLowerCase() === caller.repository.toLowerCase();
 }

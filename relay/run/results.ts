@@ -1,37 +1,67 @@
-/** What the run object's RPC methods answer: plain objects, so they cross the RPC boundary as they are. */
+/**
+ * What the run object's RPC methods answer: domain results, plain objects that cross the RPC
+ * boundary as they are. `ok: false` names why in `reason`; the edge alone picks HTTP statuses
+ * (relay/worker/statuses.ts).
+ */
 import type { z } from 'zod';
-import type { GateView, RegisterGateResponse, ReportTargetRequest, RunInfo, TargetRecord } from '../../shared/protocol.ts';
+import type {
+  CancelRunRequest,
+  GateView,
+  RegisterGateResponse,
+  ReportTargetRequest,
+  RunInfo,
+  TargetRecord,
+} from '../../shared/protocol.ts';
 
 /** An action route on a run the caller's repository does not own: nothing was read or changed. */
-export type Forbidden = { status: 403 };
+export type Forbidden = { ok: false; reason: 'forbidden' };
 
 export type ReportTarget = z.output<typeof ReportTargetRequest>;
+export type CancelRun = CancelRunRequest;
 
-/** An expected refusal: an older attempt than the run has seen, or a change the record forbids. */
-export type Refusal = { status: 409; error: 'superseded' | 'conflict'; message: string };
+/** An older attempt than the run has seen (`superseded`), or a change the record forbids (`conflict`). */
+export type Refusal = { ok: false; reason: 'superseded' | 'conflict'; message: string };
 
 /** A new gate past MAX_GATES_PER_RUN. */
-export type TooManyGates = { status: 422; count: number };
+type TooManyGates = { ok: false; reason: 'too-many-gates'; count: number };
 
-/** A gate past MAX_CALLBACKS_PER_GATE_PER_MINUTE: nothing was read or changed. */
-export type RateLimited = { status: 429; retryAfterSeconds: number };
+/** A new target record past MAX_TARGETS_PER_RUN. */
+type TooManyTargets = { ok: false; reason: 'too-many-targets'; count: number };
 
-export type RegisterResult = { status: 200 | 201; gate: RegisterGateResponse } | Refusal | TooManyGates | Forbidden;
+/** A gate past its budget of POSTs a minute: nothing was read or changed. */
+type RateLimited = { ok: false; reason: 'rate-limited'; retryAfterSeconds: number };
 
-export type WaitResult = { status: 200; gate: GateView } | { status: 404 } | Forbidden;
+/** No such gate, or none this credential may decide. */
+export type NotFound = { ok: false; reason: 'not-found' };
 
+export type RegisterResult = { ok: true; gate: RegisterGateResponse } | Refusal | TooManyGates | Forbidden;
+
+export type WaitResult = { ok: true; gate: GateView } | NotFound | Forbidden;
+
+/**
+ * `conflict`: the gate was decided otherwise (or a report came after the decision);
+ * `final`: it timed out, was canceled or superseded, so nothing waits for a decision.
+ */
 export type DecisionResult =
-  | { status: 200; gate: GateView }
-  | { status: 404 }
-  | { status: 409; gate: GateView }
-  | { status: 410; gate: GateView }
+  | { ok: true; gate: GateView }
+  | NotFound
+  | { ok: false; reason: 'conflict' | 'final'; gate: GateView }
   | RateLimited;
 
-export type CancelResult = { status: 200; canceled: string[] } | Forbidden;
+export type CancelResult = { ok: true; canceled: string[] } | Forbidden;
 
-export type ReportResult = { status: 200; record: TargetRecord } | (Refusal & { record: TargetRecord }) | Forbidden;
+export type ReportResult = { ok: true; record: TargetRecord } | (Refusal & { record: TargetRecord }) | TooManyTargets | Forbidden;
 
-export type TargetResult = { status: 200; record: TargetRecord } | Forbidden;
+export type TargetResult = { ok: true; record: TargetRecord } | Forbidden;
+
+/** Every reason a run object refuses, for the edge's one table of HTTP statuses. */
+export type RefusalReason = Exclude<
+  RegisterResult | WaitResult | DecisionResult | CancelResult | ReportResult | TargetResult,
+  { ok: true }
+>['reason'];
+
+/** A gate's id and links, made by the edge (which holds CALLBACK_SECRET) before it registers the gate. */
+export type NewGate = { gateId: string; callbackUri: string; approvalUrl: string | null };
 
 /** What a person decides on the approval page, as typed there. */
 export type ApprovalDecision = { approved: boolean; comment: string; approver: string };
@@ -41,8 +71,8 @@ export type ApprovalPage = { gate: GateView; requiresRoles: string[]; run: RunIn
 
 export function superseded(attempt: number, highest: number, target: string): Refusal {
   return {
-    status: 409,
-    error: 'superseded',
+    ok: false,
+    reason: 'superseded',
     message: `attempt ${attempt} is out of date: attempt ${highest} of target ${target} superseded it`,
   };
 }

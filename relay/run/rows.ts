@@ -1,6 +1,7 @@
 /** The run object's stored rows and how they become the protocol's views. */
 import type {
   GateKind,
+  RegisterGate,
   GateState,
   GateView,
   ProgressReport,
@@ -8,6 +9,7 @@ import type {
   TargetRecord,
   TargetStatus,
 } from '../../shared/protocol.ts';
+import type { NewGate } from './results.ts';
 
 export type GateRow = {
   id: string;
@@ -46,6 +48,29 @@ export type RunInfoRow = {
   actor: string;
   run_url: string;
 };
+
+/** The row of a gate registered now, pending until its timeout. */
+export function newGateRow(request: RegisterGate, gate: NewGate, now: number): GateRow {
+  return {
+    id: gate.gateId,
+    run_id: request.runId,
+    step_key: request.stepKey,
+    target: request.target,
+    phase: request.phase,
+    name: request.name,
+    kind: request.kind,
+    attempt: request.attempt,
+    state: 'pending',
+    message: null,
+    decided_by: null,
+    requires_roles: JSON.stringify(request.requiresRoles),
+    created_at: now,
+    deadline: now + request.timeoutSeconds * 1000,
+    decided_at: null,
+    callback_uri: gate.callbackUri,
+    approval_url: gate.approvalUrl,
+  };
+}
 
 /** A gate's view with its progress reports, oldest first. */
 export function gateView(row: GateRow, progress: ProgressReport[]): GateView {

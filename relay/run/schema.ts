@@ -68,10 +68,17 @@ const MIGRATIONS: readonly string[] = [
    INSERT INTO run_owner (id, kind, claimed_at)
      SELECT 1, 'token', CAST(strftime('%s', 'now') AS INTEGER) * 1000
      WHERE EXISTS (SELECT 1 FROM gates) OR EXISTS (SELECT 1 FROM targets);`,
+  // 4: progress reports numbered per gate (1, 2, 3…), so a reader can tell new ones from seen
+  // ones after the oldest were dropped. Reports already kept are numbered in their order.
+  `ALTER TABLE progress ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+   UPDATE progress SET seq = (
+     SELECT COUNT(*) FROM progress AS earlier WHERE earlier.gate_id = progress.gate_id
+       AND (earlier.at < progress.at OR (earlier.at = progress.at AND earlier.rowid <= progress.rowid)));
+   CREATE UNIQUE INDEX progress_seq ON progress (gate_id, seq);`,
 ];
 
 /** The schema version this code reads and writes. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Brings the object's storage to SCHEMA_VERSION; each step commits atomically with its new version. */
 export function migrate(storage: DurableObjectStorage): void {

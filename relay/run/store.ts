@@ -42,7 +42,7 @@ export class RunStore {
 
   view(row: GateRow): GateView {
     const progress = this.sql
-      .exec<ProgressReport>('SELECT at, message FROM progress WHERE gate_id = ? ORDER BY at, rowid', row.id)
+      .exec<ProgressReport>('SELECT seq, at, message FROM progress WHERE gate_id = ? ORDER BY seq', row.id)
       .toArray();
     return gateView(row, progress);
   }
@@ -116,6 +116,25 @@ export class RunStore {
     return due.toArray().length > 0;
   }
 
+  /** True while any gate waits for a decision. */
+  hasPending(): boolean {
+    return this.sql.exec("SELECT 1 FROM gates WHERE state = 'pending' LIMIT 1").toArray().length > 0;
+  }
+
+  /**
+   * When anything was last written to the run (a gate, a decision, a target record, its claim);
+   * null for none. Progress reports need no look: they come only while a gate is pending, and
+   * that gate's end comes after them.
+   */
+  lastActivity(): number | null {
+    const query = `SELECT MAX(at) AS last FROM (
+        SELECT MAX(created_at) AS at FROM gates
+        UNION ALL SELECT MAX(decided_at) FROM gates
+        UNION ALL SELECT MAX(updated_at) FROM targets
+        UNION ALL SELECT MAX(claimed_at) FROM run_owner)`;
+    return this.sql.exec<{ last: number | null }>(query).one().last;
+  }
+
   /** The nearest deadline of a pending gate, or null. */
   nextDeadline(): number | null {
     const query = "SELECT MIN(deadline) AS next FROM gates WHERE state = 'pending'";
@@ -135,11 +154,19 @@ export class RunStore {
     return highest ?? 0;
   }
 
+  /** Appends a report numbered one past the gate's latest (numbers outlive the reports dropped). */
   addProgress(gateId: string, message: string): void {
-    this.sql.exec('INSERT INTO progress (gate_id, at, message) VALUES (?, ?, ?)', gateId, Date.now(), message);
     this.sql.exec(
-      `DELETE FROM progress WHERE gate_id = ? AND rowid NOT IN
-         (SELECT rowid FROM progress WHERE gate_id = ? ORDER BY at DESC, rowid DESC LIMIT ?)`,
+      `INSERT INTO progress (gate_id, seq, at, message)
+       SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ? FROM progress WHERE gate_id = ?`,
+      gateId,
+      Date.now(),
+      message,
+      gateId,
+    );
+    this.sql.exec(
+      `DELETE FROM progress WHERE gate_id = ? AND seq NOT IN
+         (SELECT seq FROM progress WHERE gate_id = ? ORDER BY seq DESC LIMIT ?)`,
       gateId,
       gateId,
       MAX_PROGRESS_PER_GATE,
@@ -183,6 +210,11 @@ export class RunStore {
       run.actor,
       run.runUrl,
     );
+  }
+
+  /** How many targets have a record. */
+  targetCount(): number {
+    return this.sql.exec<{ count: number }>('SELECT COUNT(*) AS count FROM targets').one().count;
   }
 
   target(target: string): TargetRow | undefined {

@@ -46,11 +46,6 @@ export async function verifyGateToken(secret: string, purpose: TokenPurpose, tok
   return valid && parsed ? { runId: parsed.runId, gateId: parsed.gateId } : null;
 }
 
-/** Mints the token of a gate's callback URI. */
-export function mintCallbackToken(secret: string, runId: string, gateId: string): Promise<string> {
-  return mintGateToken(secret, 'callback', runId, gateId);
-}
-
 /** The run and gate of a callback token, or null. */
 export function verifyCallbackToken(secret: string, token: string): Promise<GateRef | null> {
   return verifyGateToken(secret, 'callback', token);

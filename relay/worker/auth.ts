@@ -7,19 +7,11 @@ import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import type { Principal } from '../run/principal.ts';
 import { secretsEqual } from '../tokens/crypto.ts';
-import type { Env } from './env.ts';
+import type { RelayConfig } from './config.ts';
+import { publicUrl } from './config.ts';
 import { httpError } from './http.ts';
-
-/**
- * The caller of an action route. `token`: RELAY_TOKEN, the operator's own credential, which may
- * act on every run. `oidc`: one repository's job, which may act only on runs that repository owns.
- */
-export type Principal =
-  | { kind: 'token' }
-  | { kind: 'oidc'; repository: string; repositoryId: string; repositoryOwner: string };
-
-export const DEFAULT_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /**
  * Leeway on exp and nbf: the issuer's clock and the edge's differ by seconds, and a minute
@@ -44,9 +36,13 @@ type OidcSettings = { issuer: string; jwksUrl: URL; audience: string };
  * 403 for a repository ALLOWED_REPOSITORIES does not list, 503 when the relay is not
  * configured for any caller or cannot fetch the issuer's keys.
  */
-export async function authenticate(env: Env, authorization: string | undefined, requestUrl: string): Promise<Principal> {
-  const relayToken = env.RELAY_TOKEN ?? '';
-  const allowed = allowedRepositories(env.ALLOWED_REPOSITORIES);
+export async function authenticate(
+  config: RelayConfig,
+  authorization: string | undefined,
+  requestUrl: string,
+): Promise<Principal> {
+  const relayToken = config.relayToken;
+  const allowed = config.allowedRepositories;
   if (!relayToken && allowed.length === 0) {
     throw httpError(503, 'misconfigured', 'the relay has neither a RELAY_TOKEN secret nor ALLOWED_REPOSITORIES set');
   }
@@ -65,7 +61,7 @@ export async function authenticate(env: Env, authorization: string | undefined, 
   if (allowed.length === 0) {
     throw unauthorized('OIDC is not enabled on this relay (ALLOWED_REPOSITORIES is empty): use the relay token');
   }
-  const claims = await verifyOidcToken(credential, oidcSettings(env, requestUrl));
+  const claims = await verifyOidcToken(credential, oidcSettings(config, requestUrl));
   if (!repositoryAllowed(claims.repository, allowed)) {
     throw httpError(403, 'forbidden', `repository ${claims.repository} is not allowed on this relay (ALLOWED_REPOSITORIES)`);
   }
@@ -77,28 +73,18 @@ export async function authenticate(env: Env, authorization: string | undefined, 
   };
 }
 
-/** ALLOWED_REPOSITORIES' entries, lower-cased (GitHub's names are case-insensitive); empty when unset. */
-export function allowedRepositories(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(/[\s,]+/)
-    .map((entry) => entry.toLowerCase())
-    .filter((entry) => entry !== '');
-}
-
 /** Whether `owner/repo` is listed, itself or as `owner/*`. No other wildcard: `*` alone would admit all of GitHub. */
-export function repositoryAllowed(repository: string, allowed: readonly string[]): boolean {
+function repositoryAllowed(repository: string, allowed: readonly string[]): boolean {
   const name = repository.toLowerCase();
   const owner = name.slice(0, name.indexOf('/'));
   return allowed.some((entry) => entry === name || entry === `${owner}/*`);
 }
 
-function oidcSettings(env: Env, requestUrl: string): OidcSettings {
-  const issuer = withoutTrailingSlash(env.OIDC_ISSUER || DEFAULT_OIDC_ISSUER);
-  const jwksUrl = URL.parse(env.OIDC_JWKS_URL || `${issuer}/.well-known/jwks`);
+function oidcSettings(config: RelayConfig, requestUrl: string): OidcSettings {
+  const jwksUrl = config.oidcJwksUrl;
   if (!jwksUrl) throw httpError(503, 'misconfigured', 'the relay’s OIDC_JWKS_URL (or OIDC_ISSUER) is not a URL');
-  // The action asks for its relay-url input, trailing slashes removed; accept either spelling.
-  const audience = withoutTrailingSlash(env.OIDC_AUDIENCE || env.PUBLIC_URL || new URL(requestUrl).origin);
-  return { issuer, jwksUrl, audience };
+  // The action asks for its relay-url input, trailing slashes removed; either spelling is accepted below.
+  return { issuer: config.oidcIssuer, jwksUrl, audience: config.oidcAudience ?? publicUrl(config, requestUrl) };
 }
 
 async function verifyOidcToken(token: string, settings: OidcSettings): Promise<z.output<typeof RepositoryClaims>> {
@@ -190,10 +176,6 @@ function claimFailure(error: InstanceType<typeof errors.JWTClaimValidationFailed
 function shown(value: unknown): string {
   const text = JSON.stringify(value) ?? 'none';
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
-
-function withoutTrailingSlash(url: string): string {
-  return url.replace(/\/+$/, '');
 }
 
 function unauthorized(message: string): HTTPException {

@@ -1,7 +1,8 @@
+import type { RunEnv } from '../run/env.ts';
 import type { RunObject } from '../run/object.ts';
 
-/** Bindings and secrets of the relay Worker (relay/wrangler.jsonc). */
-export interface Env {
+/** Bindings and secrets of the relay Worker (relay/wrangler.jsonc); read only through relay/worker/config.ts. */
+export interface Env extends RunEnv {
   RUNS: DurableObjectNamespace<RunObject>;
   /** Bearer secret the action presents (`wrangler secret put RELAY_TOKEN`); may act on every run. */
   RELAY_TOKEN?: string;

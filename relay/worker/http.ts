@@ -13,7 +13,7 @@ export function httpError(
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): HTTPException {
-  return new HTTPException(status, { res: Response.json({ ...extra, error, message }, { status, headers }) });
+  return new HTTPException(status, { message, res: Response.json({ ...extra, error, message }, { status, headers }) });
 }
 
 /** Reads at most MAX_BODY_BYTES of the body; 413 past that, whatever Content-Length claims. */
@@ -75,7 +75,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 }
 
 /** "success: expected boolean, received string" — field paths first, so a sender knows what to fix. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .slice(0, 5)
     .map((issue) => {

@@ -3,7 +3,7 @@ import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { expect } from 'vitest';
 import { CallbackResponse, ErrorBody, GateView, RegisterGateResponse, TargetRecord } from '../../shared/protocol.ts';
 import type { RegisterGateRequest, ReportTargetRequest, RunInfo } from '../../shared/protocol.ts';
-import type { Principal } from '../../relay/worker/auth.ts';
+import type { Principal } from '../../relay/run/principal.ts';
 import type { RunObject } from '../../relay/run/object.ts';
 
 export const BASE = 'https://relay.test';
@@ -14,7 +14,8 @@ export const TOKEN_CALLER: Principal = { kind: 'token' };
 
 /** A run id no other test uses: storage is shared by every test of the project. */
 export function newRunId(label = 'run'): string {
-  return `acme/app/${label}-${crypto.randomUUID()}`;
+  // Not of the form owner/repo/…: such an id is that repository's alone (relay/run/owner.ts).
+  return `test-run/${label}-${crypto.randomUUID()}`;
 }
 
 export function authHeaders(token = RELAY_TOKEN): Record<string, string> {

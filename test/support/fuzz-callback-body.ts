@@ -16,32 +16,40 @@ export const MESSAGE_LIMIT = 16 * 1024;
  * so more invalid bodies meet a pending gate.
  */
 export function callbackBody(rng: Rng, decisions = 1): FuzzBody {
-  const message = (): string =>
-    rng.weighted<string>([
-      [6, asciiString(rng, 40)],
-      [2, unicodeString(rng)],
-      [1, 'm'.repeat(rng.pick([MESSAGE_LIMIT - 1, MESSAGE_LIMIT, MESSAGE_LIMIT + 1]))],
-      [1, '🚀'.repeat(rng.pick([MESSAGE_LIMIT / 2, MESSAGE_LIMIT / 2 + 1, MESSAGE_LIMIT, MESSAGE_LIMIT + 1]))],
-    ]);
   const kind = rng.weighted<string>([
     [8 * decisions, 'valid-decision'], [5, 'valid-progress'], [10, 'near-miss'], [6, 'random-json'], [4, 'truncated-json'], [4, 'random-bytes'],
     [3, 'invalid-utf8'], [2, 'bom-json'], [2, 'deep-nesting'], [3, 'proto-keys'], [2, 'huge-numbers'], [2, 'nulls'], [2, 'empty'],
     [2, 'form'], [2, 'long-string'], [1, 'oversized'], [2, 'json-extensions'], [2, 'duplicate-keys'],
   ]);
+  return shapedBody(rng, kind) ?? oddBody(rng, kind);
+}
+
+/** An mdMessage: mostly short, sometimes right at MESSAGE_LIMIT (in letters or in rockets). */
+function message(rng: Rng): string {
+  return rng.weighted<string>([
+    [6, asciiString(rng, 40)],
+    [2, unicodeString(rng)],
+    [1, 'm'.repeat(rng.pick([MESSAGE_LIMIT - 1, MESSAGE_LIMIT, MESSAGE_LIMIT + 1]))],
+    [1, '🚀'.repeat(rng.pick([MESSAGE_LIMIT / 2, MESSAGE_LIMIT / 2 + 1, MESSAGE_LIMIT, MESSAGE_LIMIT + 1]))],
+  ]);
+}
+
+/** Bodies shaped like a callback (valid, near misses, broken JSON); null for the other kinds. */
+function shapedBody(rng: Rng, kind: string): FuzzBody | null {
   switch (kind) {
     case 'valid-decision': {
       const fields = [`"success": ${rng.pick(['true', 'false'])}`];
-      if (rng.chance(0.7)) fields.push(`"mdMessage": ${JSON.stringify(message())}`);
+      if (rng.chance(0.7)) fields.push(`"mdMessage": ${JSON.stringify(message(rng))}`);
       if (rng.chance(0.2)) fields.push(`"extra": ${randomJsonText(rng, 2)}`);
       return withBytes(kind, `{${rng.shuffle(fields).join(', ')}}`, rng);
     }
     case 'valid-progress':
-      return withBytes(kind, JSON.stringify({ progress: true, mdMessage: message() }), rng);
+      return withBytes(kind, JSON.stringify({ progress: true, mdMessage: message(rng) }), rng);
     case 'near-miss': {
       // Each field swapped for a value of another type, dropped, or doubled up.
       const success = rng.pick(['"true"', '"false"', '1', '0', 'null', '[]', '{}', '"yes"', 'true', 'false', undefined]);
       const progress = rng.pick(['true', 'false', '"true"', '1', 'null', undefined, undefined]);
-      const md = rng.pick([JSON.stringify(message()), '1', 'null', 'true', '[]', '{"x": 1}', undefined]);
+      const md = rng.pick([JSON.stringify(message(rng)), '1', 'null', 'true', '[]', '{"x": 1}', undefined]);
       const fields = [
         success === undefined ? undefined : `"success": ${success}`,
         progress === undefined ? undefined : `"progress": ${progress}`,
@@ -52,7 +60,7 @@ export function callbackBody(rng: Rng, decisions = 1): FuzzBody {
     case 'random-json':
       return withBytes(kind, randomJsonText(rng, 4), rng);
     case 'truncated-json': {
-      const text = JSON.stringify({ success: rng.chance(0.5), mdMessage: message() });
+      const text = JSON.stringify({ success: rng.chance(0.5), mdMessage: message(rng) });
       return withBytes(kind, text.slice(0, rng.int(text.length)), rng);
     }
     case 'random-bytes':
@@ -68,6 +76,14 @@ export function callbackBody(rng: Rng, decisions = 1): FuzzBody {
       const depth = rng.pick([100, 1000, 10_000, 30_000]);
       return withBytes(kind, rng.chance(0.5) ? deepJsonText(rng, depth) : `{"success": true, "mdMessage": ${deepJsonText(rng, depth)}}`, rng);
     }
+    default:
+      return null;
+  }
+}
+
+/** Bodies of odd JSON: prototype keys, huge numbers, nulls, forms, oversized and duplicate keys. */
+function oddBody(rng: Rng, kind: string): FuzzBody {
+  switch (kind) {
     case 'proto-keys':
       return withBytes(
         kind,

@@ -1,6 +1,15 @@
 /** Markdown on the approval page (relay/approval/markdown.ts): formatting kept, no markup of the sender's own. */
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '../../../relay/approval/markdown.ts';
+import { renderMarkdown as renderWithin, renderPlainText } from '../../../relay/approval/markdown.ts';
+
+/** A budget no text below reaches. */
+const AMPLE = 1 << 20;
+
+function renderMarkdown(text: string): string {
+  const html = renderWithin(text, AMPLE);
+  if (html === null) throw new Error(`no HTML within ${AMPLE} bytes for ${text}`);
+  return html;
+}
 
 describe('renderMarkdown', () => {
   it('renders ordinary Markdown', () => {
@@ -51,5 +60,48 @@ describe('renderMarkdown', () => {
     expect(renderMarkdown('see https://example.com')).not.toMatch(/<a\b/);
     const image = renderMarkdown('![pixel](https://evil.example/p.png)');
     expect(image).not.toMatch(/<img\b/);
+  });
+});
+
+describe('renderMarkdown within a size', () => {
+  it('gives no HTML when its UTF-8 would exceed the size', () => {
+    expect(renderWithin('**bold**', 29)).toBe('<p><strong>bold</strong></p>\n');
+    expect(renderWithin('**bold**', 28)).toBeNull();
+    // Nested quotes grow 100 characters to 2,600.
+    expect(renderWithin(`${'>'.repeat(100)}a`, 2000)).toBeNull();
+    expect(renderWithin('中', 11)).toBe('<p>中</p>\n');
+    expect(renderWithin('中', 10)).toBeNull();
+  });
+
+  it('renders a table that fits', () => {
+    const html = renderWithin('| check | state |\n|---|---|\n| unit | green |', 3000);
+    expect(html).toContain('<th>check</th>');
+    expect(html).toContain('<td>green</td>');
+  });
+
+  it('does not parse as a table what could pad out to more cells than fit', () => {
+    // markdown-it pads each `|` row to 250 cells: 3,000 rows would be 650 KB of HTML.
+    const text = `${'|'.repeat(251)}\n${'-|'.repeat(250)}\n${'|\n'.repeat(3000)}`;
+    const html = renderWithin(text, 20_000);
+    expect(html).not.toBeNull();
+    expect(html).not.toContain('<table');
+    expect(html).toContain('|||');
+  });
+});
+
+describe('renderPlainText', () => {
+  it('escapes the text whole when it fits', () => {
+    expect(renderPlainText('<b>"x" & y</b>\n[z](javascript:1)', 200)).toEqual({
+      html: '<p class="plain">&lt;b&gt;&quot;x&quot; &amp; y&lt;/b&gt;\n[z](javascript:1)</p>\n',
+      whole: true,
+    });
+  });
+
+  it('cuts by code points to fit the size, counting escapes and UTF-8, with an ellipsis', () => {
+    const frame = '<p class="plain"></p>\n'.length;
+    expect(renderPlainText('&&&&', frame + 19)).toEqual({ html: '<p class="plain">&amp;&amp;&amp;…</p>\n', whole: false });
+    // 4 bytes each: 3 emoji and the ellipsis (3 bytes) fit in 15, never half an emoji.
+    expect(renderPlainText('😀😀😀😀😀', frame + 15)).toEqual({ html: '<p class="plain">😀😀😀…</p>\n', whole: false });
+    expect(renderPlainText('😀😀😀😀😀', frame + 20)).toEqual({ html: '<p class="plain">😀😀😀😀😀</p>\n', whole: true });
   });
 });

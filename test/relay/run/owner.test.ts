@@ -147,3 +147,32 @@ describe('an unowned run', () => {
     expect(await gateCount(runId)).toBe(3);
   });
 });
+
+describe('a run id of the form owner/repo/…', () => {
+  it('is refused to every other repository on every action route, even before anyone wrote to it', async () => {
+    const runId = `${REPO_A.repository}/${crypto.randomUUID()}`;
+    const b = await oidcHeaders(REPO_B);
+    const report = { runId, target: 'staging', attempt: 1, status: 'running' as const };
+    await expectNotYours(await postRegister(gateRequest({ runId }), b), runId);
+    await expectNotYours(await postTarget(report, b), runId);
+    await expectNotYours(await postCancel({ runId }, b), runId);
+    await expectNotYours(await fetchTarget(runId, 'staging', undefined, b), runId);
+    await expectNotYours(await fetchGate(runId, 'AAAAAAAAAAAAAAAAAAAAAA', undefined, b), runId);
+    expect(await gateCount(runId)).toBe(0);
+
+    // The squatter claimed nothing: the repository the id names still owns its run.
+    const gate = await registerAs(REPO_A, runId);
+    expect((await postTarget(report, await oidcHeaders(REPO_A))).status).toBe(200);
+    await expectNotYours(await fetchGate(runId, gate.gateId, undefined, b), runId);
+  });
+
+  it('compares the repository without case, as GitHub does, and leaves RELAY_TOKEN every run', async () => {
+    const runId = `ACME/Potato-Facts/${crypto.randomUUID()}`;
+    const gate = await registerAs(REPO_A, runId);
+    expect((await fetchGate(runId, gate.gateId)).status).toBe(200);
+    const operatorRun = `${REPO_A.repository}/${crypto.randomUUID()}`;
+    expect((await postRegister(gateRequest({ runId: operatorRun }))).status).toBe(201);
+    const othersRun = `acme/other-repo/${crypto.randomUUID()}`;
+    await expectNotYours(await postRegister(gateRequest({ runId: othersRun }), await oidcHeaders(REPO_A)), othersRun);
+  });
+});

@@ -1,8 +1,8 @@
 /** The run object's schema migrations (relay/run/schema.ts): storage written by earlier relays upgrades in place. */
 import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { mintCallbackToken } from '../../../relay/tokens/gate-token.ts';
-import { migrate, SCHEMA_VERSION } from '../../../relay/run/schema.ts';
+import { mintGateToken } from '../../../relay/tokens/gate-token.ts';
+import { migrate } from '../../../relay/run/schema.ts';
 import {
   BASE,
   CALLBACK_SECRET,
@@ -49,6 +49,9 @@ const FIRST_SCHEMA = `
   CREATE INDEX IF NOT EXISTS progress_gate ON progress (gate_id, at);
 `;
 
+/** The schema version of this relay (relay/run/schema.ts: one per migration step). */
+const SCHEMA_VERSION = 4;
+
 function storedVersion(runId: string): Promise<number | undefined> {
   return runInObject(runId, (state) =>
     state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version,
@@ -59,7 +62,7 @@ function storedVersion(runId: string): Promise<number | undefined> {
 async function plantFirstRelayStorage(runId: string): Promise<{ pendingId: string; decidedId: string; callbackUri: string }> {
   const pendingId = 'PendingGateFromV1xxxxx';
   const decidedId = 'DecidedGateFromV1xxxxx';
-  const callbackUri = `${BASE}/cb/${await mintCallbackToken(CALLBACK_SECRET, runId, pendingId)}`;
+  const callbackUri = `${BASE}/cb/${await mintGateToken(CALLBACK_SECRET, 'callback', runId, pendingId)}`;
   const now = Date.now();
   await runInObject(runId, async (state) => {
     const sql = state.storage.sql;
@@ -91,7 +94,6 @@ describe('schema migrations', () => {
   it('creates the current schema for a new run', async () => {
     const gate = await register();
     expect(await storedVersion(gate.runId)).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(3);
   });
 
   it('upgrades a run stored by the first relay: its gates read as attempt-1 webhooks and keep working', async () => {
@@ -100,7 +102,7 @@ describe('schema migrations', () => {
 
     const pending = await getGate(runId, pendingId);
     expect(pending).toMatchObject({ kind: 'webhook', attempt: 1, state: 'pending', decidedBy: null, name: 'Old-Pending' });
-    expect(pending.progress.map((report) => report.message)).toEqual(['half way']);
+    expect(pending.progress).toMatchObject([{ seq: 1, message: 'half way' }]);
     expect(await getGate(runId, decidedId)).toMatchObject({ kind: 'webhook', attempt: 1, state: 'succeeded', message: 'green' });
     expect(await storedVersion(runId)).toBe(SCHEMA_VERSION);
 
@@ -134,14 +136,48 @@ describe('schema migrations', () => {
   });
 });
 
+/** Turns a run's storage back into the third relay's (schema 3: progress without seq), as after a deploy of that relay. */
+async function downgradeToThirdRelay(runId: string): Promise<void> {
+  await runInObject(runId, undoStep4);
+  await evictDurableObject(runStub(runId));
+}
+
+function undoStep4(state: DurableObjectState): void {
+  state.storage.sql.exec('DROP INDEX progress_seq');
+  state.storage.sql.exec('ALTER TABLE progress DROP COLUMN seq');
+  state.storage.sql.exec('UPDATE schema_version SET version = 3');
+}
+
 /** Turns a run's storage back into the second relay's (schema 2: no run_owner), as after a deploy of that relay. */
 async function downgradeToSecondRelay(runId: string): Promise<void> {
   await runInObject(runId, (state) => {
+    undoStep4(state);
     state.storage.sql.exec('DROP TABLE run_owner');
     state.storage.sql.exec('UPDATE schema_version SET version = 2');
   });
   await evictDurableObject(runStub(runId));
 }
+
+describe('the upgrade to numbered progress reports (step 4)', () => {
+  it('numbers the reports a run kept in their order, and goes on from the last', async () => {
+    const gate = await register();
+    for (const message of ['one', 'two', 'three']) await decide(gate.callbackUri, { progress: true, mdMessage: message });
+    const other = await register({ runId: gate.runId, stepKey: 'other' });
+    await decide(other.callbackUri, { progress: true, mdMessage: 'elsewhere' });
+    await downgradeToThirdRelay(gate.runId);
+
+    const upgraded = await getGate(gate.runId, gate.gateId);
+    expect(upgraded.progress.map(({ seq, message }) => [seq, message])).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+      [3, 'three'],
+    ]);
+    expect((await getGate(gate.runId, other.gateId)).progress).toMatchObject([{ seq: 1, message: 'elsewhere' }]);
+    expect(await storedVersion(gate.runId)).toBe(SCHEMA_VERSION);
+    await decide(gate.callbackUri, { progress: true, mdMessage: 'four' });
+    expect((await getGate(gate.runId, gate.gateId)).progress.at(-1)).toMatchObject({ seq: 4, message: 'four' });
+  });
+});
 
 describe('the upgrade to run owners (step 3)', () => {
   it('gives a run the second relay stored to the relay token: no OIDC token can claim it', async () => {

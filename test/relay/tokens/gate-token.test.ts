@@ -1,6 +1,6 @@
 /** Gate tokens (relay/tokens/gate-token.ts): per gate and purpose; refused when forged, altered, malformed or of another purpose. */
 import { describe, expect, it } from 'vitest';
-import { mintCallbackToken, mintGateToken, verifyCallbackToken, verifyGateToken } from '../../../relay/tokens/gate-token.ts';
+import { mintGateToken, verifyCallbackToken, verifyGateToken } from '../../../relay/tokens/gate-token.ts';
 import { fromBase64Url, toBase64Url } from '../../../relay/tokens/crypto.ts';
 import { alterChar } from '../helpers.ts';
 
@@ -14,9 +14,9 @@ function parts(token: string): [string, string, string] {
   return [run, gate, mac];
 }
 
-describe('mintCallbackToken', () => {
+describe('mintGateToken (callback)', () => {
   it('has the form <base64url(runId)>.<gateId>.<base64url(mac)> and is URL-safe', async () => {
-    const token = await mintCallbackToken(SECRET, RUN_ID, GATE_ID);
+    const token = await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID);
     const [run, gate, mac] = parts(token);
     expect(new TextDecoder().decode(fromBase64Url(run) ?? new Uint8Array())).toBe(RUN_ID);
     expect(gate).toBe(GATE_ID);
@@ -26,14 +26,14 @@ describe('mintCallbackToken', () => {
   });
 
   it('is deterministic for one secret, run and gate, and differs when any of them differs', async () => {
-    const token = await mintCallbackToken(SECRET, RUN_ID, GATE_ID);
-    expect(await mintCallbackToken(SECRET, RUN_ID, GATE_ID)).toBe(token);
+    const token = await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID);
+    expect(await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID)).toBe(token);
     const macs = new Set(
       await Promise.all([
-        mintCallbackToken(SECRET, RUN_ID, GATE_ID),
-        mintCallbackToken('another-secret', RUN_ID, GATE_ID),
-        mintCallbackToken(SECRET, `${RUN_ID}0`, GATE_ID),
-        mintCallbackToken(SECRET, RUN_ID, OTHER_GATE_ID),
+        mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID),
+        mintGateToken('another-secret', 'callback', RUN_ID, GATE_ID),
+        mintGateToken(SECRET, 'callback', `${RUN_ID}0`, GATE_ID),
+        mintGateToken(SECRET, 'callback', RUN_ID, OTHER_GATE_ID),
       ]).then((tokens) => tokens.map((minted) => parts(minted)[2])),
     );
     expect(macs.size).toBe(4);
@@ -42,24 +42,24 @@ describe('mintCallbackToken', () => {
 
 describe('verifyCallbackToken', () => {
   it('returns the run and gate of a token it minted', async () => {
-    const token = await mintCallbackToken(SECRET, RUN_ID, GATE_ID);
+    const token = await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID);
     expect(await verifyCallbackToken(SECRET, token)).toEqual({ runId: RUN_ID, gateId: GATE_ID });
   });
 
   it('round-trips run ids with every printable ASCII character', async () => {
     const runId = Array.from({ length: 0x7e - 0x21 + 1 }, (_, index) => String.fromCharCode(0x21 + index)).join('');
-    const token = await mintCallbackToken(SECRET, runId, GATE_ID);
+    const token = await mintGateToken(SECRET, 'callback', runId, GATE_ID);
     expect(await verifyCallbackToken(SECRET, token)).toEqual({ runId, gateId: GATE_ID });
   });
 
   it('refuses a token minted with another secret', async () => {
-    const token = await mintCallbackToken('another-secret', RUN_ID, GATE_ID);
+    const token = await mintGateToken('another-secret', 'callback', RUN_ID, GATE_ID);
     expect(await verifyCallbackToken(SECRET, token)).toBeNull();
   });
 
   it('refuses a token whose gate id or run part was swapped for another', async () => {
-    const token = await mintCallbackToken(SECRET, RUN_ID, GATE_ID);
-    const other = await mintCallbackToken(SECRET, 'acme/other/1', OTHER_GATE_ID);
+    const token = await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID);
+    const other = await mintGateToken(SECRET, 'callback', 'acme/other/1', OTHER_GATE_ID);
     const [run, gate, mac] = parts(token);
     const [otherRun, otherGate, otherMac] = parts(other);
     expect(await verifyCallbackToken(SECRET, `${run}.${otherGate}.${mac}`)).toBeNull();
@@ -68,7 +68,7 @@ describe('verifyCallbackToken', () => {
   });
 
   it('refuses a token with any one character of any part altered', async () => {
-    const token = await mintCallbackToken(SECRET, RUN_ID, GATE_ID);
+    const token = await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID);
     const accepted: number[] = [];
     for (let index = 0; index < token.length; index += 1) {
       if (token[index] === '.') continue;
@@ -81,7 +81,7 @@ describe('verifyCallbackToken', () => {
   });
 
   it('refuses a non-canonical spelling of the run or MAC part', async () => {
-    const token = await mintCallbackToken(SECRET, RUN_ID, GATE_ID);
+    const token = await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID);
     const [run, gate, mac] = parts(token);
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const accepted: string[] = [];
@@ -94,10 +94,10 @@ describe('verifyCallbackToken', () => {
   });
 
   it('refuses malformed tokens', async () => {
-    const token = await mintCallbackToken(SECRET, RUN_ID, GATE_ID);
+    const token = await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID);
     const [run, gate, mac] = parts(token);
     const runWithSpace = toBase64Url(new TextEncoder().encode('acme/app 1'));
-    const validForSpace = await mintCallbackToken(SECRET, 'acme/app 1', GATE_ID);
+    const validForSpace = await mintGateToken(SECRET, 'callback', 'acme/app 1', GATE_ID);
     const malformed = [
       '',
       '.',
@@ -130,7 +130,7 @@ describe('verifyCallbackToken', () => {
 describe('token purposes', () => {
   it('keeps the first relay’s callback tokens valid (the MAC input is unchanged)', async () => {
     // Minted by the first relay's code (git HEAD before approvals); callback URIs already handed out must keep working.
-    expect(await mintCallbackToken(SECRET, RUN_ID, GATE_ID)).toBe(
+    expect(await mintGateToken(SECRET, 'callback', RUN_ID, GATE_ID)).toBe(
       'YWNtZS9wb3RhdG8tZmFjdHMvMTIzNDU2Nzg5.AbCdEfGhIjKlMnOpQrStUv.urIhKseKQ5U_7AVPKwReCvWdfgiaJz3miRE-elzxyt0',
     );
   });

@@ -6,7 +6,7 @@ import { env, SELF } from 'cloudflare:test';
 import { base64url, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../../relay/worker/app.ts';
-import { allowedRepositories, repositoryAllowed } from '../../../relay/worker/auth.ts';
+import { relayConfig } from '../../../relay/worker/config.ts';
 import { authHeaders, BASE, expectError, gateRequest, getGate, postRegister, register } from '../helpers.ts';
 import { claimsOf, ISSUER, oidcHeaders, oidcToken, REPO_A, REPO_CASED, REPO_EVIL, REPO_WILD, sign } from '../oidc.ts';
 import type { Repo } from '../oidc.ts';
@@ -142,13 +142,16 @@ describe('ALLOWED_REPOSITORIES', () => {
     expect(await admitted({ repository: 'ACME/Potato-Facts', repositoryId: '1001' })).toBe(201);
   });
 
-  it('parses entries separated by commas and any whitespace, ignoring empty ones', () => {
-    const entries = allowedRepositories(' acme/app,,Wild/*\n\tother/x  ');
-    expect(entries).toEqual(['acme/app', 'wild/*', 'other/x']);
-    expect(repositoryAllowed('Wild/Thing', entries)).toBe(true);
-    expect(repositoryAllowed('acme/app2', entries)).toBe(false);
-    expect(repositoryAllowed('acme/app', allowedRepositories('*'))).toBe(false);
-    expect(repositoryAllowed('acme/app', allowedRepositories('*/*'))).toBe(false);
+  it('parses entries separated by commas and any whitespace, ignoring empty ones; no wildcard but owner/*', async () => {
+    const statusWith = async (allowed: string, repository: string): Promise<number> =>
+      (await registerWith(await oidcToken({ repository, repositoryId: '4242' }), { ALLOWED_REPOSITORIES: allowed })).status;
+    const listed = ' acme/app,,Wild/*\n\tother/x  ';
+    expect(relayConfig({ ...env, ALLOWED_REPOSITORIES: listed }).allowedRepositories).toEqual(['acme/app', 'wild/*', 'other/x']);
+    expect(await statusWith(listed, 'Wild/Thing')).toBe(201);
+    expect(await statusWith(listed, 'other/x')).toBe(201);
+    expect(await statusWith(listed, 'acme/app2')).toBe(403);
+    expect(await statusWith('*', 'acme/app')).toBe(403);
+    expect(await statusWith('*/*', 'acme/app')).toBe(403);
   });
 
   it('unset: OIDC is off, a token gets 401 saying so, RELAY_TOKEN still works', async () => {

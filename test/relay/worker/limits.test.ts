@@ -1,10 +1,15 @@
 /**
- * The relay's limits (shared/protocol.ts): gates per run, callbacks per gate per minute,
+ * The relay's limits (shared/protocol.ts): gates and target records per run, callbacks per gate per minute,
  * and the callback message's length. The body size limits are in app*.test.ts and
  * approval-routes.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_CALLBACKS_PER_GATE_PER_MINUTE, MAX_GATES_PER_RUN, MAX_MESSAGE_CHARS } from '../../../shared/protocol.ts';
+import {
+  MAX_CALLBACKS_PER_GATE_PER_MINUTE,
+  MAX_GATES_PER_RUN,
+  MAX_MESSAGE_CHARS,
+  MAX_TARGETS_PER_RUN,
+} from '../../../shared/protocol.ts';
 import {
   alterChar,
   authHeaders,
@@ -14,9 +19,12 @@ import {
   expectPageHeaders,
   gateRequest,
   getGate,
+  getTarget,
+  newRunId,
   openApproval,
   postCallback,
   postRegister,
+  postTarget,
   register,
   registerApproval,
   runInObject,
@@ -74,6 +82,33 @@ describe(`gates per run (MAX_GATES_PER_RUN = ${MAX_GATES_PER_RUN})`, () => {
   });
 });
 
+/** Adds `count` target records to the run, as if reported long ago. */
+function plantTargets(runId: string, count: number): Promise<void> {
+  return runInObject(runId, (state) => {
+    state.storage.sql.exec(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO targets (target, attempt, status, message, updated_at) SELECT 'planted-' || i, 1, 'succeeded', '', ? FROM n`,
+      count,
+      Date.now(),
+    );
+  });
+}
+
+describe(`target records per run (MAX_TARGETS_PER_RUN = ${MAX_TARGETS_PER_RUN})`, () => {
+  it('records the last one, refuses a new one past it with 422 naming the limit, and still updates the others', async () => {
+    const runId = newRunId();
+    await plantTargets(runId, MAX_TARGETS_PER_RUN - 1);
+    const report = { runId, target: 'the-last-one', attempt: 1, status: 'running' };
+    expect((await postTarget(report)).status).toBe(200);
+    const over = await expectError(await postTarget({ ...report, target: 'one-too-many' }), 422, 'too_many_targets');
+    expect(over.message).toContain(`MAX_TARGETS_PER_RUN = ${MAX_TARGETS_PER_RUN}`);
+    expect(over.message).toContain(runId);
+    expect((await getTarget(runId, 'one-too-many')).status).toBe('unknown');
+    expect((await postTarget({ ...report, status: 'succeeded' })).status).toBe(200);
+    expect((await postTarget({ ...report, target: 'planted-1', attempt: 2 })).status).toBe(200);
+  });
+});
+
 describe(`callbacks per gate per minute (MAX_CALLBACKS_PER_GATE_PER_MINUTE = ${MAX_CALLBACKS_PER_GATE_PER_MINUTE})`, () => {
   async function postMany(uri: string, count: number, body: unknown): Promise<number[]> {
     const statuses: number[] = [];
@@ -81,14 +116,14 @@ describe(`callbacks per gate per minute (MAX_CALLBACKS_PER_GATE_PER_MINUTE = ${M
     return statuses;
   }
 
-  it('counts progress reports, decisions and repeats; the next gets 429 with Retry-After and changes nothing', async () => {
+  it('gives progress reports their own budget: past it 429 with Retry-After, and a decision still lands', async () => {
     const gate = await register();
     const progress = await postMany(gate.callbackUri, MAX_CALLBACKS_PER_GATE_PER_MINUTE - 1, { progress: true, mdMessage: 'tick' });
     expect(progress.every((status) => status === 200)).toBe(true);
     // Through the `/callback` spelling too: one gate, one count.
     expect((await postCallback(`${gate.callbackUri}/callback`, { progress: true, mdMessage: 'last' })).status).toBe(200);
 
-    const refused = await postCallback(gate.callbackUri, { success: false, mdMessage: 'too late' });
+    const refused = await postCallback(gate.callbackUri, { progress: true, mdMessage: 'one too many' });
     const retryAfter = Number(refused.headers.get('retry-after'));
     const body = await expectError(refused, 429, 'rate_limited');
     expect(body.message).toContain('MAX_CALLBACKS_PER_GATE_PER_MINUTE');
@@ -96,11 +131,15 @@ describe(`callbacks per gate per minute (MAX_CALLBACKS_PER_GATE_PER_MINUTE = ${M
     expect(retryAfter).toBeLessThanOrEqual(60);
     const view = await getGate(gate.runId, gate.gateId);
     expect(view.state).toBe('pending');
-    expect(view.progress.at(-1)?.message).toBe('last');
+    expect(view.progress.at(-1)).toMatchObject({ seq: MAX_CALLBACKS_PER_GATE_PER_MINUTE, message: 'last' });
+
+    // The reports never use up the decision's budget.
+    expect((await postCallback(gate.callbackUri, { success: false, mdMessage: 'decided after many reports' })).status).toBe(200);
+    expect(await getGate(gate.runId, gate.gateId)).toMatchObject({ state: 'failed', message: 'decided after many reports' });
 
     // Another gate of the same run has its own count.
     const sibling = await register({ runId: gate.runId, stepKey: 'sibling' });
-    expect((await postCallback(sibling.callbackUri, { success: true })).status).toBe(200);
+    expect((await postCallback(sibling.callbackUri, { progress: true, mdMessage: 'mine' })).status).toBe(200);
   });
 
   it('counts a decided gate’s repeats and conflicts as well', async () => {
@@ -110,17 +149,16 @@ describe(`callbacks per gate per minute (MAX_CALLBACKS_PER_GATE_PER_MINUTE = ${M
     expect(statuses.at(-1)).toBe(429);
   });
 
-  it('counts the approval page’s decisions with the gate’s callbacks, and answers the page 429 as a page', async () => {
+  it('counts the approval page’s decisions, not posts to its callback URI, and answers the page 429 as a page', async () => {
     const gate = await registerApproval();
-    const half = MAX_CALLBACKS_PER_GATE_PER_MINUTE / 2;
     const page = await openApproval(gate.approvalUrl);
-    for (let i = 0; i < half; i += 1) {
-      expect((await postCallback(gate.callbackUri, { progress: true, mdMessage: `${i}` })).status).toBe(200);
-      // A form the page rejects before the gate (no decision field) does not count.
-      expect((await submitPage(gate.approvalUrl, page, { decision: 'maybe' })).status).toBe(400);
-    }
+    // An approval gate's callback URI answers as an unknown token's and uses up nothing.
+    const ignored = await postMany(gate.callbackUri, MAX_CALLBACKS_PER_GATE_PER_MINUTE + 1, { success: true });
+    expect(ignored.every((status) => status === 404)).toBe(true);
+    // A form the page rejects before the gate (no decision field) does not count.
+    expect((await submitPage(gate.approvalUrl, page, { decision: 'maybe' })).status).toBe(400);
     await decideOnPage(gate.approvalUrl, 'reject');
-    for (let i = 1; i < half; i += 1) {
+    for (let i = 1; i < MAX_CALLBACKS_PER_GATE_PER_MINUTE; i += 1) {
       expect((await submitPage(gate.approvalUrl, page, { decision: 'approve', comment: '', approver: '' })).status).toBe(409);
     }
     const refused = await submitPage(gate.approvalUrl, page, { decision: 'approve', comment: '', approver: '' });
@@ -128,7 +166,6 @@ describe(`callbacks per gate per minute (MAX_CALLBACKS_PER_GATE_PER_MINUTE = ${M
     expectPageHeaders(refused);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(await refused.text()).toContain(String(MAX_CALLBACKS_PER_GATE_PER_MINUTE));
-    await expectError(await postCallback(gate.callbackUri, { success: true }), 429, 'rate_limited');
     expect((await getGate(gate.runId, gate.gateId)).state).toBe('failed');
   });
 
