@@ -7,7 +7,7 @@ import type * as GitHub from '@actions/github';
 import { errorMessage } from '../lib/errors.ts';
 import type { Log } from '../output/log.ts';
 import { createRedactor } from '../output/redact.ts';
-import { truncateCodePoints } from '../lib/text.ts';
+import { truncateCodePoints } from '../../shared/text.ts';
 import { formatDuration } from '../lib/time.ts';
 
 export interface GitHubApiOptions {

@@ -8,7 +8,7 @@ import type { GitHubApiOptions } from './github-api.ts';
 import { openGitHubApi } from './github-api.ts';
 import type { Log } from '../output/log.ts';
 import type { TargetOutcome } from '../engine/report.ts';
-import { truncateCodePoints } from '../lib/text.ts';
+import { truncateCodePoints } from '../../shared/text.ts';
 import { runAttempt } from '../settings.ts';
 import type { GitHubContext } from '../settings.ts';
 
@@ -62,7 +62,7 @@ function finalStatus(outcome: TargetOutcome, message: string, detail: FinishDeta
 /** At most `limit` characters (code points, as GitHub counts), cut with an ellipsis. */
 function truncate(text: string, limit = DESCRIPTION_LIMIT): string {
   const folded = text.replace(/\s+/g, ' ').trim();
-  const cut = truncateCodePoints(folded, limit, { unit: 'codePoints', ellipsis: '…' });
+  const cut = truncateCodePoints(folded, limit, '…');
   // No space before the ellipsis: the cut may fall after a word.
   return cut === folded ? cut : `${cut.slice(0, -1).trimEnd()}…`;
 }

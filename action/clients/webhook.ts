@@ -1,6 +1,6 @@
 /** Renders a webhook definition and calls the external system, retrying with backoff, signed when a secret applies. */
 import { errorMessage } from '../lib/errors.ts';
-import { truncateCodePoints } from '../lib/text.ts';
+import { truncateCodePoints } from '../../shared/text.ts';
 import type { Redact } from '../output/redact.ts';
 import type { RequestTemplate, WebhookDef } from '../plan/plan.ts';
 import { renderTemplate, templateNames } from '../plan/template.ts';

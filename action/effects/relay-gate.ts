@@ -4,7 +4,7 @@ import type { GateKind, GateView, RegisterGateResponse } from '../../shared/prot
 import { waitForDecision } from '../clients/relay.ts';
 import type { GatePhase } from '../engine/effects.ts';
 import { errorMessage } from '../lib/errors.ts';
-import { truncateCodePoints } from '../lib/text.ts';
+import { truncateCodePoints } from '../../shared/text.ts';
 import { formatDuration } from '../lib/time.ts';
 import type { TargetPlan } from '../plan/plan.ts';
 import type { EffectsContext } from './context.ts';

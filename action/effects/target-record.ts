@@ -6,7 +6,7 @@ import { DEFAULT_GATE_TIMEOUT_SECONDS, MAX_TARGET_MESSAGE_CHARS } from '../../sh
 import { errorMessage } from '../lib/errors.ts';
 import type { DeploymentEffects, ReportedStatus } from '../engine/effects.ts';
 import { waitForTarget } from '../clients/relay.ts';
-import { truncateCodePoints } from '../lib/text.ts';
+import { truncateCodePoints } from '../../shared/text.ts';
 import { formatDuration } from '../lib/time.ts';
 import type { EffectsContext } from './context.ts';
 

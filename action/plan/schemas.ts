@@ -1,7 +1,7 @@
 // The zod schemas for the leaves of a deployment file; the readers handle the maps of names the user
 // chose (targets, strategies), which need per-key positions and "did you mean" hints.
 import { z } from 'zod';
-import { truncateCodePoints } from '../lib/text.ts';
+import { truncateCodePoints } from '../../shared/text.ts';
 import { MAX_GATE_TIMEOUT_SECONDS } from '../../shared/protocol.ts';
 
 export type YamlMap = Record<string, unknown>;

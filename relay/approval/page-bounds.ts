@@ -14,6 +14,7 @@
  */
 import type { GateView, ProgressReport } from '../../shared/protocol.ts';
 import { renderMarkdown, renderPlainText } from './markdown.ts';
+import { countCodePoints, truncateCodePoints } from '../../shared/text.ts';
 
 /** Most gates one page lists (a target's gates of one attempt; most targets have a handful). */
 const MAX_GATES_SHOWN = 10;
@@ -72,7 +73,8 @@ export type MessageRenderer = (text: string) => string;
 export function messageRenderer(): MessageRenderer {
   let budget = MAX_PAGE_MARKDOWN_CODE_POINTS;
   return (text) => {
-    const { shown, codePoints } = firstCodePoints(text, MAX_MESSAGE_CODE_POINTS);
+    const shown = truncateCodePoints(text, MAX_MESSAGE_CODE_POINTS);
+    const codePoints = countCodePoints(shown);
     const affordable = codePoints <= budget;
     if (affordable) budget -= codePoints;
     const formatted = affordable ? renderMarkdown(shown, MAX_MESSAGE_HTML_BYTES) : null;
@@ -84,14 +86,4 @@ export function messageRenderer(): MessageRenderer {
 
 function messageBox(html: string, whole: boolean, note = ''): string {
   return `<div class="md">${html}${whole ? '' : NOTES.truncated}${note}</div>`;
-}
-
-/** The first `max` code points of `text` (never splitting a surrogate pair), and how many there are. */
-function firstCodePoints(text: string, max: number): { shown: string; codePoints: number } {
-  let index = 0;
-  let codePoints = 0;
-  for (; codePoints < max && index < text.length; codePoints++) {
-    index += (text.codePointAt(index) ?? 0) > 0xffff ? 2 : 1;
-  }
-  return { shown: index >= text.length ? text : text.slice(0, index), codePoints };
 }

@@ -12,6 +12,7 @@ import { secretsEqual } from '../tokens/crypto.ts';
 import type { RelayConfig } from './config.ts';
 import { publicUrl } from './config.ts';
 import { httpError } from './http.ts';
+import { truncateCodePoints } from '../../shared/text.ts';
 
 /**
  * Leeway on exp and nbf: the issuer's clock and the edge's differ by seconds, and a minute
@@ -175,7 +176,7 @@ function claimFailure(error: InstanceType<typeof errors.JWTClaimValidationFailed
 /** A claim's value for a message, bounded. */
 function shown(value: unknown): string {
   const text = JSON.stringify(value) ?? 'none';
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return truncateCodePoints(text, 201, '…');
 }
 
 function unauthorized(message: string): HTTPException {

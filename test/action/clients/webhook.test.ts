@@ -131,7 +131,8 @@ describe('callWebhook', () => {
   it('cuts the error body between characters, never inside an emoji', async () => {
     replies.push(status(500, `${'e'.repeat(299)}😀 tail`));
     const result = await callWebhook(request(), { redact: asIs, retryCount: 0, clock: new FakeClock() });
-    expect(result).toEqual({ ok: false, reason: `HTTP 500: ${'e'.repeat(299)}`, attempts: 1 });
+    // The emoji is the 300th code point: kept whole, where a UTF-16 cut would leave half of it.
+    expect(result).toEqual({ ok: false, reason: `HTTP 500: ${'e'.repeat(299)}😀`, attempts: 1 });
   });
 
   it('makes one attempt and does not sleep with retryCount 0', async () => {

@@ -35,7 +35,7 @@ describe('status', () => {
     const h = harness();
     const message = `${'m'.repeat(MAX_TARGET_MESSAGE_CHARS - 1)}🚀 the rest`;
     await createRecordEffects(h.ctx).status(staging, 'succeeded', message);
-    expect(h.relay.targets.get('staging')).toMatchObject({ status: 'succeeded', message: 'm'.repeat(MAX_TARGET_MESSAGE_CHARS - 1) });
+    expect(h.relay.targets.get('staging')).toMatchObject({ status: 'succeeded', message: `${'m'.repeat(MAX_TARGET_MESSAGE_CHARS - 1)}🚀` });
     expect(h.log.lines.filter((l) => l.startsWith('warning'))).toEqual([]);
   });
 
