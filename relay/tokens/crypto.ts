@@ -43,7 +43,7 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
 const keyCache = new Map<string, Promise<CryptoKey>>();
 
 /** An HMAC-SHA256 key for `secret`, imported once per isolate. */
-export function hmacKey(secret: string): Promise<CryptoKey> {
+function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keyCache.get(secret);
   if (!key) {
     key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
