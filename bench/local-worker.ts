@@ -3,8 +3,8 @@
  * workerd binary and flags the relay gets (scripts/local-relay.ts).
  */
 import { fileURLToPath } from 'node:url';
-import { startWranglerDev } from '../scripts/local-relay.ts';
-import type { WranglerDev } from '../scripts/local-relay.ts';
+import { startWranglerDev } from '../scripts/wrangler-dev.ts';
+import type { WranglerDev } from '../scripts/wrangler-dev.ts';
 
 export type LocalWorker = WranglerDev;
 

@@ -1,4 +1,4 @@
-/** The bench's results as a table for the terminal and as BENCHMARKS.md. */
+/** The bench's results, their headline figures and goals, and the table for the terminal (BENCHMARKS.md: markdown-report.ts). */
 import { MAX_GATES_PER_RUN } from '../shared/protocol.ts';
 import type { ThroughputResult, RoundTrip } from './callback-throughput.ts';
 import type { ColdStart, DistSize } from './cold-start.ts';
@@ -6,7 +6,7 @@ import type { CostResult } from './cost-per-hour.ts';
 import { POLLER_INTERVAL_SECONDS } from './cost-per-hour.ts';
 import type { EngineOverhead } from './engine-overhead.ts';
 import type { BackgroundLoad, Machine } from './machine.ts';
-import { PRICE_SOURCES, PRICES, hourlyBill } from './pricing.ts';
+import { hourlyBill } from './pricing.ts';
 import { ms, num } from './stats.ts';
 import type { WakeRow } from './wake-latency.ts';
 
@@ -74,7 +74,7 @@ export function headline(results: BenchResults): Headline {
   };
 }
 
-interface Goal {
+export interface Goal {
   name: string;
   goal: string;
   value: string;
@@ -82,7 +82,7 @@ interface Goal {
   met: boolean;
 }
 
-function goals(h: Headline, previous: Headline | null): Goal[] {
+export function goals(h: Headline, previous: Headline | null): Goal[] {
   const prev = (f: (p: Headline) => string): string => (previous ? f(previous) : '—');
   return [
     {
@@ -125,11 +125,11 @@ function goals(h: Headline, previous: Headline | null): Goal[] {
   ];
 }
 
-function gatesLabel(count: number): string {
+export function gatesLabel(count: number): string {
   return `${num(count)} gate${count === 1 ? '' : 's'} waiting`;
 }
 
-function layoutLabel(row: WakeRow): string {
+export function layoutLabel(row: WakeRow): string {
   if (row.layout === 'one-run') {
     // A run holds at most MAX_GATES_PER_RUN gates: more fill the next run's Durable Object.
     const runs = Math.ceil((row.mostWaiting + 1) / MAX_GATES_PER_RUN);
@@ -139,7 +139,7 @@ function layoutLabel(row: WakeRow): string {
   return `1 run per gate (${num(row.mostWaiting + 1)} Durable Objects)`;
 }
 
-function waitingRange(row: WakeRow): string {
+export function waitingRange(row: WakeRow): string {
   return row.mostWaiting === row.gates ? num(row.gates) : `${num(row.gates)}–${num(row.mostWaiting)}`;
 }
 
@@ -193,8 +193,8 @@ export function textReport(results: BenchResults, previous: Headline | null): st
   return lines.join('\n');
 }
 
-const RESULTS_MARK = 'bench-headline';
-const FULL_MARK = 'bench-results';
+export const RESULTS_MARK = 'bench-headline';
+export const FULL_MARK = 'bench-results';
 
 /** The headline figures a previous BENCHMARKS.md recorded, if any. */
 export function previousHeadline(markdown: string | null): Headline | null {
@@ -218,165 +218,4 @@ export function recordedResults(markdown: string | null): { results: BenchResult
   } catch {
     return null;
   }
-}
-
-/** BENCHMARKS.md: machine, command, date, every figure with its unit, goals; then the notes. */
-export function markdownReport(results: BenchResults, previous: Headline | null, notes: string): string {
-  const h = headline(results);
-  const m = results.machine;
-  const out: string[] = [];
-  const row = (...cells: string[]): void => void out.push(`| ${cells.join(' | ')} |`);
-  out.push('# Benchmarks');
-  out.push('');
-  out.push('Written by `npm run bench` (`node bench/run.ts`); do not edit by hand — the notes come from');
-  out.push('[`bench/NOTES.md`](bench/NOTES.md). Timing is never asserted in `npm test`; this is where speed is measured.');
-  out.push('');
-  row('', '');
-  row('---', '---');
-  row('date', results.date);
-  row('command', `\`${results.command}\` (${num(results.seconds)} s)`);
-  row('commit', m.commit);
-  row('machine', `${m.cpu}, ${m.cores} cores, ${num(m.ramGiB, 1)} GiB RAM, ${m.os}`);
-  row('runtime', `Node ${m.node}; wrangler ${m.wrangler}; workerd ${m.workerd} (\`wrangler dev\`, local mode)`);
-  row(
-    'background load',
-    `other processes used ${num(results.load.othersCores, 2)} cores on average, ${num(results.load.othersPeakCores, 2)} at peak (load average at start ${m.loadAverage.map((l) => num(l, 2)).join(', ')})${results.load.top.length > 0 ? `; busiest: ${results.load.top.map((p) => `\`${p.command}\` ${num(p.cpuSeconds, 1)} s`).join(', ')}` : ''}`,
-  );
-  out.push('');
-  out.push('## Goals');
-  out.push('');
-  row('figure', 'goal', 'this run', 'previous run', '');
-  row('---', '---', '---:', '---:', '---');
-  for (const g of goals(h, previous)) row(g.name, g.goal, g.value, g.previous, g.met ? 'met' : '**missed**');
-  out.push('');
-  if (previous) out.push(`Previous run: ${previous.date}.`);
-  out.push('');
-
-  out.push('## 1. Wake latency');
-  out.push('');
-  out.push('Gates wait in the action\'s own `waitForDecision` (action/clients/relay.ts), each on its own connection');
-  out.push('(the open connections were counted in /proc/net/tcp); the bench decides a shuffled sample one at a');
-  out.push('time and times each gate from sending its callback until its `waitForDecision` resolves. "From 200"');
-  out.push('starts at the callback\'s own answer instead (negative: the wake arrived first). A round registers');
-  out.push('N + S gates and decides S + 1 of them, the first unmeasured (it warms the callback path up), so at');
-  out.push('every sample between N and N + S − 1 gates waited; all of it inside the first 25 s poll window.');
-  out.push('');
-  row('gates waiting', 'p50', 'p90', 'p99', 'max', 'from 200: p50', 'from 200: p99', 'callback round trip p50', 'samples', 'layout', 'open connections');
-  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---', '---:');
-  for (const w of results.wake) {
-    row(
-      `${gatesLabel(w.gates)} (${waitingRange(w)})`,
-      ms(w.fromSend.p50),
-      ms(w.fromSend.p90),
-      ms(w.fromSend.p99),
-      ms(w.fromSend.max),
-      ms(w.fromAccepted.p50),
-      ms(w.fromAccepted.p99),
-      ms(w.callback.p50),
-      num(w.fromSend.count),
-      layoutLabel(w),
-      num(w.connections),
-    );
-  }
-  out.push('');
-  out.push(
-    `For scale, one request through \`wrangler dev\` on this machine: trivial Worker GET p50 ${ms(results.roundTrip.trivial.p50)} (p90 ${ms(results.roundTrip.trivial.p90)}), relay \`/healthz\` p50 ${ms(results.roundTrip.relayHealth.p50)} (p90 ${ms(results.roundTrip.relayHealth.p90)}), ${results.roundTrip.trivial.count} sequential requests each.`,
-  );
-  out.push('');
-
-  const t = results.throughput;
-  out.push('## 2. Callback throughput');
-  out.push('');
-  out.push(`${num(t.waiting)} gates wait (long-polls of the action's \`RelayClient.poll\`, 30 s window, all in one run's Durable Object)`);
-  out.push(`while ${num(t.relay.requests)} further waiting gates of that run are decided by callbacks, ${t.inFlight} in flight; then the`);
-  out.push('same number of POSTs, same body, same concurrency, to the trivial Worker (bench/trivial-worker) under its own');
-  out.push(`\`wrangler dev\` (same wrangler, same workerd binary), measured after the relay, not at the same time. Long-polls that`);
-  out.push(`ended during the measurement: ${t.earlyPolls}.`);
-  out.push('');
-  row('', 'requests', 'seconds', 'per second', 'workerd CPU per request', 'errors');
-  row('---', '---:', '---:', '---:', '---:', '---:');
-  row('relay callbacks', num(t.relay.requests), num(t.relay.seconds, 2), `${num(t.relay.perSecond, 1)} /s`, ms(t.relay.workerdCpuMsPerRequest), num(t.relay.errors));
-  row('trivial Worker', num(t.trivial.requests), num(t.trivial.seconds, 2), `${num(t.trivial.perSecond, 1)} /s`, ms(t.trivial.workerdCpuMsPerRequest), num(t.trivial.errors));
-  row('ratio', '', '', `**${num(t.ratio, 2)}**`, '', '');
-  out.push('');
-
-  const c = results.coldStart;
-  out.push('## 3. Cold start and bundle size');
-  out.push('');
-  out.push(`\`node dist/index.js\` spawned with the runner's \`INPUT_*\` variables against a local HTTP server posing as the relay;`);
-  out.push(`time from \`spawn()\` to the first request's arrival (\`${c.firstRequest}\`), ${c.runs} runs after one unmeasured`);
-  out.push('warm-up, interleaved with the same Node binary running only `fetch()` (the floor any Node action pays).');
-  out.push('');
-  row('', 'p50', 'p90', 'max');
-  row('---', '---:', '---:', '---:');
-  row('`node dist/index.js` → first relay request', ms(c.action.p50), ms(c.action.p90), ms(c.action.max));
-  row('`node -e "fetch(…)"` → first request', ms(c.nodeFloor.p50), ms(c.nodeFloor.p90), ms(c.nodeFloor.max));
-  row('hookgate\'s own share (p50 difference)', ms(c.action.p50 - c.nodeFloor.p50), '', '');
-  out.push('');
-  row('file', 'size');
-  row('---', '---:');
-  for (const f of results.dist.files) row(`\`${f.path}\``, `${num(f.bytes / 1000, 1)} KB (${num(f.bytes)} bytes)`);
-  row('**dist/ total**', `**${num(results.dist.totalBytes / 1000, 1)} KB** (${num(results.dist.totalBytes)} bytes)`);
-  out.push('');
-
-  const cost = results.cost;
-  const longBill = hourlyBill(cost.longPoll.perHour.requests, cost.longPoll.perHour.heldSeconds);
-  const pollBill = hourlyBill(cost.poller.perHour.requests, cost.poller.perHour.heldSeconds);
-  out.push('## 4. Cost of an hour of waiting');
-  out.push('');
-  const minutes = cost.countedSeconds / 60;
-  out.push(`Two gates wait side by side for ${num(minutes)} minute${minutes === 1 ? '' : 's'} (+5 s), through a loopback proxy that counts the`);
-  out.push(`requests and how long the relay held each open: one with the action's \`waitForDecision\`, one with a client that`);
-  out.push(`asks every ${POLLER_INTERVAL_SECONDS} s with \`wait=0\`; then both are decided at once. Counts are over whole minutes from each`);
-  out.push('client\'s first request, scaled to an hour. The callback itself (one request either way) is not counted.');
-  out.push('');
-  row('per hour of waiting, one gate', 'requests', 'relay held requests open', 'billable DO duration', 'Worker + DO requests', 'list price', 'decision seen after');
-  row('---', '---:', '---:', '---:', '---:', '---:', '---:');
-  row(
-    'action long-poll (25 + 25 + 10 s windows)',
-    num(cost.longPoll.perHour.requests),
-    `${num(cost.longPoll.perHour.heldSeconds)} s`,
-    `${num(longBill.gbSeconds, 1)} GB-s`,
-    `${num(longBill.workerRequests)} + ${num(longBill.durableObjectRequests)}`,
-    `$${longBill.dollars.toFixed(5)}`,
-    ms(cost.longPoll.seenAfterMs),
-  );
-  row(
-    `${POLLER_INTERVAL_SECONDS} s poller (\`wait=0\`)`,
-    num(cost.poller.perHour.requests),
-    `${num(cost.poller.perHour.heldSeconds, 1)} s`,
-    `${num(pollBill.gbSeconds, 2)} GB-s`,
-    `${num(pollBill.workerRequests)} + ${num(pollBill.durableObjectRequests)}`,
-    `$${pollBill.dollars.toFixed(5)}`,
-    ms(cost.poller.seenAfterMs),
-  );
-  out.push('');
-  out.push(
-    `Billing terms (Workers Paid, list prices above the monthly allowances): Worker requests $${PRICES.workerRequestPerMillion.toFixed(2)}/million, Durable Object requests $${PRICES.durableObjectRequestPerMillion.toFixed(2)}/million (each GET is one Worker request and one Durable Object RPC), Durable Object duration $${PRICES.durableObjectGbSecondPerMillion.toFixed(2)}/million GB-s at ${PRICES.durableObjectGb * 1000} MB per object. A Durable Object is billed for wall-clock time while it cannot hibernate, and a pending \`setTimeout\` or an unanswered request prevents hibernation, so the relay's object is billable for every second a long-poll is held; the poller's object is billable only while it handles a request (the held time above, an upper bound). The Worker in front is billed for CPU time, not for waiting on the Durable Object. One Durable Object serves a whole run, so several gates of one run waiting at once share one duration bill (each still makes its own requests). Sources: ${PRICE_SOURCES.map((s) => `<${s}>`).join(', ')}.`,
-  );
-  out.push('');
-
-  const e = results.engine;
-  out.push('## 5. Engine overhead');
-  out.push('');
-  out.push(`A deployment of ${e.steps} canary \`runWebhook\` steps whose simulated external system (scripts/external-system.ts,`);
-  out.push('`instant=1`) posts its callback before it even answers the webhook call, run as the runner runs it');
-  out.push(`(\`node dist/index.js\`, scripts/run-action.ts) against the local relay; median of ${e.runs} runs, each beside a run of the same`);
-  out.push('file with 1 step (process start, plan, summary: the fixed part).');
-  out.push('');
-  row('', 'time');
-  row('---', '---:');
-  row(`${e.steps}-step deployment, spawn → exit`, ms(e.totalMs));
-  row(`÷ ${e.steps} steps`, `**${ms(e.perStepMs)}** per step`);
-  row('1-step deployment, spawn → exit', ms(e.oneStepMs));
-  row(`(${e.steps}-step − 1-step) ÷ ${e.steps - 1}`, `${ms(e.marginalPerStepMs)} per further step`);
-  row('steps\' own duration in the report (median)', ms(e.reportedStepMs));
-  out.push('');
-  out.push(notes.trim());
-  out.push('');
-  out.push(`<!-- ${RESULTS_MARK} ${JSON.stringify(h)} -->`);
-  // The whole run, so `node bench/run.ts --render` can rewrite this file (new notes, new layout) without measuring again.
-  out.push(`<!-- ${FULL_MARK} ${JSON.stringify({ results, previous }).replaceAll('--', '-\\u002d')} -->`);
-  out.push('');
-  return out.join('\n');
 }

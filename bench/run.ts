@@ -21,7 +21,8 @@ import { measureEngineOverhead } from './engine-overhead.ts';
 import { startTrivialWorker } from './local-worker.ts';
 import { machine, watchBackgroundLoad } from './machine.ts';
 import { cleanupAll, cleanupOnSignals, onCleanup } from './processes.ts';
-import { markdownReport, previousHeadline, recordedResults, textReport } from './report.ts';
+import { markdownReport } from './markdown-report.ts';
+import { previousHeadline, recordedResults, textReport } from './report.ts';
 import type { BenchResults } from './report.ts';
 import { FULL_WAKE_PLAN, WAKE_PLAN, measureWakeLatency } from './wake-latency.ts';
 

@@ -4,10 +4,12 @@
  * GITHUB_STEP_SUMMARY and GITHUB_STATE files.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './local-relay.ts';
+import { createStepFiles } from './runner-files.ts';
+import { collectOutput } from './step-output.ts';
+
+export { parseFileCommand } from './runner-files.ts';
 
 export interface ActionRun {
   exitCode: number | null;
@@ -29,11 +31,38 @@ export interface ActionProcess {
   done: Promise<ActionRun>;
 }
 
+/**
+ * What the runner fixes once per workflow run attempt: every step of a job (main, post, several
+ * hookgate steps in gate mode), and every job of the run, sees the same GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT.
+ */
+export interface RunnerJob {
+  runId: string;
+  runAttempt: string;
+}
+
+let jobs = 0;
+
+/** A job of a new workflow run: a run id no other job of this process has, attempt 1. */
+export function newJob(): RunnerJob {
+  jobs += 1;
+  // Numeric like GitHub's and below 2^53; the counter keeps this process's jobs of one millisecond
+  // apart, the random digits other processes'.
+  const suffix = Math.floor(Math.random() * 100) * 10 + (jobs % 10);
+  return { runId: `${Date.now()}${String(suffix).padStart(3, '0')}`, runAttempt: '1' };
+}
+
+/** The same run attempted again (a re-run): the same run id, the next attempt. */
+export function rerunOf(job: RunnerJob): RunnerJob {
+  return { runId: job.runId, runAttempt: String(Number(job.runAttempt) + 1) };
+}
+
 export interface ActionOptions {
   /** Inputs by their action.yml names, e.g. `{ 'relay-url': … }`. */
   inputs: Record<string, string>;
   /** The workspace (GITHUB_WORKSPACE): the deployment file and commands live here. */
   workspace: string;
+  /** The job this step is part of; without it, the step is the only step of a job of a new run. */
+  job?: RunnerJob;
   env?: Record<string, string>;
   entry?: 'index' | 'post';
   /** For the post step: the main step's saved state. */
@@ -42,127 +71,59 @@ export interface ActionOptions {
   onLine?: (line: string) => void;
 }
 
-/** Starts the action; see ActionProcess. */
-export async function startAction(options: ActionOptions): Promise<ActionProcess> {
-  const files = await mkdtemp(join(tmpdir(), 'hookgate-runner-'));
-  const outputFile = join(files, 'output');
-  const summaryFile = join(files, 'summary');
-  const stateFile = join(files, 'state');
-  await Promise.all([writeFile(outputFile, ''), writeFile(summaryFile, ''), writeFile(stateFile, '')]);
-
+/** The step's environment as the runner sets it, `options.env` over it. */
+function stepEnv(options: ActionOptions, files: Record<string, string>): Record<string, string> {
+  const job = options.job ?? newJob();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? files,
+    HOME: process.env.HOME ?? files.RUNNER_TEMP ?? '',
     GITHUB_ACTIONS: 'true',
     CI: 'true',
     GITHUB_WORKSPACE: options.workspace,
     GITHUB_REPOSITORY: 'acme/potato-facts',
     GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
     GITHUB_REF: 'refs/heads/main',
-    GITHUB_RUN_ID: String(Date.now()) + String(Math.floor(Math.random() * 1000)),
-    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_RUN_ID: job.runId,
+    GITHUB_RUN_ATTEMPT: job.runAttempt,
     GITHUB_ACTOR: 'octocat',
     GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    GITHUB_STATE: stateFile,
-    RUNNER_TEMP: files,
+    ...files,
     ...options.env,
   };
   // The runner keeps hyphens and upper-cases: relay-url → INPUT_RELAY-URL.
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value;
+  return env;
+}
 
+/** Starts the action; see ActionProcess. */
+export async function startAction(options: ActionOptions): Promise<ActionProcess> {
+  const files = await createStepFiles();
   const child = spawn(process.execPath, [join(ROOT, 'dist', `${options.entry ?? 'index'}.js`)], {
     cwd: options.workspace,
-    env,
+    env: stepEnv(options, files.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  let partial = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    if (options.onLine) {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) options.onLine(line);
-    }
-    for (const listener of listeners) listener();
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-
+  const stdout = collectOutput(child.stdout, options.onLine);
+  const stderr = collectOutput(child.stderr);
   const done = new Promise<ActionRun>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
-      void (async () => {
-        const run: ActionRun = {
-          exitCode: code,
-          stdout,
-          stderr,
-          outputs: parseFileCommand(await readFile(outputFile, 'utf8')),
-          summary: await readFile(summaryFile, 'utf8'),
-          state: parseFileCommand(await readFile(stateFile, 'utf8')),
-        };
-        // The runner's file commands are read: leave no temp dir behind.
-        await rm(files, { recursive: true, force: true });
-        resolve(run);
-      })().catch(reject);
+      files
+        .collect()
+        .then((written) => resolve({ exitCode: code, stdout: stdout.text(), stderr: stderr.text(), ...written }))
+        .catch(reject);
     });
   });
-
   return {
-    stdout: () => stdout,
+    stdout: () => stdout.text(),
     signal: (signal) => child.kill(signal),
     done,
-    waitForOutput(pattern, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const match = pattern.exec(stdout);
-          if (match) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve(match[0]);
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms; output so far:\n${stdout}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-        void done.then(() => {
-          if (listeners.has(check)) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`the action ended without printing ${pattern}; output:\n${stdout}`));
-          }
-        });
-      });
-    },
+    waitForOutput: (pattern, timeoutMs = 60_000) => stdout.waitFor(pattern, timeoutMs, done),
   };
 }
 
 /** Runs the action to its end. */
 export async function runAction(options: ActionOptions): Promise<ActionRun> {
   return (await startAction(options)).done;
-}
-
-/** Parses the `name<<DELIMITER … DELIMITER` format @actions/core writes to GITHUB_OUTPUT and GITHUB_STATE. */
-export function parseFileCommand(text: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const header = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '');
-    if (header?.[1] && header[2]) {
-      const end = lines.indexOf(header[2], i + 1);
-      result[header[1]] = lines.slice(i + 1, end).join('\n');
-      i = end;
-    } else {
-      const simple = /^([^=]+)=(.*)$/.exec(lines[i] ?? '');
-      if (simple?.[1]) result[simple[1]] = simple[2] ?? '';
-    }
-  }
-  return result;
 }

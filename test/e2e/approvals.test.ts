@@ -1,5 +1,5 @@
 /**
- * Approvals in a real browser: headless Chromium (Debian's) opens the approval
+ * Approvals in a real browser: headless Chromium (from npm) opens the approval
  * page the waiting action printed, a person approves or rejects, and the action
  * running dist/index.js against the real relay follows.
  */
@@ -9,16 +9,17 @@ import { APPROVAL_LINE, decideByForm } from '../support/approval-form.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { COMMANDS, reportOf, secretFree, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
+import { Started } from './started.ts';
 
 let h: Harness;
 let browser: Browser;
+// One after the other, each recorded as it starts: a browser that fails to start stops the relay.
+const started = new Started();
 beforeAll(async () => {
-  [h, browser] = await Promise.all([startHarness(), launchBrowser()]);
+  h = await started.add(startHarness, (harness) => harness.close());
+  browser = await started.add(launchBrowser, (chromium) => chromium.close());
 });
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-});
+afterAll(() => started.stopAll());
 
 /** prod waits on an approval, a notification carrying its link, and a health check with hostile Markdown. */
 const PROD_WITH_APPROVAL = `

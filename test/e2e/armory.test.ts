@@ -15,19 +15,19 @@ import type { FakeGitHub } from '../support/github-api.ts';
 import { ROOT } from '../../scripts/local-relay.ts';
 import { SECRET, reportOf, secretFree, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
+import { Started } from './started.ts';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'armory', 'potato-facts.yml');
 const GITHUB_TOKEN = 'ghs_fake-installation-token-for-tests';
 
 let h: Harness;
 let github: FakeGitHub;
+const started = new Started();
 beforeAll(async () => {
-  [h, github] = await Promise.all([startHarness(), startFakeGitHub(GITHUB_TOKEN)]);
+  h = await started.add(startHarness, (harness) => harness.close());
+  github = await started.add(() => startFakeGitHub(GITHUB_TOKEN), (fake) => fake.close());
 });
-afterAll(async () => {
-  await github?.close();
-  await h?.close();
-});
+afterAll(() => started.stopAll());
 
 describe('an Armory deployment file', () => {
   it('runs unchanged: dev → staging (canary, repository_dispatch tests) → prod (approval, blue/green)', async () => {

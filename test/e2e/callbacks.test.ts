@@ -11,7 +11,7 @@ import type { Harness } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ ownRelay: {} });
 });
 afterAll(async () => {
   await h?.close();
@@ -158,7 +158,8 @@ targets:
 webhooks:
 ${webhook('Abandoned', 'decision=none')}
 `);
-    const action = await ws.start();
+    const job = ws.job();
+    const action = await job.start();
     await action.waitForOutput(/Waiting for the callback of Abandoned/);
     const uri = callbackUriOf('/hooks/Abandoned');
     // The runner stops a canceled job's step, then runs the post step with the saved state.
@@ -166,12 +167,7 @@ ${webhook('Abandoned', 'decision=none')}
     const main = await action.done;
     expect(main.state['finished']).toBeUndefined();
 
-    const post = await runAction({
-      workspace: ws.dir,
-      entry: 'post',
-      inputs: { 'relay-url': h.relay.url, 'relay-token': h.relay.relayToken },
-      state: main.state,
-    });
+    const post = await job.post(main);
     expect(post.exitCode).toBe(0);
     expect(post.stdout).toMatch(/canceled 1 pending gate\(s\)/);
     const late = await fetch(uri, { method: 'POST', body: '{"success": true}' });

@@ -8,21 +8,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TargetRecord } from '../../shared/protocol.ts';
 import { startFakeGitHub } from '../support/github-api.ts';
 import type { FakeGitHub } from '../support/github-api.ts';
-import { runAction } from '../../scripts/run-action.ts';
 import { COMMANDS, callbackUriOf, oneGate, reportOf, runIdOf, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
+import { Started } from './started.ts';
 
 const GITHUB_TOKEN = 'ghs_e2eGitHubToken0123456789';
 const SIGNING_SECRET = `whsec_${Buffer.from('hookgate end-to-end signing key, 32B').toString('base64')}`;
 
 let h: Harness;
 let github: FakeGitHub;
+const started = new Started();
 beforeAll(async () => {
-  [h, github] = await Promise.all([startHarness(), startFakeGitHub(GITHUB_TOKEN)]);
+  h = await started.add(startHarness, (harness) => harness.close());
+  github = await started.add(() => startFakeGitHub(GITHUB_TOKEN), (fake) => fake.close());
 });
-afterAll(async () => {
-  await Promise.all([h?.close(), github?.close()]);
-});
+afterAll(() => started.stopAll());
 
 const githubEnv = (): Record<string, string> => ({ GITHUB_API_URL: github.url });
 
@@ -181,17 +181,12 @@ targets:
     const ws = await h.workspace(oneGate('Never', 'decision=none'));
     const deploymentId = runIdOf('killed');
     const before = github.deployments.length;
-    const action = await ws.start({ 'github-token': GITHUB_TOKEN, 'deployment-id': deploymentId }, githubEnv());
+    const job = ws.job();
+    const action = await job.start({ 'github-token': GITHUB_TOKEN, 'deployment-id': deploymentId }, githubEnv());
     await action.waitForOutput(/Waiting for the callback of Never/);
     action.signal('SIGKILL');
     const main = await action.done;
-    const post = await runAction({
-      workspace: ws.dir,
-      entry: 'post',
-      inputs: { 'relay-url': h.relay.url, 'relay-token': h.relay.relayToken, 'github-token': GITHUB_TOKEN },
-      state: main.state,
-      env: githubEnv(),
-    });
+    const post = await job.post(main, { 'github-token': GITHUB_TOKEN, 'deployment-id': deploymentId }, githubEnv());
     expect(post.exitCode).toBe(0);
     expect(post.stdout).toMatch(/marked 1 GitHub deployment\(s\) inactive/);
     expect(github.deployments.slice(before)[0]?.statuses.map((s) => s.state)).toEqual(['in_progress', 'inactive']);

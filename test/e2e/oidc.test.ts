@@ -9,21 +9,23 @@ import { githubClaims, signClaims, startOidcIssuer } from '../support/oidc-issue
 import type { OidcIssuer } from '../support/oidc-issuer.ts';
 import { callbackUriOf, oneGate, runIdOf, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
+import { Started } from './started.ts';
 
 const OWNER = { repository: 'acme/potato-facts', repositoryId: '1001' };
 const NEIGHBOUR = { repository: 'acme/other-app', repositoryId: '2002' };
 
 let issuer: OidcIssuer;
 let h: Harness;
+const started = new Started();
 beforeAll(async () => {
-  issuer = await startOidcIssuer(OWNER);
+  issuer = await started.add(() => startOidcIssuer(OWNER), (oidc) => oidc.close());
   // No RELAY_TOKEN at all: OIDC is the only way in. `acme/*` admits both of acme's repositories.
-  h = await startHarness({ relayToken: '', vars: issuer.relayVars('acme/*') });
+  h = await started.add(
+    () => startHarness({ ownRelay: { relayToken: '', vars: issuer.relayVars('acme/*') } }),
+    (harness) => harness.close(),
+  );
 });
-afterAll(async () => {
-  await Promise.all([h?.close(), issuer?.close()]);
-});
-
+afterAll(() => started.stopAll());
 
 /** A request to the relay's action API with a token minted for `repo` (the running action keeps getting OWNER's). */
 async function asRepository(repo: typeof OWNER, path: string, init: RequestInit = {}): Promise<Response> {

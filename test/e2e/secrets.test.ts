@@ -172,7 +172,10 @@ async function tablesHolding(stateDir: string, texts: ReadonlyMap<string, string
       try {
         const tables = sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
         for (const { name } of tables) {
-          for (const row of sqlite.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).all() as Record<string, unknown>[]) {
+          const select = sqlite.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`);
+          // Some integers in workerd's own tables are past 2^53 (read as BigInt, not refused); only strings are searched.
+          select.setReadBigInts(true);
+          for (const row of select.all() as Record<string, unknown>[]) {
             const id = String(row.name ?? row.target ?? Object.values(row)[0]);
             for (const [column, value] of Object.entries(row)) {
               if (typeof value !== 'string') continue;

@@ -3,7 +3,7 @@
  * environment (outcomes recorded at the relay), re-runs, and gate mode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction } from '../../scripts/run-action.ts';
+import { rerunOf } from '../../scripts/run-action.ts';
 import { COMMANDS, callbackUriOf, reportOf, runIdOf, startHarness, webhook } from './harness.ts';
 import type { Harness } from './harness.ts';
 
@@ -107,13 +107,14 @@ ${webhook('Staging-Tests', stagingAfter)}
   it('a re-run registers fresh gates and supersedes the earlier attempt’s: late callbacks to them get 410', async () => {
     const ws = await h.workspace(FILE('decision=none'));
     const id = runIdOf('rerun');
-    const first = await ws.start({ target: 'staging', 'deployment-id': id }, { GITHUB_RUN_ATTEMPT: '1' });
+    const attempt1 = ws.job();
+    const first = await attempt1.start({ target: 'staging', 'deployment-id': id });
     await first.waitForOutput(/Waiting for the callback of Staging-Tests/);
     first.signal('SIGKILL'); // the runner lost: no post step
     await first.done;
     const oldUri = callbackUriOf(h.external, '/hooks/Staging-Tests');
 
-    const second = await ws.start({ target: 'staging', 'deployment-id': id }, { GITHUB_RUN_ATTEMPT: '2' });
+    const second = await ws.job(rerunOf(attempt1.runner)).start({ target: 'staging', 'deployment-id': id });
     await second.waitForOutput(/Waiting for the callback of Staging-Tests/);
     const newUri = callbackUriOf(h.external, '/hooks/Staging-Tests');
     expect(newUri).not.toBe(oldUri);
@@ -155,7 +156,9 @@ ${webhook('Smoke', 'message=smoke+ok&delayMs=300')}
     const id = runIdOf('gate-mode');
     const prod = await ws.start({ target: 'prod', 'deployment-id': id });
 
-    const before = await ws.run({ target: 'staging', phase: 'beforeDeployment', 'deployment-id': id });
+    // The job deploying staging: a gate step, the user's own deploy steps, another gate step.
+    const staging = ws.job();
+    const before = await staging.run({ target: 'staging', phase: 'beforeDeployment', 'deployment-id': id });
     expect(before.exitCode, before.stdout).toBe(0);
     expect(before.outputs.result).toBe('succeeded');
     expect(reportOf(before).targets[0]?.steps.map((s) => `${s.phase}:${s.name}:${s.state}`)).toEqual(['beforeDeployment:Schema:succeeded']);
@@ -166,7 +169,7 @@ ${webhook('Smoke', 'message=smoke+ok&delayMs=300')}
     // prod is still waiting: staging is running until its afterDeployment gates pass.
     expect(prod.stdout()).not.toContain('Upstream target staging:');
 
-    const after = await ws.run({ target: 'staging', phase: 'afterDeployment', 'deployment-id': id });
+    const after = await staging.run({ target: 'staging', phase: 'afterDeployment', 'deployment-id': id });
     expect(after.outputs.result).toBe('succeeded');
     expect(reportOf(after).targets[0]?.steps.map((s) => `${s.phase}:${s.name}:${s.state}`)).toEqual(['afterDeployment:Smoke:succeeded']);
 
@@ -198,19 +201,24 @@ targets:
     constraints:
       beforeDeployment:
         - runWebhook: { name: Schema }
+      # An afterDeployment step is due after the deploy: without one, the post step would end the target succeeded.
+      afterDeployment:
+        - runWebhook: { name: Smoke }
   prod:
     constraints:
       dependsOn: [staging]
 webhooks:
 ${webhook('Schema', 'message=migrated')}
+${webhook('Smoke', 'message=smoke+ok')}
 `);
     const id = runIdOf('gate-mode-broken');
     const prod = await ws.start({ target: 'prod', 'deployment-id': id });
     const inputs = { target: 'staging', phase: 'beforeDeployment', 'deployment-id': id };
-    const before = await ws.run(inputs);
+    const staging = ws.job();
+    const before = await staging.run(inputs);
     expect(before.outputs.result).toBe('succeeded');
     // The user's deploy step failed: no afterDeployment step; the job ends with the post steps.
-    const post = await runAction({ workspace: ws.dir, entry: 'post', state: before.state, inputs: { ...inputs, 'relay-url': h.relay.url, 'relay-token': h.relay.relayToken } });
+    const post = await staging.post(before, inputs);
     expect(post.exitCode, post.stdout).toBe(0);
     expect(post.stdout).toContain('the job ended before its afterDeployment gates ran');
 

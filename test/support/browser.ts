@@ -1,21 +1,33 @@
 /**
- * Headless Chromium for the approval-page tests: Debian's `chromium`, driven by
- * playwright-core. Never downloads a browser; CI installs it with apt (.ci/run).
+ * Headless Chromium for the approval-page tests, driven by playwright-core. The binary comes
+ * from npm (`@sparticuz/chromium` ships it inside the package), so `npm ci` is all a machine
+ * needs; `CHROMIUM_PATH` picks a system Chromium instead. Never downloads a browser.
  */
-import { existsSync } from 'node:fs';
+import sparticuz from '@sparticuz/chromium';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * Flags of the package's AWS Lambda set that a test of the page must not have:
+ * `--single-process` lets the browser open only one context (the second `newPage` finds it closed),
+ * and the others switch off the same-origin and mixed-content rules the page's security relies on.
+ */
+const NOT_FOR_TESTS = new Set(['--single-process', '--disable-web-security', '--allow-running-insecure-content', '--disable-site-isolation-trials']);
 
-/** Launches the system Chromium; fails with the install command when it is missing. */
+/** Launches headless Chromium: the one at `CHROMIUM_PATH` when set, else the npm package's. */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (.ci/run does)`);
+  const system = process.env.CHROMIUM_PATH;
+  if (system !== undefined && system !== '') {
+    return chromium.launch({
+      executablePath: system,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   }
+  // The package unpacks its brotli-compressed build into the temp dir once, then reuses it.
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: await sparticuz.executablePath(),
+    args: sparticuz.args.filter((flag) => !NOT_FOR_TESTS.has(flag)),
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
 }

@@ -1,0 +1,105 @@
+/** What the fake GitHub records and how a test scripts it; shared by its endpoint modules. */
+
+export interface Dispatch {
+  repository: string;
+  eventType: string;
+  clientPayload: Record<string, unknown>;
+}
+
+export interface WorkflowCallback {
+  uri: string;
+  status: number;
+  authorization: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Without the query. */
+  path: string;
+  query: Record<string, string>;
+  headers: { authorization: string; accept: string; contentType: string; apiVersion: string; userAgent: string };
+  /** The parsed JSON body; null without one. */
+  body: unknown;
+  /** What the fake answered. */
+  status: number;
+  /** Why the fake refused the request as GitHub would have; null when it did not (a scripted failure is no refusal). */
+  refusal: string | null;
+}
+
+export type DeploymentStatusState = 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
+
+export interface FakeDeploymentStatus {
+  id: number;
+  state: DeploymentStatusState;
+  description: string;
+  logUrl: string;
+  environment: string;
+}
+
+export interface FakeDeployment {
+  id: number;
+  repository: string;
+  sha: string;
+  ref: string;
+  task: string;
+  environment: string;
+  description: string | null;
+  payload: unknown;
+  transientEnvironment: boolean;
+  productionEnvironment: boolean;
+  /** Oldest first. */
+  statuses: FakeDeploymentStatus[];
+}
+
+/** A scripted failure of the deployment endpoints: GitHub's error `status`, or no answer at all (`hang`). */
+export interface FailureRule {
+  status: 401 | 403 | 404 | 409 | 422 | 500 | 502 | 'hang';
+  method?: 'GET' | 'POST';
+  /** Matched against the path without the query. */
+  path?: RegExp;
+  /** How many requests fail; default all. */
+  times?: number;
+}
+
+export interface FakeGitHub {
+  url: string;
+  /** The token a request must present (`Authorization: Bearer …` or `token …`). */
+  token: string;
+  dispatches: Dispatch[];
+  /** The request bodies of the dispatches, exactly as they arrived. */
+  rawBodies: string[];
+  callbacks: WorkflowCallback[];
+  /** Every request to the deployment endpoints, in order of arrival. */
+  requests: RecordedRequest[];
+  /** Every deployment, oldest first. */
+  deployments: FakeDeployment[];
+  /** Branches and tags a deployment's `ref` may name, to their commit; a full commit SHA needs no entry. */
+  refs: Map<string, string>;
+  /** Adds a scripted failure; rules are tried in order. */
+  fail(rule: FailureRule): void;
+  /** A deployment made by someone else (another run, another tool), with its statuses. */
+  seedDeployment(fields: Partial<Omit<FakeDeployment, 'id' | 'statuses'>> & { states?: DeploymentStatusState[] }): FakeDeployment;
+  /** The requests GitHub would have refused as malformed. */
+  refusals(): RecordedRequest[];
+  /** Resolves when `count` workflow callbacks have been answered. */
+  waitForCallbacks(count: number, timeoutMs?: number): Promise<WorkflowCallback[]>;
+  close(): Promise<void>;
+}
+
+/** An HTTP answer of the fake. */
+export interface Answer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A request GitHub would refuse as malformed, with GitHub's answer to it. */
+export class Refusal extends Error {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, message: string, extra: Record<string, unknown> = {}) {
+    super(message);
+    this.status = status;
+    this.body = { message, documentation_url: 'https://docs.github.com/rest', status: String(status), ...extra };
+  }
+}
