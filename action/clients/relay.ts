@@ -55,9 +55,13 @@ export class RelayClient {
     return this.call('POST', '/v1/gates', RegisterGateResponse, { body: request, signal, timeoutMs: 30_000 });
   }
 
-  /** One long-poll: the gate's view when decided, or after `waitSeconds` still pending. */
-  poll(runId: string, gateId: string, waitSeconds: number, signal?: AbortSignal): Promise<GateView> {
+  /**
+   * One long-poll: the gate's view when decided or, given `seen` (the number of the latest report
+   * the caller has, 0 for none), when it holds a newer report; else after `waitSeconds` still pending.
+   */
+  poll(runId: string, gateId: string, waitSeconds: number, signal?: AbortSignal, seen?: number): Promise<GateView> {
     const query = new URLSearchParams({ run: runId, wait: String(waitSeconds) });
+    if (seen !== undefined) query.set('seen', String(seen));
     return this.call('GET', `/v1/gates/${encodeURIComponent(gateId)}?${query}`, GateView, {
       signal,
       timeoutMs: (waitSeconds + 15) * 1000,
@@ -169,7 +173,8 @@ export function waitForDecision(client: RelayClient, gate: GateView, options: Wa
       };
     },
     async poll(window) {
-      const next = await client.poll(gate.runId, gate.gateId, window, options.signal);
+      // `seen`: a report posted between two polls answers the next one at once, not when its window ends.
+      const next = await client.poll(gate.runId, gate.gateId, window, options.signal, lastSeq);
       const fresh = next.progress.filter((report) => report.seq > lastSeq).sort((a, b) => a.seq - b.seq);
       for (const report of fresh) options.onProgress?.(report.message);
       lastSeq = Math.max(lastSeq, latestSeq(next.progress));

@@ -15,13 +15,11 @@
 import type { GateView, ProgressReport } from '../../shared/protocol.ts';
 import { renderMarkdown, renderPlainText } from './markdown.ts';
 import { countCodePoints, truncateCodePoints } from '../../shared/text.ts';
+// The store reads no more than these (relay/run/page-limits.ts): the page and its RPC stay bounded.
+import { MAX_MESSAGE_CODE_POINTS, MAX_REPORTS_SHOWN } from '../run/page-limits.ts';
 
 /** Most gates one page lists (a target's gates of one attempt; most targets have a handful). */
 const MAX_GATES_SHOWN = 10;
-/** Most progress reports shown per gate: the latest ones. */
-const MAX_REPORTS_SHOWN = 5;
-/** Longest message rendered, in code points: an approval comment (2000 characters) fits whole. */
-const MAX_MESSAGE_CODE_POINTS = 2000;
 /** Most HTML one message may become, in UTF-8 bytes. */
 const MAX_MESSAGE_HTML_BYTES = 3072;
 /** Most Markdown one page formats, in code points: about 30 ms of CPU at worst. */

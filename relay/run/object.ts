@@ -24,7 +24,7 @@ import type * as R from './results.ts';
 import { superseded } from './results.ts';
 import { DEFAULT_RETENTION_MS, retentionMs } from './retention.ts';
 import type { GateRow, TargetRow } from './rows.ts';
-import { newGateRow, requiredRoles, targetRecord } from './rows.ts';
+import { hasProgressAfter, newGateRow, requiredRoles, targetRecord } from './rows.ts';
 import { migrate } from './schema.ts';
 import { RunStore } from './store.ts';
 import { Waiters } from './waiters.ts';
@@ -101,13 +101,16 @@ export class RunObject extends DurableObject<RunEnv> {
     return { ok: true, gate: { ...this.store.view(row), callbackUri: gate.callbackUri, approvalUrl: gate.approvalUrl, created: true } };
   }
 
-  /** The gate's view at once if decided, else when it is decided or after `waitSeconds`. */
-  async wait(caller: Principal, runId: string, gateId: string, waitSeconds: number): Promise<R.WaitResult> {
+  /**
+   * The gate's view at once if decided or holding a report numbered above `seen` (the caller's
+   * latest), else when it is decided or gets a report, or after `waitSeconds`.
+   */
+  async wait(caller: Principal, runId: string, gateId: string, waitSeconds: number, seen?: number): Promise<R.WaitResult> {
     if (!this.admit(caller, runId, false)) return FORBIDDEN;
     const row = await this.currentRow(gateId);
     if (!row) return NOT_FOUND;
     const gate = this.store.view(row);
-    if (gate.state !== 'pending' || waitSeconds <= 0) return { ok: true, gate };
+    if (gate.state !== 'pending' || waitSeconds <= 0 || hasProgressAfter(gate, seen)) return { ok: true, gate };
     const windowMs = Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
     const woken = await this.gateWaiters.wait(gateId, windowMs, () => {
       const latest = this.store.gate(gateId);
@@ -162,17 +165,14 @@ export class RunObject extends DurableObject<RunEnv> {
     return { ok: true, gate };
   }
 
-  /** What the approval page of this gate shows; null when it is not an approval gate of this run. */
+  /** What this gate's approval page shows, and no more (page-limits.ts); null when it is not an approval gate of this run. */
   async approvalPage(gateId: string): Promise<R.ApprovalPage | null> {
     if (this.store.hasDue()) await this.expireDue();
     const row = this.store.gate(gateId);
     if (row?.kind !== 'approval') return null;
-    return {
-      gate: this.store.view(row),
-      requiresRoles: requiredRoles(row),
-      run: this.store.runInfo(),
-      gates: this.store.gatesOf(row.target, row.attempt).map((sibling) => this.store.view(sibling)),
-    };
+    const gates = this.store.pageGates(row.target, row.attempt);
+    const gate = gates.find((sibling) => sibling.gateId === gateId) ?? this.store.view(row);
+    return { gate, requiresRoles: requiredRoles(row), run: this.store.runInfo(), gates };
   }
 
   /**

@@ -32,6 +32,35 @@ export type GateRow = {
   approval_url: string | null;
 };
 
+/** Every column of a GateRow (a Record, so that the compiler names any a new field leaves out). */
+const GATE_COLUMNS: Record<keyof GateRow, true> = {
+  id: true,
+  run_id: true,
+  step_key: true,
+  target: true,
+  phase: true,
+  name: true,
+  kind: true,
+  attempt: true,
+  state: true,
+  message: true,
+  decided_by: true,
+  requires_roles: true,
+  created_at: true,
+  deadline: true,
+  decided_at: true,
+  callback_uri: true,
+  approval_url: true,
+};
+
+/** A SELECT list of every GateRow column, the message cut in SQL to its first `chars` characters. */
+export function gateColumnsWithMessageCut(chars: number): string {
+  const cut = `substr(message, 1, ${Math.trunc(chars)}) AS message`;
+  return Object.keys(GATE_COLUMNS)
+    .map((column) => (column === 'message' ? cut : column))
+    .join(', ');
+}
+
 export type TargetRow = {
   target: string;
   attempt: number;
@@ -91,6 +120,11 @@ export function gateView(row: GateRow, progress: ProgressReport[]): GateView {
     decidedAt: row.decided_at,
     progress,
   };
+}
+
+/** Whether the gate holds a progress report numbered above `seen`; false when `seen` is not given. */
+export function hasProgressAfter(gate: GateView, seen: number | undefined): boolean {
+  return seen !== undefined && gate.progress.some((report) => report.seq > seen);
 }
 
 /** The role names a gate stores; [] for anything that is not a JSON array of strings. */

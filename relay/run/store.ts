@@ -4,11 +4,17 @@
  */
 import type { GateState, GateView, ProgressReport, RunInfo, TargetStatus } from '../../shared/protocol.ts';
 import type { GateRow, RunInfoRow, TargetRow } from './rows.ts';
-import { gateView, runInfo } from './rows.ts';
+import { gateColumnsWithMessageCut, gateView, runInfo } from './rows.ts';
 import type { OwnerRow } from './owner.ts';
+import { MAX_MESSAGE_CODE_POINTS, MAX_REPORTS_SHOWN } from './page-limits.ts';
 
 /** Progress reports kept per gate; older ones are dropped. */
 const MAX_PROGRESS_PER_GATE = 50;
+
+/** How much of a message the approval page reads: one code point more than it shows. */
+const PAGE_MESSAGE_CHARS = MAX_MESSAGE_CODE_POINTS + 1;
+/** A GateRow's columns with the message cut to PAGE_MESSAGE_CHARS. */
+const PAGE_GATE_COLUMNS = gateColumnsWithMessageCut(PAGE_MESSAGE_CHARS);
 
 /** Which pending gates a cancel covers: listed ones, one target's, or all. */
 export type CancelScope = { gateIds: readonly string[] } | { target: string } | 'all';
@@ -33,11 +39,31 @@ export class RunStore {
     return this.sql.exec<{ count: number }>('SELECT COUNT(*) AS count FROM gates').one().count;
   }
 
-  /** A target's gates of one attempt, in creation order. */
-  gatesOf(target: string, attempt: number): GateRow[] {
-    return this.sql
-      .exec<GateRow>('SELECT * FROM gates WHERE target = ? AND attempt = ? ORDER BY created_at, rowid', target, attempt)
+  /**
+   * A target's gates of one attempt, in creation order, read as an approval page shows them:
+   * each with its MAX_REPORTS_SHOWN latest reports (oldest first), every message cut to one code
+   * point past MAX_MESSAGE_CODE_POINTS, so the page can tell it was cut. SQLite's substr counts
+   * the characters of UTF-8 text, so a cut never splits a surrogate pair.
+   */
+  pageGates(target: string, attempt: number): GateView[] {
+    const rows = this.sql
+      .exec<GateRow>(
+        `SELECT ${PAGE_GATE_COLUMNS} FROM gates WHERE target = ? AND attempt = ? ORDER BY created_at, rowid`,
+        target,
+        attempt,
+      )
       .toArray();
+    return rows.map((row) => {
+      const latest = this.sql
+        .exec<ProgressReport>(
+          'SELECT seq, at, substr(message, 1, ?) AS message FROM progress WHERE gate_id = ? ORDER BY seq DESC LIMIT ?',
+          PAGE_MESSAGE_CHARS,
+          row.id,
+          MAX_REPORTS_SHOWN,
+        )
+        .toArray();
+      return gateView(row, latest.reverse());
+    });
   }
 
   view(row: GateRow): GateView {

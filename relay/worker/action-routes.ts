@@ -42,6 +42,18 @@ function waitSeconds(c: AppContext): number {
   return wait;
 }
 
+/**
+ * `seen=<seq>` of a gate long-poll: the number of the latest progress report the caller has,
+ * so that a newer one answers at once; undefined when absent; 400 unless an integer ≥ 0.
+ */
+function seenSeq(c: AppContext): number | undefined {
+  const seen = c.req.query('seen');
+  if (seen === undefined) return undefined;
+  // Up to 15 digits: every such number is a safe integer, and far above any report's number.
+  if (!/^\d{1,15}$/.test(seen)) throw httpError(400, 'bad_request', 'seen: must be a progress report number, an integer of 0 or more');
+  return Number(seen);
+}
+
 function runQuery(c: AppContext): string {
   const runId = RunId.safeParse(c.req.query('run'));
   if (!runId.success) throw httpError(400, 'bad_request', 'run: the query parameter run=<deployment id> is required');
@@ -73,7 +85,7 @@ actionRoutes.get('/v1/gates/:gateId', async (c) => {
   const runId = runQuery(c);
   if (!gateId.success) throw httpError(404, 'not_found', 'no such gate');
   const wait = waitSeconds(c);
-  const result = await runObject(c.env, runId).wait(caller, runId, gateId.data, wait);
+  const result = await runObject(c.env, runId).wait(caller, runId, gateId.data, wait, seenSeq(c));
   if (result.ok) return c.json(result.gate);
   if (result.reason === 'forbidden') throw notYourRun(runId);
   throw httpError(REFUSAL_STATUS[result.reason], 'not_found', 'no such gate in this run');

@@ -62,6 +62,22 @@ describe('waitForDecision', () => {
     expect(seen).toEqual(['migrating 1/2', 'migrating 2/2']);
   });
 
+  it('tells the relay with every poll the number of the latest report it passed on, so a newer one answers at once', async () => {
+    const clock = new FakeClock(0);
+    const p = (seq: number) => ({ seq, at: seq, message: `r${seq}` });
+    const answers = [
+      gateView({ progress: [p(1), p(2)] }),
+      gateView({ progress: [p(1), p(2)] }),
+      gateView({ progress: [p(2), p(3), p(4)] }),
+      gateView({ state: 'succeeded', progress: [p(2), p(3), p(4)] }),
+    ];
+    const { relay, requests } = client(longPoll(clock, () => answers.shift() ?? gateView({ state: 'failed' })));
+    const passedOn: string[] = [];
+    await waitForDecision(relay, gateView({ progress: [p(1)] }), { clock, onProgress: (message) => passedOn.push(message) });
+    expect(passedOn).toEqual(['r2', 'r3', 'r4']);
+    expect(requests.map((r) => new URL(r.url).searchParams.get('seen'))).toEqual(['1', '2', '2', '4']);
+  });
+
   it('logs all 56 reports of an external system in order, though the relay keeps only the latest 50', async () => {
     const clock = new FakeClock(0);
     const relayKeeps = 50;

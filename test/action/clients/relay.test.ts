@@ -34,6 +34,16 @@ describe('RelayClient', () => {
     expect(requests[0]?.headers.has('content-type')).toBe(false);
   });
 
+  it('adds the latest report number it has as seen= when given one', async () => {
+    const { relay, requests } = client(() => Response.json(gateView()));
+    await relay.poll('octo/app/42', GATE_ID, 25, undefined, 0);
+    await relay.poll('octo/app/42', GATE_ID, 25, undefined, 7);
+    expect(requests.map((r) => r.url)).toEqual([
+      `http://127.0.0.1:8787/v1/gates/${GATE_ID}?run=octo%2Fapp%2F42&wait=25&seen=0`,
+      `http://127.0.0.1:8787/v1/gates/${GATE_ID}?run=octo%2Fapp%2F42&wait=25&seen=7`,
+    ]);
+  });
+
   it('cancels a run', async () => {
     const { relay, requests } = client(() => Response.json({ runId: 'octo/app/42', canceled: [GATE_ID] }));
     await expect(relay.cancel({ runId: 'octo/app/42', reason: 'the workflow job was canceled' })).resolves.toEqual({

@@ -8,6 +8,7 @@ import {
   decide,
   expectError,
   fetchGate,
+  gateUrl,
   getGate,
   newRunId,
   postCallback,
@@ -16,6 +17,13 @@ import {
   register,
   sleep,
 } from '../helpers.ts';
+
+/** A gate's long-poll URL with `seen` (left out when undefined). */
+function seenUrl(gate: { runId: string; gateId: string }, wait: number, seen?: string): string {
+  const url = new URL(gateUrl(gate.runId, gate.gateId, wait));
+  if (seen !== undefined) url.searchParams.set('seen', seen);
+  return url.href;
+}
 
 describe('GET /v1/gates/:gateId (long-poll)', () => {
   it('returns a decided gate at once, even with a long wait', async () => {
@@ -82,6 +90,52 @@ describe('GET /v1/gates/:gateId (long-poll)', () => {
       });
       const error = await expectError(res, 400, 'bad_request');
       expect(error.message).toContain('wait');
+    }
+  });
+
+  it('answers 400 naming seen to a seen that is not an integer of 0 or more', async () => {
+    const gate = await register();
+    for (const seen of ['-1', '1.5', 'abc', '', '1e3', 'Infinity', '9'.repeat(16)]) {
+      const error = await expectError(await SELF.fetch(seenUrl(gate, 0, seen), { headers: authHeaders() }), 400, 'bad_request');
+      expect(error.message).toContain('seen');
+    }
+  });
+
+  it('answers a pending gate at once when it holds a progress report past seen', async () => {
+    const gate = await register();
+    await decide(gate.callbackUri, { progress: true, mdMessage: 'migrating 1/2' });
+    await decide(gate.callbackUri, { progress: true, mdMessage: 'migrating 2/2' });
+    const controller = new AbortController();
+    const poll = SELF.fetch(seenUrl(gate, 30, '1'), { headers: authHeaders(), signal: controller.signal });
+    // A held poll would answer only after 30 s: 3 s tells the two apart with room to spare.
+    const answer = await Promise.race([poll, sleep(3000).then(() => 'held' as const)]);
+    if (answer === 'held') {
+      controller.abort();
+      expect.fail('the long-poll held though a report past seen was there');
+    }
+    expect(answer.status).toBe(200);
+    const view = GateView.parse(await answer.json());
+    expect(view.state).toBe('pending');
+    expect(view.progress.map((report) => [report.seq, report.message])).toEqual([
+      [1, 'migrating 1/2'],
+      [2, 'migrating 2/2'],
+    ]);
+  });
+
+  it('holds a poll whose seen is the latest report, as one without seen, until a new report wakes both', async () => {
+    const gate = await register();
+    await decide(gate.callbackUri, { progress: true, mdMessage: 'one' });
+    const views = [seenUrl(gate, 30, '1'), seenUrl(gate, 30)].map(async (url) => {
+      const res = await SELF.fetch(url, { headers: authHeaders() });
+      expect(res.status).toBe(200);
+      return GateView.parse(await res.json());
+    });
+    const early = await Promise.race([Promise.all(views).then(() => 'answered'), sleep(1500).then(() => 'held')]);
+    expect(early).toBe('held');
+    await decide(gate.callbackUri, { progress: true, mdMessage: 'two' });
+    for (const view of await Promise.all(views)) {
+      expect(view.state).toBe('pending');
+      expect(view.progress.map((report) => report.seq)).toEqual([1, 2]);
     }
   });
 
