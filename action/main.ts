@@ -19,7 +19,7 @@ import { summaryMarkdown } from './output/summary.ts';
 import { systemClock } from './lib/time.ts';
 import { checkSigningSecrets } from './clients/webhook.ts';
 import { workspaceFileReader } from './clients/workspace-files.ts';
-import { commandSafeJson } from './output/workflow-commands.ts';
+import { commandSafeJson, neutralizeCommands } from './output/workflow-commands.ts';
 
 /** Runs the action; the one place that turns an error into a failed step. */
 export async function run(): Promise<void> {
@@ -66,10 +66,10 @@ export async function run(): Promise<void> {
     log.info(`hookgate: result ${report.result}`);
     if (report.result !== 'succeeded') {
       const worst = safe.targets.find((t) => t.outcome === report.result);
-      core.setFailed(redact(`deployment ${report.result}${worst ? `: ${worst.message}` : ''}`));
+      core.setFailed(neutralizeCommands(redact(`deployment ${report.result}${worst ? `: ${worst.message}` : ''}`)));
     }
   } catch (error) {
-    core.setFailed(redact(errorMessage(error)));
+    core.setFailed(neutralizeCommands(redact(errorMessage(error))));
   } finally {
     dispose();
   }

@@ -4,6 +4,9 @@ import { secretForms } from './secret-spellings.ts';
 
 export type Redact = (text: string) => string;
 
+/** A percent, JSON or HTML escape: the decoded views may hold what the raw text hides. */
+const ESCAPE = /%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&#/;
+
 /** Shorter values are not worth masking and would mangle text. */
 const MIN_LENGTH = 4;
 
@@ -21,7 +24,7 @@ export function createRedactor(values: Iterable<string>): Redact {
   const pattern = new RegExp(forms.map((form) => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
   const anchors = anchorsOf(forms);
   return (text) => {
-    if (anchors !== null && !anchors.some((anchor) => text.includes(anchor))) return text;
+    if (anchors !== null && !ESCAPE.test(text) && !anchors.some((anchor) => text.includes(anchor))) return text;
     const spans: [number, number][] = [];
     for (const view of decodedViews(text)) {
       for (const match of view.text.matchAll(pattern)) {
@@ -33,9 +36,10 @@ export function createRedactor(values: Iterable<string>): Redact {
 }
 
 /**
- * A cheap first look, as most texts hold no secret: encoders leave letters and digits as they
- * are, so every spelling of a form holds the form's longest run of them. Null (always look
- * closely) when some form has no run long enough to tell.
+ * A cheap first look, as most texts hold no secret: an encoder that leaves letters and digits as
+ * they are keeps the form's longest run of them in every spelling. A text with an escape in it
+ * (ESCAPE) may spell even those as escapes (`%68%67`, `\u0068`, `&#104;`) and is always looked
+ * at closely. Null (always look closely) when some form has no run long enough to tell.
  */
 function anchorsOf(forms: string[]): string[] | null {
   const anchors = forms.map((form) => (form.match(/[A-Za-z0-9]+/g) ?? []).reduce((a, b) => (b.length > a.length ? b : a), ''));

@@ -38,6 +38,10 @@ const SPELLINGS: [string, string][] = [
   ['base64', base64(SECRET)],
   ['base64 without padding', base64(SECRET).replace(/=+$/, '')],
   ['base64url', urlSafe(base64(SECRET))],
+  // Some encoders escape every character, letters and digits too: no run of the secret survives.
+  ['every character percent-encoded', [...Buffer.from(SECRET)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')],
+  ['every character a JSON \\u escape', [...SECRET].map((c) => c.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')).join('')],
+  ['every character an HTML decimal reference', [...SECRET].map((c) => `&#${c.codePointAt(0)};`).join('')],
 ];
 
 describe('createRedactor: the spellings an external system echoes a secret in', () => {
