@@ -5,36 +5,25 @@
  * of Markdown in one request). The rest is in the run's log, where the action prints every
  * message whole.
  *
- * The bounds: at most MAX_GATES_SHOWN gates, each with its message and its MAX_REPORTS_SHOWN
- * latest reports, plus this gate's message once more in its outcome: 10 × 6 + 1 = 61 messages
- * of at most MAX_MESSAGE_HTML_BYTES (+ ~150 bytes of wrapper and notes) = 197 KB, beside at most
- * ~60 KB of names, states and run details. CPU: Markdown costs up to ~2 µs a code point (runs
- * of `[`), so a page formats at most MAX_PAGE_MARKDOWN_CODE_POINTS and shows the rest as plain
- * text, which costs next to nothing.
+ * The bounds: at most MAX_GATES_SHOWN gates (the run object sends only those and counts the rest),
+ * each with its message and its MAX_REPORTS_SHOWN latest reports, plus this gate's message once
+ * more in its outcome: 10 × 6 + 1 = 61 messages of at most MAX_MESSAGE_HTML_BYTES (+ ~150 bytes
+ * of wrapper and notes) = 197 KB, beside at most ~60 KB of names, states and run details. CPU:
+ * Markdown costs up to ~2 µs a code point (runs of `[`), so a page formats at most
+ * MAX_PAGE_MARKDOWN_CODE_POINTS and shows the rest as plain text, which costs next to nothing.
  */
-import type { GateView, ProgressReport } from '../../shared/protocol.ts';
+import type { ProgressReport } from '../../shared/protocol.ts';
 import { renderMarkdown, renderPlainText } from './markdown.ts';
 import { countCodePoints, truncateCodePoints } from '../../shared/text.ts';
-// The store reads no more than these (relay/run/page-limits.ts): the page and its RPC stay bounded.
+// The store reads no more than these (relay/run/page-limits.ts, with MAX_GATES_SHOWN): the page and its RPC stay bounded.
 import { MAX_MESSAGE_CODE_POINTS, MAX_REPORTS_SHOWN } from '../run/page-limits.ts';
 
-/** Most gates one page lists (a target's gates of one attempt; most targets have a handful). */
-const MAX_GATES_SHOWN = 10;
 /** Most HTML one message may become, in UTF-8 bytes. */
 const MAX_MESSAGE_HTML_BYTES = 3072;
 /** Most Markdown one page formats, in code points: about 30 ms of CPU at worst. */
 const MAX_PAGE_MARKDOWN_CODE_POINTS = 8000;
 
 const IN_THE_LOG = 'the full reports are in the run’s log';
-
-/** The gates to list: a window of consecutive ones around `currentId`, and how many it leaves out before and after. */
-export function shownGates(gates: GateView[], currentId: string): { shown: GateView[]; before: number; after: number } {
-  if (gates.length <= MAX_GATES_SHOWN) return { shown: gates, before: 0, after: 0 };
-  const current = Math.max(0, gates.findIndex((gate) => gate.gateId === currentId));
-  const start = Math.min(Math.max(0, current - Math.floor(MAX_GATES_SHOWN / 2)), gates.length - MAX_GATES_SHOWN);
-  const end = start + MAX_GATES_SHOWN;
-  return { shown: gates.slice(start, end), before: start, after: gates.length - end };
-}
 
 /** A list item saying how many gates the page leaves out, or '' for none. */
 export function hiddenGatesNote(count: number, where: 'earlier' | 'later'): string {

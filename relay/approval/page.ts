@@ -5,7 +5,7 @@
  */
 import { MAX_APPROVER_CHARS, MAX_COMMENT_CHARS } from '../../shared/protocol.ts';
 import type { GateState, GateView } from '../../shared/protocol.ts';
-import { earlierReportsNote, hiddenGatesNote, messageRenderer, shownGates, shownReports } from './page-bounds.ts';
+import { earlierReportsNote, hiddenGatesNote, messageRenderer, shownReports } from './page-bounds.ts';
 import type { MessageRenderer } from './page-bounds.ts';
 import type { ApprovalPage } from '../run/results.ts';
 
@@ -108,7 +108,7 @@ ${roles}
 ${gate.state === 'pending' ? form(csrf) : ''}
 <h2>Gates of ${escapeHtml(gate.target)}, attempt ${gate.attempt}</h2>
 <ol class="gates">
-${gateList(page.gates, gate.gateId, message)}
+${gateList(page, message)}
 </ol>`,
   );
 }
@@ -138,11 +138,11 @@ function form(csrf: string): string {
 </form>`;
 }
 
-/** The list items of the gates shown, with a note for any left out. */
-function gateList(gates: GateView[], currentId: string, message: MessageRenderer): string {
-  const { shown, before, after } = shownGates(gates, currentId);
-  const items = shown.map((sibling) => gateItem(sibling, sibling.gateId === currentId, message));
-  return [hiddenGatesNote(before, 'earlier'), ...items, hiddenGatesNote(after, 'later')].filter(Boolean).join('\n');
+/** The list items of the gates the run object chose to show, with a note for any it left out. */
+function gateList(page: ApprovalPage, message: MessageRenderer): string {
+  const items = page.gates.map((sibling) => gateItem(sibling, sibling.gateId === page.gate.gateId, message));
+  const notes = [hiddenGatesNote(page.hiddenBefore, 'earlier'), hiddenGatesNote(page.hiddenAfter, 'later')];
+  return [notes[0], ...items, notes[1]].filter(Boolean).join('\n');
 }
 
 function gateItem(gate: GateView, current: boolean, message: MessageRenderer): string {

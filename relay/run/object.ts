@@ -170,9 +170,9 @@ export class RunObject extends DurableObject<RunEnv> {
     if (this.store.hasDue()) await this.expireDue();
     const row = this.store.gate(gateId);
     if (row?.kind !== 'approval') return null;
-    const gates = this.store.pageGates(row.target, row.attempt);
-    const gate = gates.find((sibling) => sibling.gateId === gateId) ?? this.store.view(row);
-    return { gate, requiresRoles: requiredRoles(row), run: this.store.runInfo(), gates };
+    const shown = this.store.pageGates(gateId, row.target, row.attempt);
+    const gate = shown.gates.find((sibling) => sibling.gateId === gateId) ?? this.store.view(row);
+    return { gate, requiresRoles: requiredRoles(row), run: this.store.runInfo(), ...shown };
   }
 
   /**

@@ -66,8 +66,14 @@ export type NewGate = { gateId: string; callbackUri: string; approvalUrl: string
 /** What a person decides on the approval page, as typed there. */
 export type ApprovalDecision = { approved: boolean; comment: string; approver: string };
 
-/** Everything the approval page shows: the gate, the run, and its target's gates of the same attempt. */
-export type ApprovalPage = { gate: GateView; requiresRoles: string[]; run: RunInfo | null; gates: GateView[] };
+/**
+ * The gates an approval page lists: the window of its target's gates of the same attempt around
+ * the page's gate (relay/run/page-limits.ts), in creation order, and how many it leaves out before and after.
+ */
+export type PageGates = { gates: GateView[]; hiddenBefore: number; hiddenAfter: number };
+
+/** Everything the approval page shows: the gate, the run, and a window of its target's gates of the same attempt. */
+export type ApprovalPage = { gate: GateView; requiresRoles: string[]; run: RunInfo | null } & PageGates;
 
 export function superseded(attempt: number, highest: number, target: string): Refusal {
   return {

@@ -6,7 +6,8 @@ import type { GateState, GateView, ProgressReport, RunInfo, TargetStatus } from 
 import type { GateRow, RunInfoRow, TargetRow } from './rows.ts';
 import { gateColumnsWithMessageCut, gateView, runInfo } from './rows.ts';
 import type { OwnerRow } from './owner.ts';
-import { MAX_MESSAGE_CODE_POINTS, MAX_REPORTS_SHOWN } from './page-limits.ts';
+import { gateWindow, MAX_MESSAGE_CODE_POINTS, MAX_REPORTS_SHOWN } from './page-limits.ts';
+import type { PageGates } from './results.ts';
 
 /** Progress reports kept per gate; older ones are dropped. */
 const MAX_PROGRESS_PER_GATE = 50;
@@ -40,30 +41,49 @@ export class RunStore {
   }
 
   /**
-   * A target's gates of one attempt, in creation order, read as an approval page shows them:
-   * each with its MAX_REPORTS_SHOWN latest reports (oldest first), every message cut to one code
-   * point past MAX_MESSAGE_CODE_POINTS, so the page can tell it was cut. SQLite's substr counts
-   * the characters of UTF-8 text, so a cut never splits a surrogate pair.
+   * The gates the approval page of `gateId` lists (gateWindow of its target's gates of one attempt,
+   * in creation order; the rest only counted), read as it shows them: each with its latest reports,
+   * every message cut one code point past what it shows, so it can tell a cut (SQLite's substr
+   * counts characters of UTF-8 text: a cut never splits a surrogate pair).
    */
-  pageGates(target: string, attempt: number): GateView[] {
-    const rows = this.sql
-      .exec<GateRow>(
-        `SELECT ${PAGE_GATE_COLUMNS} FROM gates WHERE target = ? AND attempt = ? ORDER BY created_at, rowid`,
+  pageGates(gateId: string, target: string, attempt: number): PageGates {
+    const { count, before } = this.sql
+      .exec<{ count: number; before: number }>(
+        `SELECT COUNT(*) AS count,
+           COALESCE(SUM((created_at, rowid) < (SELECT created_at, rowid FROM gates WHERE id = ?)), 0) AS before
+         FROM gates WHERE target = ? AND attempt = ?`,
+        gateId,
         target,
         attempt,
       )
+      .one();
+    const { offset, limit, hiddenBefore, hiddenAfter } = gateWindow(count, before);
+    // The window's rowids first: the gates left out (up to MAX_GATES_PER_RUN) are sorted, never read whole.
+    const rows = this.sql
+      .exec<GateRow>(
+        `SELECT ${PAGE_GATE_COLUMNS} FROM gates WHERE rowid IN
+           (SELECT rowid FROM gates WHERE target = ? AND attempt = ? ORDER BY created_at, rowid LIMIT ? OFFSET ?)
+         ORDER BY created_at, rowid`,
+        target,
+        attempt,
+        limit,
+        offset,
+      )
       .toArray();
-    return rows.map((row) => {
-      const latest = this.sql
-        .exec<ProgressReport>(
-          'SELECT seq, at, substr(message, 1, ?) AS message FROM progress WHERE gate_id = ? ORDER BY seq DESC LIMIT ?',
-          PAGE_MESSAGE_CHARS,
-          row.id,
-          MAX_REPORTS_SHOWN,
-        )
-        .toArray();
-      return gateView(row, latest.reverse());
-    });
+    return { gates: rows.map((row) => gateView(row, this.latestReports(row.id))), hiddenBefore, hiddenAfter };
+  }
+
+  /** A gate's MAX_REPORTS_SHOWN latest reports, oldest first, messages cut as pageGates cuts them. */
+  private latestReports(gateId: string): ProgressReport[] {
+    return this.sql
+      .exec<ProgressReport>(
+        'SELECT seq, at, substr(message, 1, ?) AS message FROM progress WHERE gate_id = ? ORDER BY seq DESC LIMIT ?',
+        PAGE_MESSAGE_CHARS,
+        gateId,
+        MAX_REPORTS_SHOWN,
+      )
+      .toArray()
+      .reverse();
   }
 
   view(row: GateRow): GateView {

@@ -1,10 +1,11 @@
 /**
  * How much one approval page shows (relay/approval/page-bounds.ts through approvalPageHtml): the
- * latest reports, messages cut by code points, a window of gates, and a size bound that holds
- * for the largest page the relay's limits allow.
+ * latest reports, messages cut by code points, notes on the gates the run object left out, and a
+ * size bound that holds for the largest page the relay's limits allow.
  */
 import { describe, expect, it } from 'vitest';
 import { approvalPageHtml } from '../../../relay/approval/page.ts';
+import { gateWindow } from '../../../relay/run/page-limits.ts';
 import type { ApprovalPage } from '../../../relay/run/results.ts';
 import { MAX_GATES_PER_RUN, MAX_MESSAGE_CHARS } from '../../../shared/protocol.ts';
 import type { GateView, ProgressReport } from '../../../shared/protocol.ts';
@@ -45,9 +46,10 @@ function reports(first: number, last: number, message?: string): ProgressReport[
   });
 }
 
-/** The page of `gates[current]`. */
-function render(gates: GateView[], current = 0): string {
-  const page: ApprovalPage = { gate: gates[current] ?? gate(0), requiresRoles: [], run: RUN_INFO, gates };
+/** The page of `gates[current]`, as the run object sends it: `hidden` gates left out before and after. */
+function render(gates: GateView[], current = 0, hidden: [number, number] = [0, 0]): string {
+  const [hiddenBefore, hiddenAfter] = hidden;
+  const page: ApprovalPage = { gate: gates[current] ?? gate(0), requiresRoles: [], run: RUN_INFO, gates, hiddenBefore, hiddenAfter };
   return approvalPageHtml(page, 'csrf-token');
 }
 
@@ -134,31 +136,31 @@ describe('the messages an approval page shows', () => {
 });
 
 describe('the gates an approval page lists', () => {
-  const gates = Array.from({ length: 30 }, (_, index) => gate(index));
+  // The window the run object sends (relay/run/page-limits.ts gateWindow) of a 30-gate target, for Check-20.
+  const shown = Array.from({ length: 10 }, (_, index) => gate(index + 15));
 
-  it('lists 10 gates around this one, in order, and says how many it leaves out on each side', () => {
-    const html = render(gates, 20);
-    for (let index = 15; index < 25; index++) expect(html).toContain(`<strong>Check-${index}</strong>`);
-    for (const index of [0, 14, 25, 29]) expect(html).not.toContain(`<strong>Check-${index}</strong>`);
+  it('lists the gates it is sent, in order, and notes how many the run object left out on each side', () => {
+    const html = render(shown, 5, [15, 5]);
+    const positions = shown.map((sibling) => html.indexOf(`<strong>${sibling.name}</strong>`));
+    expect(positions.every((position) => position > 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(html).toContain('<li class="this">\n<div>webhook <strong>Check-20</strong>');
-    expect(html).toContain(`<li class="note">15 earlier gates not shown: ${IN_THE_LOG}.</li>`);
-    expect(html).toContain(`<li class="note">5 later gates not shown: ${IN_THE_LOG}.</li>`);
+    const earlier = html.indexOf(`<li class="note">15 earlier gates not shown: ${IN_THE_LOG}.</li>`);
+    const later = html.indexOf(`<li class="note">5 later gates not shown: ${IN_THE_LOG}.</li>`);
+    expect(earlier).toBeGreaterThan(0);
+    expect(earlier).toBeLessThan(positions[0] ?? 0);
+    expect(later).toBeGreaterThan(positions.at(-1) ?? Infinity);
   });
 
-  it('keeps the window inside the list at either end', () => {
-    const first = render(gates, 0);
-    expect(first).toContain('<strong>Check-9</strong>');
-    expect(first).not.toContain('earlier gate');
-    expect(first).toContain('20 later gates not shown');
-    const last = render(gates, 29);
-    expect(last).toContain('<strong>Check-20</strong>');
-    expect(last).toContain('20 earlier gates not shown');
-    expect(last).not.toContain('later gate');
+  it('says “gate” for one left out, and nothing for a side with none', () => {
+    const html = render(shown, 9, [1, 0]);
+    expect(html).toContain(`<li class="note">1 earlier gate not shown: ${IN_THE_LOG}.</li>`);
+    expect(html).not.toContain('later gate');
   });
 
-  it('lists every gate when there are 10 or fewer', () => {
-    const html = render(gates.slice(0, 10), 3);
-    for (let index = 0; index < 10; index++) expect(html).toContain(`<strong>Check-${index}</strong>`);
+  it('notes nothing when every gate is sent', () => {
+    const html = render(shown, 3);
+    for (const sibling of shown) expect(html).toContain(`<strong>${sibling.name}</strong>`);
     expect(html).not.toContain('not shown');
   });
 });
@@ -166,7 +168,10 @@ describe('the gates an approval page lists', () => {
 describe('the run link of an approval page', () => {
   it('links a run URL of up to 2000 characters, and shows none longer (the protocol bounds it only by the body)', () => {
     const link = (runUrl: string): string =>
-      approvalPageHtml({ gate: gate(0), requiresRoles: [], run: { ...RUN_INFO, runUrl }, gates: [gate(0)] }, 'csrf-token');
+      approvalPageHtml(
+        { gate: gate(0), requiresRoles: [], run: { ...RUN_INFO, runUrl }, gates: [gate(0)], hiddenBefore: 0, hiddenAfter: 0 },
+        'csrf-token',
+      );
     const longest = fill(`${RUN_INFO.runUrl}?q=`, 2000);
     expect(link(longest)).toContain(`<a href="${longest}" rel="noopener noreferrer">`);
     const html = link(`${longest}x`);
@@ -189,7 +194,7 @@ const WORST_MARKDOWN: Record<string, string> = {
 };
 
 describe('the size of an approval page', () => {
-  /** Every field of the page at its longest, in characters HTML escapes. */
+  /** Every field of the page at its longest, in characters HTML escapes; its gates the window the run object sends. */
   function largestPage(message: string, gateCount: number): ApprovalPage {
     const text = (length: number): string => '"'.repeat(length);
     const gates = Array.from({ length: gateCount }, (_, index) =>
@@ -204,6 +209,7 @@ describe('the size of an approval page', () => {
     );
     const current = Math.floor(gateCount / 2);
     gates[current] = { ...(gates[current] ?? gate(current)), kind: 'approval', decidedBy: text(100) };
+    const window = gateWindow(gateCount, current);
     return {
       gate: gates[current] ?? gate(current),
       requiresRoles: Array.from({ length: 20 }, () => text(100)),
@@ -215,7 +221,9 @@ describe('the size of an approval page', () => {
         actor: text(100),
         runUrl: fill(`https://github.com/acme/potato-facts/actions/runs/42?${fill('&', 2000)}`, 2000),
       },
-      gates,
+      gates: gates.slice(window.offset, window.offset + window.limit),
+      hiddenBefore: window.hiddenBefore,
+      hiddenAfter: window.hiddenAfter,
     };
   }
 

@@ -1,11 +1,12 @@
 /**
  * The run object's approvalPage (relay/run/object.ts, store.ts): it reads only what one page shows
- * (relay/run/page-limits.ts), so a target's stored reports never cross the RPC whole.
+ * (relay/run/page-limits.ts), so a target's stored gates and reports never cross the RPC whole.
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_CHARS } from '../../../shared/protocol.ts';
 import { truncateCodePoints } from '../../../shared/text.ts';
-import { decide, openApproval, register, registerApproval, runStub } from '../helpers.ts';
+import { decide, newRunId, openApproval, register, registerApproval, runStub } from '../helpers.ts';
+import type { RegisterGateResponse } from '../../../shared/protocol.ts';
 
 /** What the object reads of a message: one code point past the 2,000 a page shows, so the page can say it cut. */
 const READ_CODE_POINTS = 2001;
@@ -56,5 +57,29 @@ describe('RunObject.approvalPage', () => {
       [2, exact],
     ]);
     expect(page?.gates[1]?.message).toBeNull();
+  });
+
+  it('carries only the 10 gates around this one of a 30-gate target, and counts those left out before and after', async () => {
+    const runId = newRunId('window');
+    // Registered in order: creation order puts the approval 21st, with 20 gates before it and 9 after.
+    const gates: RegisterGateResponse[] = [];
+    for (let index = 0; index < 30; index += 1) {
+      const check = { runId, target: 'prod', stepKey: `prod/${index}/Check`, name: `Check-${index}` };
+      gates.push(index === 20 ? await registerApproval({ runId, stepKey: 'prod/20/approval' }) : await register(check));
+    }
+    await register({ runId, target: 'staging', stepKey: 'staging/0/Check' });
+    const approval = gates[20];
+    if (approval?.approvalUrl == null) throw new Error('the 21st gate is the approval');
+
+    const page = await runStub(runId).approvalPage(approval.gateId);
+    expect(page?.gate.gateId).toBe(approval.gateId);
+    expect(page?.gates.map((gate) => gate.gateId)).toEqual(gates.slice(15, 25).map((gate) => gate.gateId));
+    expect(page).toMatchObject({ hiddenBefore: 15, hiddenAfter: 5 });
+
+    const { html } = await openApproval(approval.approvalUrl);
+    expect(html).toContain('15 earlier gates not shown');
+    expect(html).toContain('5 later gates not shown');
+    expect(html).toContain('<strong>Check-24</strong>');
+    expect(html).not.toContain('<strong>Check-25</strong>');
   });
 });
