@@ -17,6 +17,7 @@ import {
   rollbackEnding,
 } from './outcomes.ts';
 import type { Ending } from './outcomes.ts';
+import { errorMessage } from '../lib/errors.ts';
 import type { TargetPlan } from '../plan/plan.ts';
 import type { StepPhase, StepReport, TargetReport } from './report.ts';
 
@@ -43,14 +44,14 @@ export async function runTarget(
 
 async function gatesOnly(target: TargetPlan, mode: GateMode, fx: TargetEffects, signal: AbortSignal, steps: StepReport[]): Promise<Ending> {
   const failure = await gateList(target, mode, target[mode], fx, signal, steps);
-  if (failure && signal.aborted) return canceledEnding(target.name, mode, reasonOf(signal));
+  if (failure && signal.aborted) return canceledEnding(target.name, mode, errorMessage(signal.reason));
   return gateModeEnding(target.name, mode, failure ? describeFailure(failure) : null);
 }
 
 async function phases(target: TargetPlan, fx: TargetEffects, signal: AbortSignal, steps: StepReport[]): Promise<Ending> {
   const failed = (step: StepReport | undefined): step is StepReport => step !== undefined && step.state !== 'succeeded';
   const fail = async (step: StepReport, phase: StepPhase): Promise<Ending> => {
-    if (signal.aborted) return canceledEnding(target.name, phase, reasonOf(signal));
+    if (signal.aborted) return canceledEnding(target.name, phase, errorMessage(signal.reason));
     const why = describeFailure(step);
     if (onStepFailure(phase) === 'fail') return failedEnding(target.name, phase, why);
     const rollback = await record(steps, fx.command(target, 'rollback', 'rollback', {}, signal));
@@ -77,8 +78,4 @@ function strategy(target: TargetPlan, fx: TargetEffects, signal: AbortSignal, st
   const plan = target.strategy;
   if (!plan) return Promise.resolve(undefined);
   return plan.kind === 'canary' ? runCanary(target, plan, fx, signal, steps) : runBlueGreen(target, plan, fx, signal, steps);
-}
-
-function reasonOf(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
 }
