@@ -40,8 +40,11 @@ export const MAX_TARGET_MESSAGE_CHARS = 2000;
 export const MAX_WAIT_SECONDS = 30;
 /** Default gate timeout (SPEC §2: 24 hours unless set shorter). */
 export const DEFAULT_GATE_TIMEOUT_SECONDS = 24 * 60 * 60;
-/** Longest gate timeout the relay accepts: 7 days. */
-export const MAX_GATE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60;
+/**
+ * Longest gate timeout the relay accepts: 30 days, as long as GitHub's own protection rules wait.
+ * A wait longer than a job can live (6 hours on GitHub's runners) needs `park-after` (SPEC §9).
+ */
+export const MAX_GATE_TIMEOUT_SECONDS = 30 * 24 * 60 * 60;
 
 /** Deployment (run) id: `<owner>/<repo>/<run id>` by default; any printable id up to 200 chars. */
 export const RunId = z
