@@ -175,6 +175,13 @@ export const UnparkRequest = z.strictObject({
 });
 export type UnparkRequest = z.infer<typeof UnparkRequest>;
 
+/** Its answer: the job's park, now `closed`; `state: null` when the job never parked. */
+export const UnparkResponse = z.object({
+  job: JobKey,
+  state: z.literal('closed').nullable(),
+});
+export type UnparkResponse = z.infer<typeof UnparkResponse>;
+
 /** A park's life: waiting for its gates; claimed by the job that continues it; closed once that job ended. */
 export const ParkState = z.enum(['parked', 'claimed', 'closed']);
 export type ParkState = z.infer<typeof ParkState>;

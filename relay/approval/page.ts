@@ -8,6 +8,8 @@ import type { GateState, GateView } from '../../shared/protocol.ts';
 import { earlierReportsNote, hiddenGatesNote, messageRenderer, shownReports } from './page-bounds.ts';
 import type { MessageRenderer } from './page-bounds.ts';
 import type { ApprovalPage } from '../run/results.ts';
+import { escapeHtml } from './html.ts';
+import { resumeNote } from './resume-note.ts';
 
 /**
  * Longest run URL the page links (a GitHub run URL has about 70 characters). The protocol puts
@@ -35,13 +37,6 @@ const STYLE = `
   button { font: inherit; padding: .5rem 1.25rem; margin: 1rem .5rem 0 0; border-radius: 6px; border: 1px solid #888; }
   button[value=approve] { background: #1f883d; color: #fff; } button[value=reject] { background: #cf222e; color: #fff; }
 `;
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML content and double-quoted attribute values. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
-}
 
 /** An epoch-milliseconds time as ISO 8601 UTC to the second. */
 function isoTime(ms: number): string {
@@ -105,6 +100,7 @@ ${notice ? `<p class="box"><strong>${escapeHtml(notice)}</strong></p>` : ''}
 <dl>${details.map(([term, value]) => `<dt>${term}</dt><dd>${value}</dd>`).join('')}</dl>
 ${roles}
 <section class="box">${outcome(gate, message)}</section>
+${resumeNote(page.resume ?? null)}
 ${gate.state === 'pending' ? form(csrf) : ''}
 <h2>Gates of ${escapeHtml(gate.target)}, attempt ${gate.attempt}</h2>
 <ol class="gates">

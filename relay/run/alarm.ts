@@ -1,25 +1,34 @@
 /**
  * The run object's single alarm, re-armed for the nearest thing due: a pending gate's
- * deadline, else the time the run's storage is to be deleted (relay/run/retention.ts).
+ * deadline or a resume dispatch to send (relay/run/parking.ts), else the time the run's
+ * storage is to be deleted (relay/run/retention.ts).
  */
+import type { Parking } from './parking.ts';
 import type { RunStore } from './store.ts';
 
 /**
- * While a gate is pending, its deadline: the run is never deleted under it. Otherwise the
- * run's last activity plus the retention time; null when the run has stored nothing.
+ * The nearest pending gate's deadline or due dispatch: the run is never deleted under them.
+ * Otherwise, while a job is parked, none (the change that makes it due re-arms the alarm);
+ * else the run's last activity plus the retention time; null when the run has stored nothing.
  */
-export function nextAlarm(store: RunStore, retentionMs: number): number | null {
-  const deadline = store.nextDeadline();
-  if (deadline !== null) return deadline;
-  const last = store.lastActivity();
+export function nextAlarm(store: RunStore, parking: Parking, retentionMs: number): number | null {
+  const due = [store.nextDeadline(), parking.nextSend()].filter((at) => at !== null);
+  if (due.length > 0) return Math.min(...due);
+  if (parking.holdsRun()) return null;
+  const last = lastActivity(store, parking);
   return last === null ? null : last + retentionMs;
 }
 
-/** True when nothing waits and nothing was written for `retentionMs`: the run may be deleted. */
-export function expired(store: RunStore, retentionMs: number, now: number): boolean {
-  if (store.hasPending()) return false;
-  const last = store.lastActivity();
+/** True when nothing waits (no pending gate, parked job or due dispatch) and nothing was written for `retentionMs`: the run may be deleted. */
+export function expired(store: RunStore, parking: Parking, retentionMs: number, now: number): boolean {
+  if (store.hasPending() || parking.holdsRun()) return false;
+  const last = lastActivity(store, parking);
   return last === null || last + retentionMs <= now;
+}
+
+function lastActivity(store: RunStore, parking: Parking): number | null {
+  const times = [store.lastActivity(), parking.lastActivity()].filter((at) => at !== null);
+  return times.length === 0 ? null : Math.max(...times);
 }
 
 export class AlarmClock {

@@ -1,32 +1,28 @@
 /**
  * One Durable Object per deployment run: it owns the run's gates, target records and
  * owner in SQLite (relay/run/store.ts), wakes long-polls the moment a decision is stored,
- * and keeps one alarm (relay/run/alarm.ts) for gate deadlines and the run's deletion.
+ * delegates parking to relay/run/parking.ts, and keeps one alarm (relay/run/alarm.ts) for
+ * gate deadlines, resume dispatches and the run's deletion.
  * It answers domain results (relay/run/results.ts); HTTP is the edge's business.
  */
 import { DurableObject } from 'cloudflare:workers';
+import type { JournalRequest, ParkRequest, ResumeRequest, UnparkRequest } from '../../shared/park.ts';
 import type { CallbackBody, GateState, GateView, RegisterGate } from '../../shared/protocol.ts';
-import {
-  FINAL_TARGET_STATUSES,
-  GONE_STATES,
-  MAX_CALLBACKS_PER_GATE_PER_MINUTE,
-  MAX_GATES_PER_RUN,
-  MAX_TARGETS_PER_RUN,
-  MAX_WAIT_SECONDS,
-} from '../../shared/protocol.ts';
+import { FINAL_TARGET_STATUSES, GONE_STATES, MAX_WAIT_SECONDS } from '../../shared/protocol.ts';
 import { AlarmClock, expired, nextAlarm } from './alarm.ts';
 import type { RunEnv } from './env.ts';
-import { mayAct, ownerFor, runIdAdmits } from './owner.ts';
-import type { OwnerRow } from './owner.ts';
+import { Ownership } from './owner.ts';
+import { Parking } from './parking.ts';
 import type { Principal } from './principal.ts';
-import { SlidingWindow } from './rate-limit.ts';
+import { GatePosts } from './rate-limit.ts';
 import type * as R from './results.ts';
-import { superseded } from './results.ts';
 import { DEFAULT_RETENTION_MS, retentionMs } from './retention.ts';
 import type { GateRow, TargetRow } from './rows.ts';
 import { hasProgressAfter, newGateRow, requiredRoles, targetRecord } from './rows.ts';
 import { migrate } from './schema.ts';
+import { sendDue } from './resume-sender.ts';
 import { RunStore } from './store.ts';
+import { checkRegister, checkReport } from './checks.ts';
 import { Waiters } from './waiters.ts';
 
 const FORBIDDEN: R.Forbidden = { ok: false, reason: 'forbidden' };
@@ -42,19 +38,15 @@ export class RunObject extends DurableObject<RunEnv> {
   private readonly gateWaiters = new Waiters<GateView>();
   /** Long-polls on target records, woken with the stored row when it becomes final. */
   private readonly targetWaiters = new Waiters<TargetRow | undefined>();
-  /** The run's owner once known (claimed or read); undefined: nobody has written to the run yet, or not read yet. */
-  private owner: OwnerRow | undefined = undefined;
-  /**
-   * POSTs per gate a minute, in memory only (see SlidingWindow): decisions (callback URI and
-   * approval page) and progress reports each have their own budget, so reports never use up
-   * the decision's.
-   */
-  private readonly decisionPosts = new SlidingWindow(MAX_CALLBACKS_PER_GATE_PER_MINUTE, 60_000);
-  private readonly progressPosts = new SlidingWindow(MAX_CALLBACKS_PER_GATE_PER_MINUTE, 60_000);
+  private readonly ownership = new Ownership(() => this.store);
+  private readonly parking: Parking;
+  /** POSTs per gate a minute, in memory only (relay/run/rate-limit.ts). */
+  private readonly posts = new GatePosts();
 
   constructor(ctx: DurableObjectState, env: RunEnv) {
     super(ctx, env);
     this.runStore = new RunStore(ctx.storage.sql);
+    this.parking = new Parking(ctx.storage.sql, env);
     this.alarmClock = new AlarmClock(ctx.storage);
     // The edge refuses a bad RETENTION_DAYS (503); an alarm has no one to tell, so it keeps the default.
     this.retentionMs = retentionMs(env.RETENTION_DAYS) ?? DEFAULT_RETENTION_MS;
@@ -75,25 +67,16 @@ export class RunObject extends DurableObject<RunEnv> {
    * a re-run superseded, a new gate past MAX_GATES_PER_RUN, and a caller whose repository does not own the run.
    */
   async register(caller: Principal, request: RegisterGate, gate: R.NewGate): Promise<R.RegisterResult> {
-    if (!this.admit(caller, request.runId, true)) return FORBIDDEN;
+    if (!this.ownership.admit(caller, request.runId, true)) return FORBIDDEN;
     // Nothing awaits from here to the insert: concurrent retries of one registration find each other's row.
-    const highest = this.store.highestAttempt(request.target);
-    if (request.attempt < highest) return superseded(request.attempt, highest, request.target);
-    const existing = this.store.gateByStepKey(request.stepKey);
-    if (existing && existing.attempt !== request.attempt) {
-      const message = `step key ${request.stepKey} belongs to attempt ${existing.attempt}; each attempt needs its own step keys`;
-      return { ok: false, reason: 'conflict', message };
-    }
+    const checked = checkRegister(this.store, request);
+    if ('refusal' in checked) return checked.refusal;
     if (request.run) this.store.saveRunInfo(request.run);
+    const existing = checked.existing;
     if (existing) {
       const links = { callbackUri: existing.callback_uri, approvalUrl: existing.approval_url };
       return { ok: true, gate: { ...this.store.view(existing), ...links, created: false } };
     }
-
-    // Counted in the same synchronous stretch as the insert: concurrent registrations cannot overshoot.
-    const count = this.store.gateCount();
-    if (count >= MAX_GATES_PER_RUN) return { ok: false, reason: 'too-many-gates', count };
-
     this.supersedeEarlier(request.target, request.attempt);
     const row = newGateRow(request, gate, Date.now());
     this.store.insertGate(row);
@@ -106,7 +89,7 @@ export class RunObject extends DurableObject<RunEnv> {
    * latest), else when it is decided or gets a report, or after `waitSeconds`.
    */
   async wait(caller: Principal, runId: string, gateId: string, waitSeconds: number, seen?: number): Promise<R.WaitResult> {
-    if (!this.admit(caller, runId, false)) return FORBIDDEN;
+    if (!this.ownership.admit(caller, runId, false)) return FORBIDDEN;
     const row = await this.currentRow(gateId);
     if (!row) return NOT_FOUND;
     const gate = this.store.view(row);
@@ -127,7 +110,7 @@ export class RunObject extends DurableObject<RunEnv> {
     const found = this.store.gate(gateId);
     if (found?.kind !== 'webhook') return NOT_FOUND;
     const isProgress = 'progress' in body;
-    const retryAfterSeconds = (isProgress ? this.progressPosts : this.decisionPosts).take(gateId);
+    const retryAfterSeconds = this.posts.take(gateId, isProgress ? 'progress' : 'decision');
     if (retryAfterSeconds > 0) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
     const row = await this.currentRow(gateId, found);
     if (!row) return NOT_FOUND;
@@ -153,7 +136,7 @@ export class RunObject extends DurableObject<RunEnv> {
 
   /** Records a person's decision on an approval gate: the first one wins, any later one is a conflict. */
   async approve(gateId: string, decision: R.ApprovalDecision): Promise<R.DecisionResult> {
-    const retryAfterSeconds = this.decisionPosts.take(gateId);
+    const retryAfterSeconds = this.posts.take(gateId, 'decision');
     if (retryAfterSeconds > 0) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
     const row = await this.currentRow(gateId);
     if (row?.kind !== 'approval') return NOT_FOUND;
@@ -172,7 +155,7 @@ export class RunObject extends DurableObject<RunEnv> {
     if (row?.kind !== 'approval') return null;
     const shown = this.store.pageGates(gateId, row.target, row.attempt);
     const gate = shown.gates.find((sibling) => sibling.gateId === gateId) ?? this.store.view(row);
-    return { gate, requiresRoles: requiredRoles(row), run: this.store.runInfo(), ...shown };
+    return { gate, requiresRoles: requiredRoles(row), run: this.store.runInfo(), resume: this.parking.pageNote(), ...shown };
   }
 
   /**
@@ -180,7 +163,7 @@ export class RunObject extends DurableObject<RunEnv> {
    * list, the covered targets still `running` are recorded `canceled`. Late callbacks find them final.
    */
   async cancelRun(caller: Principal, request: R.CancelRun): Promise<R.CancelResult> {
-    if (!this.admit(caller, request.runId, true)) return FORBIDDEN;
+    if (!this.ownership.admit(caller, request.runId, true)) return FORBIDDEN;
     const { gateIds, target, reason } = request;
     const canceled = this.store.cancel(reason, gateIds ? { gateIds } : target !== undefined ? { target } : 'all');
     for (const row of canceled) this.gateWaiters.wake(row.id, this.store.view(row));
@@ -196,21 +179,9 @@ export class RunObject extends DurableObject<RunEnv> {
    * within an attempt a final status is final; a newer attempt supersedes the older one's pending gates.
    */
   async reportTarget(caller: Principal, request: R.ReportTarget): Promise<R.ReportResult> {
-    if (!this.admit(caller, request.runId, true)) return FORBIDDEN;
-    const current = this.store.target(request.target);
-    const record = targetRecord(request.runId, request.target, current);
-    const highest = this.store.highestAttempt(request.target);
-    if (request.attempt < highest) return { ...superseded(request.attempt, highest, request.target), record };
-    if (current?.attempt === request.attempt && FINAL_TARGET_STATUSES.includes(current.status)) {
-      if (current.status === request.status) return { ok: true, record };
-      const message = `target ${request.target} already ended ${current.status} in attempt ${current.attempt}; a final status does not change`;
-      return { ok: false, reason: 'conflict', message, record };
-    }
-    if (!current) {
-      const count = this.store.targetCount();
-      if (count >= MAX_TARGETS_PER_RUN) return { ok: false, reason: 'too-many-targets', count };
-    }
-
+    if (!this.ownership.admit(caller, request.runId, true)) return FORBIDDEN;
+    const refused = checkReport(this.store, request);
+    if (refused) return refused;
     this.supersedeEarlier(request.target, request.attempt);
     const stored = this.store.saveTarget(request.target, request.attempt, request.status, request.message);
     if (FINAL_TARGET_STATUSES.includes(stored.status)) this.targetWaiters.wake(request.target, stored);
@@ -221,7 +192,7 @@ export class RunObject extends DurableObject<RunEnv> {
 
   /** The target's record at once if final (or `waitSeconds` is 0), else when it becomes final or after the window. */
   async waitTarget(caller: Principal, runId: string, target: string, waitSeconds: number): Promise<R.TargetResult> {
-    if (!this.admit(caller, runId, false)) return FORBIDDEN;
+    if (!this.ownership.admit(caller, runId, false)) return FORBIDDEN;
     const row = this.store.target(target);
     if ((row && FINAL_TARGET_STATUSES.includes(row.status)) || waitSeconds <= 0) {
       return { ok: true, record: targetRecord(runId, target, row) };
@@ -231,6 +202,31 @@ export class RunObject extends DurableObject<RunEnv> {
     return { ok: true, record: targetRecord(runId, target, latest) };
   }
 
+  /** POST /v1/runs/journal: the first record of an attempt's key stands (relay/run/parking.ts). */
+  async journal(caller: Principal, request: JournalRequest): Promise<R.JournalResult> {
+    return this.ownership.admit(caller, request.runId, true) ? this.withParking((p) => p.journal(request, Date.now())) : FORBIDDEN;
+  }
+
+  /** POST /v1/runs/park: stores the job's park; a dispatch it is due for at once is stored with it. */
+  async park(caller: Principal, request: ParkRequest): Promise<R.ParkResult> {
+    return this.ownership.admit(caller, request.runId, true) ? this.withParking((p) => p.park(request, Date.now())) : FORBIDDEN;
+  }
+
+  /** POST /v1/runs/resume: whether the job continues a parked attempt (it claims its own park). */
+  async resume(caller: Principal, request: ResumeRequest): Promise<R.ResumeResult> {
+    return this.ownership.admit(caller, request.runId, false) ? this.withParking((p) => p.resume(request, Date.now())) : FORBIDDEN;
+  }
+
+  /** POST /v1/runs/unpark: closes the job's park. */
+  async unpark(caller: Principal, request: UnparkRequest): Promise<R.UnparkResult> {
+    return this.ownership.admit(caller, request.runId, true) ? this.withParking((p) => p.unpark(request, Date.now())) : FORBIDDEN;
+  }
+
+  /** GET /v1/runs: the run view. */
+  async runView(caller: Principal, runId: string): Promise<R.RunViewResult> {
+    return this.ownership.admit(caller, runId, false) ? this.withParking((p) => p.view(runId)) : FORBIDDEN;
+  }
+
   /**
    * Stores `timed-out` for every gate whose deadline passed, whether or not anyone waits;
    * then deletes the whole run once nothing is pending and nothing was written for the retention time.
@@ -238,29 +234,15 @@ export class RunObject extends DurableObject<RunEnv> {
   override async alarm(): Promise<void> {
     this.alarmClock.forget();
     await this.expireDue();
-    if (!expired(this.store, this.retentionMs, Date.now())) {
+    await sendDue(this.parking.parkStore, this.env);
+    if (!expired(this.store, this.parking, this.retentionMs, Date.now())) {
       await this.rearmAlarm();
       return;
     }
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.schemaReady = false;
-    this.owner = undefined;
-  }
-
-  /**
-   * Whether `caller` may act on this run; a write (`claim`) by the first caller makes the run
-   * its own. Synchronous, so no other request runs between the check and the claim.
-   */
-  private admit(caller: Principal, runId: string, claim: boolean): boolean {
-    if (!runIdAdmits(runId, caller)) return false;
-    // An owner never changes once stored: read it once, not on every long-poll.
-    const owner = (this.owner ??= this.store.owner());
-    if (owner === undefined && claim) {
-      this.owner = ownerFor(caller, Date.now());
-      this.store.claimOwner(this.owner);
-    }
-    return mayAct(owner, caller);
+    this.ownership.forget();
   }
 
   /** Stores a decision on a pending gate, wakes its polls and moves the alarm. */
@@ -283,8 +265,18 @@ export class RunObject extends DurableObject<RunEnv> {
     if (expiredGates.length > 0) await this.rearmAlarm();
   }
 
+  /** Stores the resume dispatches a change made due, in the change's synchronous stretch (relay/run/parking.ts), then moves the alarm. */
   private rearmAlarm(): Promise<void> {
-    return this.alarmClock.arm(nextAlarm(this.store, this.retentionMs));
+    this.parking.checkDue(Date.now());
+    return this.alarmClock.arm(nextAlarm(this.store, this.parking, this.retentionMs));
+  }
+
+  /** Runs `use` on parking (its tables migrated first, as the store's are), then moves the alarm after any change. */
+  private async withParking<T>(use: (parking: Parking) => T): Promise<T> {
+    void this.store;
+    const result = use(this.parking);
+    await this.rearmAlarm();
+    return result;
   }
 
   /**

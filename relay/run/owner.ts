@@ -6,6 +6,7 @@
  * repository's alone, owned or not: no other repository can claim it first.
  */
 import type { Principal } from './principal.ts';
+import type { RunStore } from './store.ts';
 
 /** The run's `run_owner` row (relay/run/schema.ts step 3). */
 export type OwnerRow = {
@@ -43,4 +44,35 @@ export function runIdAdmits(runId: string, caller: Principal): boolean {
   if (caller.kind === 'token') return true;
   const named = /^([^/]+\/[^/]+)\/./.exec(runId)?.[1];
   return named === undefined || named.toLowerCase() === caller.repository.toLowerCase();
+}
+
+/** Admits the run object's callers: the owner is read once and claimed by the first write. */
+export class Ownership {
+  private readonly store: () => RunStore;
+  /** The run's owner once known (claimed or read); undefined: nobody has written to the run yet, or not read yet. */
+  private owner: OwnerRow | undefined = undefined;
+
+  constructor(store: () => RunStore) {
+    this.store = store;
+  }
+
+  /**
+   * Whether `caller` may act on this run; a write (`claim`) by the first caller makes the run
+   * its own. Synchronous, so no other request runs between the check and the claim.
+   */
+  admit(caller: Principal, runId: string, claim: boolean): boolean {
+    if (!runIdAdmits(runId, caller)) return false;
+    // An owner never changes once stored: read it once, not on every long-poll.
+    const owner = (this.owner ??= this.store().owner());
+    if (owner === undefined && claim) {
+      this.owner = ownerFor(caller, Date.now());
+      this.store().claimOwner(this.owner);
+    }
+    return mayAct(owner, caller);
+  }
+
+  /** The run's storage was deleted: its owner with it. */
+  forget(): void {
+    this.owner = undefined;
+  }
 }

@@ -3,6 +3,8 @@
  * callback must not cost a storage write for its count, and an object that is evicted
  * (idle, or a redeploy) forgetting its counts only ever errs toward admitting.
  */
+import { MAX_CALLBACKS_PER_GATE_PER_MINUTE } from '../../shared/protocol.ts';
+
 export class SlidingWindow {
   private readonly limit: number;
   private readonly windowMs: number;
@@ -28,5 +30,21 @@ export class SlidingWindow {
     recent.push(now);
     this.hits.set(key, recent);
     return 0;
+  }
+}
+
+/**
+ * POSTs per gate a minute: decisions (callback URI and approval page) and progress reports
+ * each have their own budget, so reports never use up the decision's.
+ */
+export class GatePosts {
+  private readonly windows = {
+    decision: new SlidingWindow(MAX_CALLBACKS_PER_GATE_PER_MINUTE, 60_000),
+    progress: new SlidingWindow(MAX_CALLBACKS_PER_GATE_PER_MINUTE, 60_000),
+  };
+
+  /** SlidingWindow.take on the gate's budget of `kind`: 0, or the seconds to wait. */
+  take(gateId: string, kind: 'decision' | 'progress'): number {
+    return this.windows[kind].take(gateId);
   }
 }

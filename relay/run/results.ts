@@ -12,6 +12,7 @@ import type {
   RunInfo,
   TargetRecord,
 } from '../../shared/protocol.ts';
+import type { DispatchView, ParkResponse, ResumeResponse, RunView } from '../../shared/park.ts';
 
 /** An action route on a run the caller's repository does not own: nothing was read or changed. */
 export type Forbidden = { ok: false; reason: 'forbidden' };
@@ -56,7 +57,17 @@ export type TargetResult = { ok: true; record: TargetRecord } | Forbidden;
 
 /** Every reason a run object refuses, for the edge's one table of HTTP statuses. */
 export type RefusalReason = Exclude<
-  RegisterResult | WaitResult | DecisionResult | CancelResult | ReportResult | TargetResult,
+  | RegisterResult
+  | WaitResult
+  | DecisionResult
+  | CancelResult
+  | ReportResult
+  | TargetResult
+  | JournalResult
+  | ParkResult
+  | ResumeResult
+  | UnparkResult
+  | RunViewResult,
   { ok: true }
 >['reason'];
 
@@ -73,7 +84,7 @@ export type ApprovalDecision = { approved: boolean; comment: string; approver: s
 export type PageGates = { gates: GateView[]; hiddenBefore: number; hiddenAfter: number };
 
 /** Everything the approval page shows: the gate, the run, and a window of its target's gates of the same attempt. */
-export type ApprovalPage = { gate: GateView; requiresRoles: string[]; run: RunInfo | null } & PageGates;
+export type ApprovalPage = { gate: GateView; requiresRoles: string[]; run: RunInfo | null; resume?: ResumeNote | null } & PageGates;
 
 export function superseded(attempt: number, highest: number, target: string): Refusal {
   return {
@@ -82,3 +93,23 @@ export function superseded(attempt: number, highest: number, target: string): Re
     message: `attempt ${attempt} is out of date: attempt ${highest} of target ${target} superseded it`,
   };
 }
+
+/** A new journal entry past MAX_JOURNAL_ENTRIES. */
+type TooManyEntries = { ok: false; reason: 'too-many-entries'; count: number };
+
+/** A new park past MAX_PARKED_JOBS. */
+type TooManyParks = { ok: false; reason: 'too-many-parks'; count: number };
+
+export type JournalResult = { ok: true; recorded: boolean } | Refusal | TooManyEntries | Forbidden;
+
+export type ParkResult = { ok: true; park: ParkResponse } | Refusal | TooManyParks | Forbidden;
+
+export type ResumeResult = { ok: true; resume: ResumeResponse } | Forbidden;
+
+/** `state`: the job's park as it is now; null when the job has none. */
+export type UnparkResult = { ok: true; job: string; state: 'closed' | null } | Refusal | Forbidden;
+
+export type RunViewResult = { ok: true; view: RunView } | Forbidden;
+
+/** What the approval page says about parking: the run's latest resume, whether a job is parked, and the deployment id for a resume by hand. */
+export type ResumeNote = { dispatch: DispatchView | null; parked: boolean; deploymentId: string };

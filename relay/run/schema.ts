@@ -75,6 +75,50 @@ const MIGRATIONS: readonly string[] = [
      SELECT COUNT(*) FROM progress AS earlier WHERE earlier.gate_id = progress.gate_id
        AND (earlier.at < progress.at OR (earlier.at = progress.at AND earlier.rowid <= progress.rowid)));
    CREATE UNIQUE INDEX progress_seq ON progress (gate_id, seq);`,
+  // 5: parking (shared/park.ts): the journal of each attempt (first record of a key stands), the
+  // parked jobs (one row per job key) and the resume dispatches the alarm sends. JSON columns hold
+  // values the relay validated at its border (RunRef, JournalRecord, id lists).
+  `CREATE TABLE journal (
+     attempt INTEGER NOT NULL,
+     key TEXT NOT NULL,
+     record TEXT NOT NULL,
+     run TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (attempt, key)
+   );
+   CREATE TABLE dispatches (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     state TEXT NOT NULL,
+     repository TEXT NOT NULL,
+     workflow TEXT NOT NULL,
+     ref TEXT NOT NULL,
+     tries INTEGER NOT NULL DEFAULT 0,
+     error TEXT,
+     deployment_id TEXT NOT NULL,
+     resumed_run_id TEXT,
+     resumed_run_url TEXT,
+     next_at INTEGER,
+     first_try_at INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX dispatches_due ON dispatches (state, next_at);
+   CREATE TABLE parks (
+     job TEXT PRIMARY KEY,
+     run_id TEXT NOT NULL,
+     attempt INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     gate_ids TEXT NOT NULL,
+     targets TEXT NOT NULL,
+     repository TEXT NOT NULL,
+     workflow TEXT NOT NULL,
+     ref TEXT NOT NULL,
+     parked_by TEXT NOT NULL,
+     claimed_by TEXT,
+     dispatch_id INTEGER,
+     parked_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );`,
 ];
 
 /** The schema version this code reads and writes. */

@@ -23,12 +23,12 @@ import { runObject } from './env.ts';
 import { httpError, readJson } from './http.ts';
 import { notYourRun, registerRefusal, reportRefusal, REFUSAL_STATUS } from './statuses.ts';
 
-type AppContext = Context<{ Bindings: Env }>;
+export type AppContext = Context<{ Bindings: Env }>;
 
 export const actionRoutes = new Hono<{ Bindings: Env }>();
 
 /** The action's credential (relay/worker/auth.ts): RELAY_TOKEN or an allowed repository's OIDC token. */
-async function requireAction(c: AppContext): Promise<{ caller: Principal; config: RelayConfig }> {
+export async function requireAction(c: AppContext): Promise<{ caller: Principal; config: RelayConfig }> {
   const config = soundConfig(c.env);
   return { caller: await authenticate(config, c.req.header('authorization'), c.req.url), config };
 }
@@ -54,7 +54,8 @@ function seenSeq(c: AppContext): number | undefined {
   return Number(seen);
 }
 
-function runQuery(c: AppContext): string {
+/** `run=<deployment id>` of a GET; 400 when absent or not a run id. */
+export function runQuery(c: AppContext): string {
   const runId = RunId.safeParse(c.req.query('run'));
   if (!runId.success) throw httpError(400, 'bad_request', 'run: the query parameter run=<deployment id> is required');
   return runId.data;

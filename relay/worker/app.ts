@@ -4,6 +4,9 @@ import { HTTPException } from 'hono/http-exception';
 import { approvalRoutes } from '../approval/routes.ts';
 import { actionRoutes } from './action-routes.ts';
 import { callbackRoutes } from './callback-routes.ts';
+import { parkRoutes } from './park-routes.ts';
+import type { Health } from '../../shared/park.ts';
+import { appSetup } from '../github/app-config.ts';
 import type { Env } from './env.ts';
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -17,8 +20,13 @@ app.onError((error, c) => {
 app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
 app.get('/', (c) => c.json({ service: 'hookgate relay' }));
-app.get('/healthz', (c) => c.json({ ok: true }));
+/** 200 either way: the relay works without its GitHub App (parked deployments then resume by hand). */
+app.get('/healthz', (c) => {
+  const setup = appSetup(c.env);
+  return c.json({ ok: true, githubApp: setup.status, message: setup.message } satisfies Health);
+});
 
 app.route('/', actionRoutes);
+app.route('/', parkRoutes);
 app.route('/approve', approvalRoutes);
 app.route('/', callbackRoutes);

@@ -75,7 +75,7 @@ export async function authenticate(
 }
 
 /** Whether `owner/repo` is listed, itself or as `owner/*`. No other wildcard: `*` alone would admit all of GitHub. */
-function repositoryAllowed(repository: string, allowed: readonly string[]): boolean {
+export function repositoryAllowed(repository: string, allowed: readonly string[]): boolean {
   const name = repository.toLowerCase();
   const owner = name.slice(0, name.indexOf('/'));
   return allowed.some((entry) => entry === name || entry === `${owner}/*`);

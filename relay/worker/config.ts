@@ -2,6 +2,7 @@
  * The relay's configuration (relay/wrangler.jsonc vars and secrets), parsed once per
  * environment into one typed object. Every use of an env var goes through here.
  */
+import { resumeRetrySeconds } from '../github/app-config.ts';
 import { retentionMs } from '../run/retention.ts';
 import type { Env } from './env.ts';
 import { httpError } from './http.ts';
@@ -24,7 +25,7 @@ export type RelayConfig = {
   oidcAudience: string | null;
   /** RETENTION_DAYS in milliseconds; null when it is not a valid number of days. */
   retentionMs: number | null;
-  /** What is wrong with PUBLIC_URL or RETENTION_DAYS, for a 503; null when nothing is. */
+  /** What is wrong with PUBLIC_URL, RETENTION_DAYS or RESUME_RETRY_SECONDS, for a 503; null when nothing is. */
   problem: string | null;
 };
 
@@ -50,6 +51,8 @@ function parse(env: Env): RelayConfig {
     problem = 'the relay’s PUBLIC_URL is not an http(s) URL';
   } else if (retention === null) {
     problem = 'the relay’s RETENTION_DAYS is not a number of days above 0 (at most 3650)';
+  } else if (resumeRetrySeconds(env.RESUME_RETRY_SECONDS) === null) {
+    problem = 'the relay’s RESUME_RETRY_SECONDS is not a whole number of seconds from 1 to 2592000 (30 days)';
   }
   return {
     relayToken: env.RELAY_TOKEN ?? '',

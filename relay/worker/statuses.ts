@@ -11,7 +11,8 @@ import {
   MAX_TARGETS_PER_RUN,
 } from '../../shared/protocol.ts';
 import type { CallbackResponse } from '../../shared/protocol.ts';
-import type { DecisionResult, RefusalReason, RegisterResult, ReportResult } from '../run/results.ts';
+import { MAX_JOURNAL_ENTRIES, MAX_PARKED_JOBS } from '../../shared/park.ts';
+import type { DecisionResult, JournalResult, ParkResult, RefusalReason, RegisterResult, ReportResult, UnparkResult } from '../run/results.ts';
 import { httpError } from './http.ts';
 
 /**
@@ -26,6 +27,8 @@ export const REFUSAL_STATUS = {
   final: 410,
   'too-many-gates': 422,
   'too-many-targets': 422,
+  'too-many-entries': 422,
+  'too-many-parks': 422,
   'rate-limited': 429,
 } as const satisfies Record<RefusalReason, ContentfulStatusCode>;
 
@@ -64,6 +67,28 @@ export function reportRefusal(runId: string, result: Exclude<ReportResult, { ok:
       );
     default:
       return httpError(REFUSAL_STATUS[result.reason], result.reason, result.message, { record: result.record });
+  }
+}
+
+/** Why a journal entry, a park or an unpark was refused. */
+export function parkingRefusal(runId: string, result: Exclude<JournalResult | ParkResult | UnparkResult, { ok: true }>): HTTPException {
+  switch (result.reason) {
+    case 'forbidden':
+      return notYourRun(runId);
+    case 'too-many-entries':
+      return httpError(
+        REFUSAL_STATUS[result.reason],
+        'too_many_entries',
+        `run ${runId} already has ${result.count} journal entries, the most one run may keep (MAX_JOURNAL_ENTRIES = ${MAX_JOURNAL_ENTRIES})`,
+      );
+    case 'too-many-parks':
+      return httpError(
+        REFUSAL_STATUS[result.reason],
+        'too_many_parks',
+        `run ${runId} already has ${result.count} parked jobs, the most one run may keep (MAX_PARKED_JOBS = ${MAX_PARKED_JOBS})`,
+      );
+    default:
+      return httpError(REFUSAL_STATUS[result.reason], result.reason, result.message);
   }
 }
 

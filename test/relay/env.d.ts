@@ -7,6 +7,9 @@ declare global {
     interface Env extends RelayEnv {
       /** The private half of the test issuer's key (vitest.config.ts), to sign OIDC tokens in the tests. */
       OIDC_TEST_PRIVATE_JWK: JWK;
+      /** The tests' GitHub App key as PKCS#8 PEM (the relay's binding holds it as PKCS#1), and its public half. */
+      GITHUB_TEST_PKCS8_KEY: string;
+      GITHUB_TEST_PUBLIC_KEY: string;
     }
   }
 }

@@ -1,9 +1,10 @@
 /** The run object's schema migrations (relay/run/schema.ts): storage written by earlier relays upgrades in place. */
-import { evictDurableObject } from 'cloudflare:test';
+import { evictDurableObject, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { mintGateToken } from '../../../relay/tokens/gate-token.ts';
 import { migrate } from '../../../relay/run/schema.ts';
 import {
+  authHeaders,
   BASE,
   CALLBACK_SECRET,
   decide,
@@ -50,7 +51,7 @@ const FIRST_SCHEMA = `
 `;
 
 /** The schema version of this relay (relay/run/schema.ts: one per migration step). */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 function storedVersion(runId: string): Promise<number | undefined> {
   return runInObject(runId, (state) =>
@@ -66,7 +67,7 @@ async function plantFirstRelayStorage(runId: string): Promise<{ pendingId: strin
   const now = Date.now();
   await runInObject(runId, async (state) => {
     const sql = state.storage.sql;
-    for (const table of ['gates', 'progress', 'run_info', 'targets', 'run_owner', 'schema_version']) {
+    for (const table of ['gates', 'progress', 'run_info', 'targets', 'run_owner', 'journal', 'parks', 'dispatches', 'schema_version']) {
       sql.exec(`DROP TABLE IF EXISTS ${table}`);
     }
     sql.exec(FIRST_SCHEMA);
@@ -142,7 +143,14 @@ async function downgradeToThirdRelay(runId: string): Promise<void> {
   await evictDurableObject(runStub(runId));
 }
 
+/** Schema 4: no parking tables. */
+function undoStep5(state: DurableObjectState): void {
+  for (const table of ['journal', 'parks', 'dispatches']) state.storage.sql.exec(`DROP TABLE ${table}`);
+  state.storage.sql.exec('UPDATE schema_version SET version = 4');
+}
+
 function undoStep4(state: DurableObjectState): void {
+  undoStep5(state);
   state.storage.sql.exec('DROP INDEX progress_seq');
   state.storage.sql.exec('ALTER TABLE progress DROP COLUMN seq');
   state.storage.sql.exec('UPDATE schema_version SET version = 3');
@@ -157,6 +165,23 @@ async function downgradeToSecondRelay(runId: string): Promise<void> {
   });
   await evictDurableObject(runStub(runId));
 }
+
+describe('the upgrade to parking (step 5)', () => {
+  it('adds the journal, parks and dispatches to a run the fourth relay stored; its gates keep working', async () => {
+    const gate = await register();
+    await runInObject(gate.runId, undoStep5);
+    await evictDurableObject(runStub(gate.runId));
+
+    expect((await getGate(gate.runId, gate.gateId)).state).toBe('pending');
+    expect(await storedVersion(gate.runId)).toBe(SCHEMA_VERSION);
+    const res = await SELF.fetch(`${BASE}/v1/runs/journal`, {
+      method: 'POST',
+      headers: authHeaders(),
+      body: JSON.stringify({ runId: gate.runId, attempt: 1, key: 'staging/deploy', record: { type: 'called' }, run: { id: '1', attempt: 1, url: '' } }),
+    });
+    expect(await res.json()).toEqual({ recorded: true });
+  });
+});
 
 describe('the upgrade to numbered progress reports (step 4)', () => {
   it('numbers the reports a run kept in their order, and goes on from the last', async () => {

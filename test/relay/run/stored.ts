@@ -42,6 +42,9 @@ export function ageRun(runId: string, ms: number): Promise<void> {
     sql.exec('UPDATE progress SET at = at - ?', ms);
     sql.exec('UPDATE targets SET updated_at = updated_at - ?', ms);
     sql.exec('UPDATE run_owner SET claimed_at = claimed_at - ?', ms);
+    sql.exec('UPDATE journal SET at = at - ?', ms);
+    sql.exec('UPDATE parks SET parked_at = parked_at - ?, updated_at = updated_at - ?', ms, ms);
+    sql.exec('UPDATE dispatches SET created_at = created_at - ?, updated_at = updated_at - ?', ms, ms);
   });
 }
 

@@ -20,7 +20,7 @@ export const REGISTER_CHOICES: Readonly<Record<string, readonly unknown[]>> = {
   target: ['', 't'.repeat(200), 't'.repeat(201), 'prod🚀', 5, null, '__proto__'],
   phase: ['beforeDeployment', 'strategy', 'afterDeployment', 'foo', 'BeforeDeployment', null, 1],
   name: ['', 'n'.repeat(200), 'n'.repeat(201), '名前', null],
-  timeoutSeconds: [0, -1, 1, 1.5, 604_800, 604_801, '60', null, 9_007_199_254_740_994, 1e300],
+  timeoutSeconds: [0, -1, 1, 1.5, 2_592_000, 2_592_001, '60', null, 9_007_199_254_740_994, 1e300],
   kind: ['webhook', 'approval', 'foo', null, ''],
   attempt: [0, 1, 2, 10_000, 10_001, -1, 1.5, '1', null],
   requiresRoles: [[], ['a'], Array(21).fill('r'), ['r'.repeat(101)], [''], 'role', [1], null],
