@@ -16,6 +16,10 @@ import type { Settings } from './settings.ts';
 import { createGitHubDeployments, deploymentOptions } from './clients/github-deployments.ts';
 import { createTargetEffects } from './effects/index.ts';
 import { summaryMarkdown } from './output/summary.ts';
+import type { RunReport } from './engine/report.ts';
+import { startSession } from './effects/session.ts';
+import type { ParkedJob, Session } from './effects/session.ts';
+import { warnLongWaits } from './effects/long-waits.ts';
 import { systemClock } from './lib/time.ts';
 import { checkSigningSecrets } from './clients/webhook.ts';
 import { workspaceFileReader } from './clients/workspace-files.ts';
@@ -46,32 +50,59 @@ export async function run(): Promise<void> {
     }
     const what = settings.phase ? `the ${settings.phase} gates of ${settings.target ?? ''}` : plan.targets.map((t) => t.name).join(' → ');
     log.info(`hookgate: deployment ${settings.deploymentId} of ${plan.application}: ${what}`);
+    warnLongWaits(plan, settings.parkAfterMs, log);
     const relay = new RelayClient({ baseUrl: settings.relayUrl, token: relayCredential(settings.relayToken, settings.relayUrl) });
+    const session = await startSession({ relay, settings, log, redact, clock: systemClock });
+    core.saveState(STATE.attempt, String(session.attempt));
     const deployments = createGitHubDeployments({
-      ...deploymentOptions(settings.github, settings.githubToken, settings.deploymentId, log),
+      ...deploymentOptions(settings.github, settings.githubToken, settings.deploymentId, log, session.attempt),
       gateMode: settings.phase !== null,
+      continued: new Set(plan.targets.map((t) => t.name).filter((name) => session.startedBefore(name))),
     });
-    const effects = createTargetEffects({ plan, settings, relay, deployments, log, redact, clock: systemClock });
+    const { attempt, watch, journal } = session;
+    const effects = createTargetEffects({ plan, settings, relay, deployments, log, redact, clock: systemClock, attempt, watch, journal });
     const cancellation = onJobCanceled(log);
     // Until run() returns: a late SIGINT must not kill the step while it writes its outputs.
     dispose = cancellation.dispose;
-    const report = await runDeployment(plan, settings.deploymentId, effects, cancellation.signal, settings.phase);
-
-    core.saveState(STATE.finished, 'true');
-    // Redacted before JSON or Markdown escaping, which would otherwise disguise a secret.
-    const safe = redactDeep(report, redact);
-    core.setOutput(OUTPUTS.result, report.result);
-    core.setOutput(OUTPUTS.report, redact(commandSafeJson(safe)));
-    await writeSummary(redact(summaryMarkdown(safe)), log);
-    log.info(`hookgate: result ${report.result}`);
-    if (report.result !== 'succeeded') {
-      const worst = safe.targets.find((t) => t.outcome === report.result);
-      core.setFailed(neutralizeCommands(redact(`deployment ${report.result}${worst ? `: ${worst.message}` : ''}`)));
-    }
+    const signal = AbortSignal.any([cancellation.signal, watch.signal]);
+    const report = await runDeployment(plan, settings.deploymentId, effects, signal, settings.phase);
+    await finish(report, session, redact, log);
   } catch (error) {
     core.setFailed(neutralizeCommands(redact(errorMessage(error))));
   } finally {
     dispose();
+  }
+}
+
+/** Parks the job or closes its park, then writes the outputs, the summary and the exit status. */
+async function finish(report: RunReport, session: Session, redact: Redact, log: Log): Promise<void> {
+  let parked: ParkedJob | null = null;
+  let parkFailure: string | null = null;
+  if (session.watch.parked) {
+    // Whatever happens next, the post step leaves the gates pending and the targets running.
+    core.saveState(STATE.parked, 'true');
+    try {
+      parked = await session.park();
+      log.info(`hookgate: parked; the deployment resumes ${parked.answer.resume === 'automatic' ? 'automatically' : `by hand (${parked.answer.reason ?? 'see the job summary'})`}`);
+    } catch (error) {
+      // Nothing is lost: the gates stay pending at the relay.
+      parkFailure = `the job could not park, so it fails instead (its gates stay pending at the relay; re-run it to go on): ${errorMessage(error)}`;
+    }
+  } else {
+    await session.end();
+  }
+  core.saveState(STATE.finished, 'true');
+  // Redacted before JSON or Markdown escaping, which would otherwise disguise a secret.
+  const safe = redactDeep(report, redact);
+  core.setOutput(OUTPUTS.result, report.result);
+  core.setOutput(OUTPUTS.report, redact(commandSafeJson(safe)));
+  await writeSummary(redact(summaryMarkdown(safe, parked && redactDeep(parked, redact))), log);
+  log.info(`hookgate: result ${report.result}`);
+  if (parkFailure !== null) core.setFailed(neutralizeCommands(redact(parkFailure)));
+  // A parked job exits 0: its runner is freed and the relay resumes the deployment.
+  else if (report.result !== 'succeeded' && report.result !== 'parked') {
+    const worst = safe.targets.find((t) => t.outcome === report.result);
+    core.setFailed(neutralizeCommands(redact(`deployment ${report.result}${worst ? `: ${worst.message}` : ''}`)));
   }
 }
 

@@ -4,7 +4,8 @@
  * the run's GitHub deployments inactive. After a beforeDeployment gate step, it
  * closes a target the job left `running`, so dependent jobs stop waiting: failed
  * when the file has afterDeployment constraints for it (that step never ran),
- * succeeded when it has none (no afterDeployment step will ever come).
+ * succeeded when it has none (no afterDeployment step will ever come). After a job that
+ * parked it does nothing: the gates wait at the relay and a resumed run continues.
  */
 import * as core from '@actions/core';
 import { errorMessage } from './lib/errors.ts';
@@ -18,7 +19,8 @@ import { INPUTS, STATE, githubContext, relayCredential } from './settings.ts';
 /** Cleanup never fails the job: problems become warnings. */
 export async function post(): Promise<void> {
   const deploymentId = core.getState(STATE.deploymentId);
-  if (!deploymentId) return;
+  // A parked job leaves its gates pending and its targets running: a resumed run continues them.
+  if (!deploymentId || core.getState(STATE.parked) === 'true') return;
   const finished = core.getState(STATE.finished) === 'true';
   const target = core.getState(STATE.target) || undefined;
   if (finished && !(target && core.getState(STATE.phase) === 'beforeDeployment')) return;
@@ -29,7 +31,10 @@ export async function post(): Promise<void> {
   const log = coreLog(redact);
   const relayUrl = core.getInput(INPUTS.relayUrl).replace(/\/+$/, '');
   const relay = new RelayClient({ baseUrl: relayUrl, token: relayCredential(token, relayUrl) });
-  const github = deploymentOptions(githubContext(process.env), githubToken, deploymentId, log);
+  const context = githubContext(process.env);
+  // A job that continued a parked attempt ran that attempt (its gates, records and deployments carry it).
+  const attempt = Number(core.getState(STATE.attempt)) || undefined;
+  const github = deploymentOptions(context, githubToken, deploymentId, log, attempt);
   try {
     if (!finished) {
       // One job per environment: this job cancels only its own target's gates.

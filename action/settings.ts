@@ -1,6 +1,10 @@
 /** Every input the action reads, in one typed object (names match action.yml). */
+import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { isMap, isScalar, parseDocument } from 'yaml';
+import { RESUME_INPUT } from '../shared/park.ts';
+import type { RunRef } from '../shared/park.ts';
+import { RunId } from '../shared/protocol.ts';
 
 export interface GitHubContext {
   repository: string;
@@ -14,6 +18,11 @@ export interface GitHubContext {
   runUrl: string;
   /** This attempt of the run (a re-run's log is another page). */
   attemptUrl: string;
+  /** GITHUB_WORKFLOW_REF: `owner/repo/.github/workflows/deploy.yml@refs/heads/main`. */
+  workflowRef: string;
+  /** GITHUB_EVENT_NAME and GITHUB_EVENT_PATH: a resume is a `workflow_dispatch` carrying `hookgate-resume`. */
+  eventName: string;
+  eventPath: string;
 }
 
 export interface Settings {
@@ -30,6 +39,10 @@ export interface Settings {
   context: Record<string, string>;
   githubToken: string;
   deploymentId: string;
+  /** Park after waiting this long (input park-after); null: never park. */
+  parkAfterMs: number | null;
+  /** The run's event carries `hookgate-resume` (its value is `deploymentId`): this run resumes a parked deployment. */
+  resumeRequested: boolean;
   github: GitHubContext;
 }
 
@@ -44,6 +57,7 @@ export const INPUTS = {
   context: 'context',
   githubToken: 'github-token',
   deploymentId: 'deployment-id',
+  parkAfter: 'park-after',
 } as const;
 
 export const OUTPUTS = {
@@ -62,6 +76,10 @@ export const STATE = {
   target: 'target',
   phase: 'phase',
   hasAfterDeployment: 'has-after-deployment',
+  /** The job parked: the post step leaves its gates and targets as they are. */
+  parked: 'parked',
+  /** The attempt the job ran (a continuing job's is the parked one). */
+  attempt: 'attempt',
 } as const;
 
 /** Reads and checks the inputs; throws an Error naming the input on bad values. */
@@ -94,6 +112,7 @@ export function getSettings(): Settings {
     throw new Error(`input ${INPUTS.phase} needs input ${INPUTS.target}: gate mode runs one target's ${phase} constraints`);
   }
 
+  const resumeId = resumeFromEvent(github);
   return {
     config: core.getInput(INPUTS.config) || 'deploy.yml',
     target,
@@ -104,8 +123,60 @@ export function getSettings(): Settings {
     secrets,
     context: parseMap(INPUTS.context, core.getInput(INPUTS.context)),
     githubToken: core.getInput(INPUTS.githubToken),
-    deploymentId: core.getInput(INPUTS.deploymentId) || `${github.repository}/${github.runId}`,
+    // A resume names the deployment it continues: it wins over the deployment-id input.
+    deploymentId: resumeId ?? (core.getInput(INPUTS.deploymentId) || `${github.repository}/${github.runId}`),
+    parkAfterMs: parseParkAfter(core.getInput(INPUTS.parkAfter)),
+    resumeRequested: resumeId !== null,
     github,
+  };
+}
+
+/** Longest park-after: as long as a gate may wait (30 days). */
+const MAX_PARK_AFTER_SECONDS = 30 * 24 * 60 * 60;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Input park-after (`90s`, `10m`, `5h`, `2d`, `0s`) in milliseconds; empty: null (never park). */
+export function parseParkAfter(text: string): number | null {
+  const value = text.trim();
+  if (value === '') return null;
+  const match = /^(\d{1,7})([smhd])$/.exec(value);
+  const ms = match ? Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 0) : NaN;
+  if (!(ms <= MAX_PARK_AFTER_SECONDS * 1000)) {
+    throw new Error(
+      `input ${INPUTS.parkAfter}: '${value.slice(0, 40)}' is not a duration of at most 30 days; write a number and a unit, e.g. 90s, 10m, 5h or 2d (0s parks as soon as the job only waits)`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * The deployment id a `workflow_dispatch` event carries in input `hookgate-resume` (a resume the
+ * relay dispatched, or one by hand); null for any other event or an empty input.
+ */
+export function resumeFromEvent(github: GitHubContext): string | null {
+  if (github.eventName !== 'workflow_dispatch' || !github.eventPath) return null;
+  let event: unknown;
+  try {
+    event = JSON.parse(readFileSync(github.eventPath, 'utf8'));
+  } catch {
+    throw new Error(`input ${RESUME_INPUT}: the workflow_dispatch event (GITHUB_EVENT_PATH) could not be read as JSON`);
+  }
+  const inputs: unknown = typeof event === 'object' && event !== null ? (event as { inputs?: unknown }).inputs : undefined;
+  const raw: unknown = typeof inputs === 'object' && inputs !== null ? (inputs as Record<string, unknown>)[RESUME_INPUT] : undefined;
+  if (raw === undefined || raw === null || raw === '') return null;
+  const id = RunId.safeParse(typeof raw === 'string' ? raw.trim() : raw);
+  if (!id.success) {
+    throw new Error(`input ${RESUME_INPUT}: not a deployment id (it ${id.error.issues[0]?.message ?? 'is invalid'}); dispatch with the id the parked run's summary shows`);
+  }
+  return id.data;
+}
+
+/** This GitHub run as the relay records it (RunRef): its id, attempt and page. */
+export function runRef(github: GitHubContext): RunRef {
+  return {
+    id: /^[0-9A-Za-z_-]{1,40}$/.test(github.runId) ? github.runId : 'local',
+    attempt: Math.min(10_000, Math.max(1, runAttempt(github))),
+    url: /^https?:\/\//.test(github.runUrl) ? github.runUrl : '',
   };
 }
 
@@ -159,5 +230,8 @@ export function githubContext(env: NodeJS.ProcessEnv): GitHubContext {
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     runUrl: `${serverUrl}/${repository}/actions/runs/${runId}`,
     attemptUrl: `${serverUrl}/${repository}/actions/runs/${runId}/attempts/${env.GITHUB_RUN_ATTEMPT || '1'}`,
+    workflowRef: env.GITHUB_WORKFLOW_REF || '',
+    eventName: env.GITHUB_EVENT_NAME || '',
+    eventPath: env.GITHUB_EVENT_PATH || '',
   };
 }

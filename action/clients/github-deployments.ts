@@ -7,7 +7,7 @@
 import type { GitHubApiOptions } from './github-api.ts';
 import { openGitHubApi } from './github-api.ts';
 import type { Log } from '../output/log.ts';
-import type { TargetOutcome } from '../engine/report.ts';
+import type { FinalOutcome } from '../engine/report.ts';
 import { truncateCodePoints } from '../../shared/text.ts';
 import { runAttempt } from '../settings.ts';
 import type { GitHubContext } from '../settings.ts';
@@ -18,7 +18,7 @@ export interface GitHubDeployments {
   /** Creates the target's GitHub deployment and sets it `in_progress`; never rejects. */
   start(target: string, description: string): Promise<void>;
   /** Sets the final status of the target's deployment; never rejects. */
-  finish(target: string, outcome: TargetOutcome, message: string, detail?: FinishDetail): Promise<void>;
+  finish(target: string, outcome: FinalOutcome, message: string, detail?: FinishDetail): Promise<void>;
 }
 
 export interface FinishDetail {
@@ -33,6 +33,11 @@ export interface GitHubDeploymentsOptions extends GitHubApiOptions {
    * `start` looks it up instead of doing nothing.
    */
   gateMode?: boolean;
+  /**
+   * Targets a parked attempt started, which this job continues (SPEC §9): their deployment
+   * exists, so `start` creates none and `finish` looks it up.
+   */
+  continued?: ReadonlySet<string>;
 }
 
 type FinalState = 'success' | 'failure' | 'error' | 'inactive';
@@ -41,7 +46,7 @@ type FinalState = 'success' | 'failure' | 'error' | 'inactive';
 const DESCRIPTION_LIMIT = 140;
 
 /** The final status for a target's outcome, with a description within GitHub's limit. */
-function finalStatus(outcome: TargetOutcome, message: string, detail: FinishDetail = {}): { state: FinalState; description: string } {
+function finalStatus(outcome: FinalOutcome, message: string, detail: FinishDetail = {}): { state: FinalState; description: string } {
   const say = (state: FinalState, prefix: string, already: RegExp): { state: FinalState; description: string } => ({
     state,
     description: truncate(already.test(message) ? message : `${prefix}${message}`),
@@ -68,7 +73,7 @@ function truncate(text: string, limit = DESCRIPTION_LIMIT): string {
 }
 
 /** The options for this run's deployments: the repository, commit and attempt the runner describes. */
-export function deploymentOptions(github: GitHubContext, token: string, deploymentId: string, log: Log): GitHubApiOptions {
+export function deploymentOptions(github: GitHubContext, token: string, deploymentId: string, log: Log, attempt = runAttempt(github)): GitHubApiOptions {
   return {
     token,
     repository: github.repository,
@@ -77,7 +82,8 @@ export function deploymentOptions(github: GitHubContext, token: string, deployme
     // This attempt's page: a re-run's log is another one.
     runUrl: github.attemptUrl,
     deploymentId,
-    attempt: runAttempt(github),
+    // A continuing job's is the parked attempt: its deployments carry that one.
+    attempt,
     log,
   };
 }
@@ -96,6 +102,7 @@ export function createGitHubDeployments(options: GitHubDeploymentsOptions): GitH
 
   return {
     async start(target, description) {
+      if (options.continued?.has(target)) return;
       const text = truncate(description);
       const id = (async () => {
         const created = await api.create(target, text);
@@ -113,7 +120,7 @@ export function createGitHubDeployments(options: GitHubDeploymentsOptions): GitH
         const bound = outcome === 'canceled' ? CANCEL_TIMEOUT_MS : undefined;
         const local = started.get(target);
         // A target canceled before it started has no deployment (in gate mode it may: the other step's).
-        if (!local && !options.gateMode) return;
+        if (!local && !options.gateMode && !options.continued?.has(target)) return;
         let id = (await local) ?? null;
         // Gate mode, or start's create failed: the deployment may exist all the same.
         id ??= (await api.find(target, bound))[0]?.id ?? null;

@@ -1,4 +1,4 @@
-/** The action's side of the relay protocol: register, long-poll, cancel. Answers are validated. */
+/** The action's side of the relay protocol: register, long-poll, cancel, park and resume. Answers are validated. */
 import type { z } from 'zod';
 import {
   CancelRunResponse,
@@ -9,6 +9,8 @@ import {
   TargetRecord,
 } from '../../shared/protocol.ts';
 import type { CancelRunRequest, RegisterGateRequest, ReportTargetRequest } from '../../shared/protocol.ts';
+import { JournalResponse, ParkResponse, ResumeResponse, UnparkResponse } from '../../shared/park.ts';
+import type { JournalRequest, ParkRequest, ResumeRequest, UnparkRequest } from '../../shared/park.ts';
 import { backoffMs, formatDuration, systemClock } from '../lib/time.ts';
 import type { Clock } from '../lib/time.ts';
 
@@ -82,6 +84,26 @@ export class RelayClient {
   pollTarget(runId: string, target: string, waitSeconds: number, signal?: AbortSignal): Promise<TargetRecord> {
     const query = new URLSearchParams({ run: runId, target, wait: String(waitSeconds) });
     return this.call('GET', `/v1/runs/targets?${query}`, TargetRecord, { signal, timeoutMs: (waitSeconds + 15) * 1000 });
+  }
+
+  /** Records a journal entry of the attempt (SPEC §9); the first record of a key stands. */
+  journal(request: JournalRequest, signal?: AbortSignal): Promise<JournalResponse> {
+    return this.call('POST', '/v1/runs/journal', JournalResponse, { body: request, signal, timeoutMs: 30_000 });
+  }
+
+  /** Parks the job: the relay waits for its gates and upstream targets, then resumes the deployment. */
+  park(request: ParkRequest, signal?: AbortSignal): Promise<ParkResponse> {
+    return this.call('POST', '/v1/runs/park', ParkResponse, { body: request, signal, timeoutMs: 30_000 });
+  }
+
+  /** Asks at start whether this job continues a parked attempt; the answer carries its journal. */
+  resume(request: ResumeRequest, signal?: AbortSignal): Promise<ResumeResponse> {
+    return this.call('POST', '/v1/runs/resume', ResumeResponse, { body: request, signal, timeoutMs: 30_000 });
+  }
+
+  /** Closes the job's park: it continued and ended without parking again. */
+  async unpark(request: UnparkRequest, signal?: AbortSignal): Promise<void> {
+    await this.call('POST', '/v1/runs/unpark', UnparkResponse, { body: request, signal, timeoutMs: 30_000 });
   }
 
   private async call<S extends z.ZodType>(

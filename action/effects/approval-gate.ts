@@ -5,6 +5,7 @@ import { RelayError } from '../clients/relay.ts';
 import type { GateList, GatePhase } from '../engine/effects.ts';
 import type { StepReport, StepState } from '../engine/report.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { isParking } from '../engine/parking.ts';
 import type { GateItem, TargetPlan } from '../plan/plan.ts';
 import type { EffectsContext } from './context.ts';
 import { registerGate, waitFor, withdraw } from './relay-gate.ts';
@@ -77,6 +78,8 @@ export async function approvalStep(
     ctx.say(target, `Approval (${phase}): ${message}`);
     return done(state, message);
   } catch (error) {
+    // Parked: the gate stays pending at the relay, and a resumed run waits for it again.
+    if (signal.aborted && isParking(signal.reason)) return done('parked', 'parked: the decision is awaited at the relay');
     if (signal.aborted) {
       if (gate) await withdraw(ctx, gate, `withdrawn: ${errorMessage(signal.reason)}`);
       return done('canceled', `withdrawn: ${errorMessage(signal.reason)}`);

@@ -10,7 +10,9 @@ import type { Clock } from '../lib/time.ts';
 import type { Log } from '../output/log.ts';
 import type { Redact } from '../output/redact.ts';
 import type { Plan, TargetPlan } from '../plan/plan.ts';
-import { runAttempt } from '../settings.ts';
+import { runAttempt, runRef } from '../settings.ts';
+import { Journal } from './journal.ts';
+import { ParkWatch } from './park-watch.ts';
 import type { Settings } from '../settings.ts';
 
 /** What main.ts hands the effects. */
@@ -25,11 +27,19 @@ export interface EffectsDeps {
   clock: Clock;
   /** For webhook calls; default the global fetch. */
   fetch?: typeof fetch;
+  /** The attempt the job runs: a continuing job adopts the parked one; default GITHUB_RUN_ATTEMPT. */
+  attempt?: number;
+  /** When the job parks; default never (no `park-after`). */
+  watch?: ParkWatch;
+  /** The run's journal; default one that writes nothing and replays nothing. */
+  journal?: Journal;
 }
 
 export interface EffectsContext extends EffectsDeps {
-  /** GITHUB_RUN_ATTEMPT: a re-run gets fresh gates and its own target records. */
+  /** GITHUB_RUN_ATTEMPT, or the parked attempt a job continues: a re-run gets fresh gates and its own target records. */
   attempt: number;
+  watch: ParkWatch;
+  journal: Journal;
   /**
    * Approval registrations by `<target>/<step key>`: the approval step and the webhooks
    * of its list (its link in `{{hookgate.approvalUrl}}`) share one gate.
@@ -43,9 +53,16 @@ export interface EffectsContext extends EffectsDeps {
 
 /** The context for one run's effects. */
 export function createContext(deps: EffectsDeps): EffectsContext {
+  const attempt = deps.attempt ?? runAttempt(deps.settings.github);
+  const watch = deps.watch ?? new ParkWatch(null, deps.clock);
+  const journal =
+    deps.journal ??
+    new Journal({ ...deps, runId: deps.settings.deploymentId, attempt, run: runRef(deps.settings.github), watch, writes: false, entries: [] });
   return {
     ...deps,
-    attempt: runAttempt(deps.settings.github),
+    attempt,
+    watch,
+    journal,
     approvals: new Map(),
     say: (target, message) => deps.log.info(`[${target.name}] ${message}`),
     step: (kind, name, phase, started, state, message, progress = []) => ({

@@ -2,6 +2,7 @@
 import type { GatePhase } from '../engine/effects.ts';
 import type { StepReport } from '../engine/report.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { isParking } from '../engine/parking.ts';
 import { formatDuration } from '../lib/time.ts';
 import type { GateItem, TargetPlan } from '../plan/plan.ts';
 import type { EffectsContext } from './context.ts';
@@ -17,6 +18,8 @@ export async function pauseStep(ctx: EffectsContext, target: TargetPlan, phase: 
     await ctx.clock.sleep(item.seconds * 1000, signal);
     return ctx.step('pause', name, phase, started, 'succeeded', null);
   } catch {
+    // A pause is busy (the job never parks during one), but one in a list may not have started yet.
+    if (isParking(signal.reason)) return ctx.step('pause', name, phase, started, 'parked', 'parked before it ended');
     return ctx.step('pause', name, phase, started, 'canceled', `canceled: ${errorMessage(signal.reason)}`);
   }
 }

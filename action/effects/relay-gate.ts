@@ -46,16 +46,24 @@ export function registerGate(ctx: EffectsContext, target: TargetPlan, phase: Gat
   );
 }
 
-/** Long-polls the gate until it is decided, telling the target's story meanwhile. */
+/**
+ * Long-polls the gate until it is decided, telling the target's story meanwhile. The job only
+ * waits meanwhile: after park-after it may park (the signal aborts with a Parking reason).
+ */
 export function waitFor(
   ctx: EffectsContext,
   target: TargetPlan,
   phase: GatePhase,
   what: string,
   name: string,
-  gate: GateView,
+  gate: GateView & { approvalUrl?: string | null },
   signal: AbortSignal,
 ): Promise<GateView> {
+  const pending = { gateId: gate.gateId, target: target.name, name: gate.name, kind: gate.kind, approvalUrl: gate.approvalUrl ?? null, deadline: gate.deadline };
+  return ctx.watch.waitingOn({ gate: pending }, () => longPoll(ctx, target, phase, what, name, gate, signal));
+}
+
+function longPoll(ctx: EffectsContext, target: TargetPlan, phase: GatePhase, what: string, name: string, gate: GateView, signal: AbortSignal): Promise<GateView> {
   const { clock, log } = ctx;
   return waitForDecision(ctx.relay, gate, {
     signal,

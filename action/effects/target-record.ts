@@ -4,6 +4,7 @@
  */
 import { DEFAULT_GATE_TIMEOUT_SECONDS, MAX_TARGET_MESSAGE_CHARS } from '../../shared/protocol.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { isParking } from '../engine/parking.ts';
 import type { DeploymentEffects, ReportedStatus } from '../engine/effects.ts';
 import { waitForTarget } from '../clients/relay.ts';
 import { truncateCodePoints } from '../../shared/text.ts';
@@ -34,6 +35,8 @@ export function createRecordEffects(deps: EffectsContext): Pick<DeploymentEffect
   return {
     async status(target, status, raw, detail) {
       const message = deps.redact(raw);
+      // Before the record that may resume other parked jobs: a resumed run keeps this outcome.
+      if (status !== 'running') await deps.journal.end(target.name, status, message);
       let github: Promise<void> | undefined;
       if (status !== 'running') {
         github = deps.deployments.finish(target.name, status, message, { rollbackFailed: detail?.rollbackFailed ?? false });
@@ -47,7 +50,7 @@ export function createRecordEffects(deps: EffectsContext): Pick<DeploymentEffect
     async upstream(name, signal) {
       log.info(`hookgate: Upstream target ${name} is deployed by another job; asking the relay for its outcome …`);
       try {
-        const record = await waitForTarget(deps.relay, settings.deploymentId, name, {
+        const wait = (): ReturnType<typeof waitForTarget> => waitForTarget(deps.relay, settings.deploymentId, name, {
           signal,
           clock: deps.clock,
           maxWaitMs: UPSTREAM_MAX_WAIT_MS,
@@ -57,12 +60,15 @@ export function createRecordEffects(deps: EffectsContext): Pick<DeploymentEffect
             ),
           onRelayError: (error, retryIn) => log.warning(`hookgate: ${error.message}; asking again in ${formatDuration(retryIn)}`),
         });
+        // The job only waits meanwhile: after park-after it may park, and the relay resumes it once the target is final.
+        const record = await deps.watch.waitingOn({ target: name }, wait);
         if (record.status === 'unknown' || record.status === 'running') {
           return { outcome: 'canceled', message: `it did not finish within ${formatDuration(UPSTREAM_MAX_WAIT_MS)}` };
         }
         log.info(`hookgate: Upstream target ${name}: ${record.status}`);
         return { outcome: record.status, message: record.message };
       } catch (error) {
+        if (signal.aborted && isParking(signal.reason)) return { outcome: 'parked', message: 'the job parked while waiting for it' };
         return { outcome: 'canceled', message: `its outcome could not be read: ${errorMessage(error)}` };
       }
     },

@@ -9,6 +9,7 @@ import type { WebhookRequest } from '../clients/webhook.ts';
 import type { GateList, GatePhase } from '../engine/effects.ts';
 import type { StepReport, StepState } from '../engine/report.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { isParking } from '../engine/parking.ts';
 import { formatDuration } from '../lib/time.ts';
 import type { GateItem, TargetPlan, WebhookDef } from '../plan/plan.ts';
 import { approvalUrlOf } from './approval-gate.ts';
@@ -53,6 +54,8 @@ export async function webhookGate(
   try {
     return await callAndAwait(ctx, call);
   } catch (error) {
+    // Parked: the gate stays pending and the external system keeps the work; a resumed run waits for the callback.
+    if (signal.aborted && isParking(signal.reason)) return done('parked', 'parked: the callback is awaited at the relay');
     if (signal.aborted) {
       const why = errorMessage(signal.reason);
       // The gate closes first, so whatever the system answers the cancel with finds it canceled (410).
@@ -89,6 +92,12 @@ async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport
     secrets: settings.secrets,
   });
   const signing = { signingSecret: settings.webhookSigningSecret };
+  if (call.gate && ctx.journal.called(target.name, call.key)) {
+    // The parked attempt called it already: never again (SPEC §9); its callback is awaited as before.
+    ctx.say(target, `Webhook ${item.webhook} was called by the parked run; waiting for its callback …`);
+    call.callOff = (why) => cancelWebhook(ctx, target, item.webhook, renderCancel(def, resolve, signing), why);
+    return awaitCallback(ctx, call, call.gate);
+  }
   const request = renderWebhook(def, resolve, signing);
   const answer = await callWebhook(request, {
     retryCount: def.retryCount,
@@ -107,10 +116,18 @@ async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport
   ctx.say(target, `Webhook ${item.webhook} called: ${request.method} ${hostOf(request.url)} answered ${answer.status}${signed}`);
   if (!call.gate) return done('succeeded', `answered ${answer.status}; no callback awaited (disableCallback)`);
   call.callOff = (why) => cancelWebhook(ctx, target, item.webhook, renderCancel(def, resolve, signing), why);
+  // Before the wait, when the job may park: a resumed run must know the call was made.
+  await ctx.journal.markCalled(target.name, call.key);
 
   ctx.say(target, `Waiting for the callback of ${item.webhook} …`);
-  const decided = await waitFor(ctx, target, phase, `the callback of ${item.webhook}`, item.webhook, call.gate, signal);
-  if (decided.state === 'timed-out') await call.callOff('its gate timed out');
+  return awaitCallback(ctx, call, call.gate);
+}
+
+/** Waits for the callback of a called webhook; on a timeout tells the system the work is no longer needed. */
+async function awaitCallback(ctx: EffectsContext, call: Call, gate: GateView): Promise<StepReport> {
+  const { target, phase, item, signal, done } = call;
+  const decided = await waitFor(ctx, target, phase, `the callback of ${item.webhook}`, item.webhook, gate, signal);
+  if (decided.state === 'timed-out') await call.callOff?.('its gate timed out');
   return outcome(ctx, target, item.webhook, decided, done);
 }
 

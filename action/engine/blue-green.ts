@@ -19,10 +19,10 @@ export async function runBlueGreen(
 ): Promise<StepReport | undefined> {
   const before = await gateList(target, 'strategy', plan.redirectTrafficAfter, fx, signal, steps, 'redirectTrafficAfter');
   if (before) return before;
-  const redirect = await record(steps, fx.command(target, 'redirectTraffic', 'strategy', {}, signal));
+  const redirect = await record(steps, fx.command(target, 'redirectTraffic', 'strategy', {}, signal, 'strategy/redirectTraffic'));
   if (redirect.state !== 'succeeded') return redirect;
   const after = await gateList(target, 'strategy', plan.shutDownOldVersionAfter, fx, signal, steps, 'shutDownOldVersionAfter');
   if (after) return after;
-  const shutDown = await record(steps, fx.command(target, 'shutDownOldVersion', 'strategy', {}, signal));
+  const shutDown = await record(steps, fx.command(target, 'shutDownOldVersion', 'strategy', {}, signal, 'strategy/shutDownOldVersion'));
   return shutDown.state === 'succeeded' ? undefined : shutDown;
 }

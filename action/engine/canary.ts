@@ -20,16 +20,16 @@ export async function runCanary(
     const key = `strategy/${index}`;
     const step =
       item.kind === 'setWeight'
-        ? await setWeight(target, fx, steps, signal, (weight = item.weight))
+        ? await setWeight(target, fx, steps, signal, (weight = item.weight), key)
         : await record(steps, fx.gate(target, 'strategy', item, key, signal, { items: [item], keys: [key] }));
     if (step.state !== 'succeeded') return step;
   }
   const last = finalCanaryWeight(weight);
-  return last === null ? undefined : failed(await setWeight(target, fx, steps, signal, last));
+  return last === null ? undefined : failed(await setWeight(target, fx, steps, signal, last, 'strategy/final'));
 }
 
-function setWeight(target: TargetPlan, fx: TargetEffects, steps: StepReport[], signal: AbortSignal, weight: number): Promise<StepReport> {
-  return record(steps, fx.command(target, 'setWeight', 'strategy', { HOOKGATE_WEIGHT: String(weight) }, signal));
+function setWeight(target: TargetPlan, fx: TargetEffects, steps: StepReport[], signal: AbortSignal, weight: number, key: string): Promise<StepReport> {
+  return record(steps, fx.command(target, 'setWeight', 'strategy', { HOOKGATE_WEIGHT: String(weight) }, signal, key));
 }
 
 function failed(step: StepReport): StepReport | undefined {

@@ -31,7 +31,8 @@ export async function gateList(
         const step = await fx.gate(target, phase, item, list.keys[index] ?? `${keyPrefix}/${index}`, siblings.signal, list);
         if (step.state !== 'succeeded' && !firstFailure) {
           firstFailure = step;
-          siblings.abort(new Error(`${step.kind} ${step.name} ${step.state}`));
+          // Once the run is aborted (canceled or parked) the siblings must see that reason, not this step's.
+          siblings.abort(signal.aborted ? signal.reason : new Error(`${step.kind} ${step.name} ${step.state}`));
         }
         return step;
       }),

@@ -4,13 +4,18 @@
  */
 import type { TargetPlan } from '../plan/plan.ts';
 import type { GateMode } from './effects.ts';
-import type { StepPhase, StepReport, TargetOutcome } from './report.ts';
+import type { FinalOutcome, StepPhase, StepReport, TargetOutcome } from './report.ts';
+import { errorMessage } from '../lib/errors.ts';
+import { isParking } from './parking.ts';
 
 export interface Schedule {
   /** Targets whose dependencies all succeeded: they may start now, in parallel. */
   start: string[];
-  /** Targets that can never run, with the reason naming the upstream target. */
-  cancel: { target: string; reason: string }[];
+  /**
+   * Targets that cannot run now, with the reason naming the upstream target: `canceled` for good,
+   * or `parked` behind a parked upstream target (a resumed run starts them).
+   */
+  cancel: { target: string; reason: string; outcome: 'canceled' | 'parked' }[];
 }
 
 /**
@@ -29,15 +34,18 @@ export function schedule(
   const known = new Map(finished);
   for (const target of targets) {
     if (known.has(target.name) || running.has(target.name)) continue;
-    const blocker = target.dependsOn.find((dep) => {
+    const blocked = (dep: string, parked: boolean): boolean => {
       const outcome = known.get(dep);
-      return outcome !== undefined && outcome !== 'succeeded';
-    });
+      return outcome !== undefined && outcome !== 'succeeded' && (outcome === 'parked') === parked;
+    };
+    // A failed upstream target decides for good; a parked one only for now.
+    const blocker = target.dependsOn.find((dep) => blocked(dep, false)) ?? target.dependsOn.find((dep) => blocked(dep, true));
     if (blocker !== undefined) {
       const outcome = known.get(blocker);
       const why = reasons.get(blocker);
-      result.cancel.push({ target: target.name, reason: `upstream target ${blocker} ${describeOutcome(outcome)}${why ? ` (${why})` : ''}` });
-      known.set(target.name, 'canceled');
+      const ends = outcome === 'parked' ? 'parked' : 'canceled';
+      result.cancel.push({ target: target.name, reason: `upstream target ${blocker} ${describeOutcome(outcome)}${why ? ` (${why})` : ''}`, outcome: ends });
+      known.set(target.name, ends);
     } else if (target.dependsOn.every((dep) => known.get(dep) === 'succeeded')) {
       result.start.push(target.name);
     }
@@ -53,6 +61,8 @@ function describeOutcome(outcome: TargetOutcome | undefined): string {
       return 'was rolled back';
     case 'canceled':
       return 'was canceled';
+    case 'parked':
+      return 'is parked';
     default:
       return 'did not succeed';
   }
@@ -109,6 +119,19 @@ export function canceledEnding(target: string, phase: StepPhase, reason: string)
   return { outcome: 'canceled', message: `${target} canceled during ${phase} (${reason}): ${state}` };
 }
 
+/**
+ * The job parked during `phase` (SPEC §9): the target ends `parked`, its gates stay pending at
+ * the relay and nothing is rolled back; a resumed run continues where it stopped.
+ */
+export function parkedEnding(target: string, phase: StepPhase): Ending {
+  return { outcome: 'parked', message: `${target} parked during ${phase}: its gates wait at the relay, and a resumed run continues it` };
+}
+
+/** The end of a target whose step failed while the run's signal was aborted: parked or canceled, by the abort's reason. */
+export function abortedEnding(target: string, phase: StepPhase, reason: unknown): Ending {
+  return isParking(reason) ? parkedEnding(target, phase) : canceledEnding(target, phase, errorMessage(reason));
+}
+
 /** The end of a gate-mode step: its list passed (`why` null) or a gate failed (`why`). */
 export function gateModeEnding(target: string, mode: GateMode, why: string | null): Ending {
   if (why === null) {
@@ -124,8 +147,9 @@ export function gateModeEnding(target: string, mode: GateMode, why: string | nul
  * beforeDeployment gates in gate mode the target is still being deployed by the
  * user's own steps, so it stays `running` (the post step closes it).
  */
-export function recordsOutcome(mode: GateMode | null, outcome: TargetOutcome): boolean {
-  return !(mode === 'beforeDeployment' && outcome === 'succeeded');
+export function recordsOutcome(mode: GateMode | null, outcome: TargetOutcome): outcome is FinalOutcome {
+  // A parked target is not over: it stays `running` at the relay and `in_progress` on GitHub.
+  return outcome !== 'parked' && !(mode === 'beforeDeployment' && outcome === 'succeeded');
 }
 
 /** SPEC §2: after a canary's last step the weight is 100; the weight still to set, or null. */

@@ -2,8 +2,12 @@
 
 export type StepKind = 'webhook' | 'pause' | 'approval' | 'command';
 export type StepPhase = 'beforeDeployment' | 'deploy' | 'strategy' | 'afterDeployment' | 'rollback';
-export type StepState = 'succeeded' | 'failed' | 'timed-out' | 'canceled' | 'skipped';
-export type TargetOutcome = 'succeeded' | 'rolled-back' | 'failed' | 'canceled';
+/** `parked`: the job stopped waiting on its runner; the step goes on at the relay and a resumed run continues it. */
+export type StepState = 'succeeded' | 'failed' | 'timed-out' | 'canceled' | 'skipped' | 'parked';
+/** `parked`: the target waits without a runner (SPEC §9); a resumed run continues it. */
+export type TargetOutcome = 'succeeded' | 'rolled-back' | 'failed' | 'canceled' | 'parked';
+/** An outcome a target keeps: the relay's record and the journal know no `parked`. */
+export type FinalOutcome = Exclude<TargetOutcome, 'parked'>;
 
 export interface StepReport {
   kind: StepKind;
@@ -34,8 +38,8 @@ export interface RunReport {
   targets: TargetReport[];
 }
 
-/** Worst first: a run's result is the worst of its targets (SPEC §5). */
-const SEVERITY: readonly TargetOutcome[] = ['failed', 'rolled-back', 'canceled', 'succeeded'];
+/** Worst first: a run's result is the worst of its targets (SPEC §5); a parked target is not done yet, so it outranks success only. */
+const SEVERITY: readonly TargetOutcome[] = ['failed', 'rolled-back', 'canceled', 'parked', 'succeeded'];
 
 /** The worst outcome; `succeeded` for no targets. */
 export function worstOutcome(outcomes: Iterable<TargetOutcome>): TargetOutcome {

@@ -1,9 +1,11 @@
 /** Runs a plan's targets: each as soon as its dependencies succeeded, in parallel. */
 import { schedule } from './outcomes.ts';
+import type { Schedule } from './outcomes.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { RunReport, TargetOutcome, TargetReport } from './report.ts';
 import { worstOutcome } from './report.ts';
 import { runTarget } from './target.ts';
+import { isParking } from './parking.ts';
 import type { DeploymentEffects, GateMode } from './effects.ts';
 
 /**
@@ -30,25 +32,28 @@ export async function runDeployment(
   else await waitForUpstream(external, fx, signal, outcomes, reasons);
 
   for (;;) {
-    const next = schedule(plan.targets, outcomes, new Set(running.keys()), reasons);
-    if (signal.aborted) {
-      // SPEC §5: once the run is canceled nothing new starts; what never started ends canceled.
-      next.cancel.push(...next.start.map((target) => ({ target, reason: 'the run was canceled' })));
-      next.start = [];
-    }
-    for (const { target, reason } of next.cancel) {
-      const message = `${target} canceled: ${reason}`;
+    const next = startNothingOnceAborted(schedule(plan.targets, outcomes, new Set(running.keys()), reasons), signal);
+    for (const { target, reason, outcome } of next.cancel) {
+      const message = `${target} ${outcome}: ${reason}`;
       const plannedTarget = plan.targets.find((t) => t.name === target);
       if (plannedTarget) fx.log(plannedTarget, message);
-      reports.set(target, { target, outcome: 'canceled', message, steps: [], start: null, end: null });
-      outcomes.set(target, 'canceled');
+      reports.set(target, { target, outcome, message, steps: [], start: null, end: null });
+      outcomes.set(target, outcome);
       // Not awaited here: between computing the schedule and waiting on the running targets nothing
       // may yield, or a target finishing meanwhile would go unnoticed. fx.status never rejects.
-      if (plannedTarget) statuses.push(fx.status(plannedTarget, 'canceled', message));
+      // A parked target is not over: no record, it stays as the parked run left it.
+      if (plannedTarget && outcome === 'canceled') statuses.push(fx.status(plannedTarget, 'canceled', message));
     }
     for (const name of next.start) {
       const target = plan.targets.find((t) => t.name === name);
       if (!target) continue;
+      const kept = fx.kept?.(target) ?? null;
+      if (kept) {
+        // Ended in the parked attempt this job continues: its outcome stands, nothing runs again.
+        reports.set(name, kept);
+        outcomes.set(name, kept.outcome);
+        continue;
+      }
       running.set(
         name,
         runTarget(target, fx, signal, mode).then((report) => {
@@ -58,28 +63,35 @@ export async function runDeployment(
         }),
       );
     }
-    if (running.size === 0) break;
+    if (running.size === 0) {
+      // A kept target may let others start: schedule again until nothing changes.
+      if (next.start.length > 0) continue;
+      break;
+    }
     await Promise.race(running.values());
   }
 
   await Promise.all(statuses);
-  const targets = plan.targets.map(
-    (t) =>
-      reports.get(t.name) ?? {
-        target: t.name,
-        outcome: 'canceled' as const,
-        message: `${t.name} canceled: its dependencies never finished`,
-        steps: [],
-        start: null,
-        end: null,
-      },
-  );
+  const never = (name: string): TargetReport => ({ target: name, outcome: 'canceled', message: `${name} canceled: its dependencies never finished`, steps: [], start: null, end: null });
+  const targets = plan.targets.map((t) => reports.get(t.name) ?? never(t.name));
   return {
     deploymentId,
     application: plan.application,
     result: worstOutcome(targets.map((t) => t.outcome)),
     targets,
   };
+}
+
+/**
+ * SPEC §5: once the run is canceled nothing new starts; what never started ends canceled.
+ * SPEC §9: once the job parks, what never started ends parked: a resumed run starts it.
+ */
+function startNothingOnceAborted(next: Schedule, signal: AbortSignal): Schedule {
+  if (!signal.aborted) return next;
+  const parking = isParking(signal.reason);
+  const reason = parking ? 'the job parked before it started' : 'the run was canceled';
+  const outcome = parking ? ('parked' as const) : ('canceled' as const);
+  return { start: [], cancel: [...next.cancel, ...next.start.map((target) => ({ target, reason, outcome }))] };
 }
 
 /**

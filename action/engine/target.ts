@@ -8,7 +8,7 @@ import { runCanary } from './canary.ts';
 import type { GateMode, TargetEffects } from './effects.ts';
 import { gateList, record } from './gate-list.ts';
 import {
-  canceledEnding,
+  abortedEnding,
   describeFailure,
   failedEnding,
   gateModeEnding,
@@ -17,7 +17,6 @@ import {
   rollbackEnding,
 } from './outcomes.ts';
 import type { Ending } from './outcomes.ts';
-import { errorMessage } from '../lib/errors.ts';
 import type { TargetPlan } from '../plan/plan.ts';
 import type { StepPhase, StepReport, TargetReport } from './report.ts';
 
@@ -44,24 +43,24 @@ export async function runTarget(
 
 async function gatesOnly(target: TargetPlan, mode: GateMode, fx: TargetEffects, signal: AbortSignal, steps: StepReport[]): Promise<Ending> {
   const failure = await gateList(target, mode, target[mode], fx, signal, steps);
-  if (failure && signal.aborted) return canceledEnding(target.name, mode, errorMessage(signal.reason));
+  if (failure && signal.aborted) return abortedEnding(target.name, mode, signal.reason);
   return gateModeEnding(target.name, mode, failure ? describeFailure(failure) : null);
 }
 
 async function phases(target: TargetPlan, fx: TargetEffects, signal: AbortSignal, steps: StepReport[]): Promise<Ending> {
   const failed = (step: StepReport | undefined): step is StepReport => step !== undefined && step.state !== 'succeeded';
   const fail = async (step: StepReport, phase: StepPhase): Promise<Ending> => {
-    if (signal.aborted) return canceledEnding(target.name, phase, errorMessage(signal.reason));
+    if (signal.aborted) return abortedEnding(target.name, phase, signal.reason);
     const why = describeFailure(step);
     if (onStepFailure(phase) === 'fail') return failedEnding(target.name, phase, why);
-    const rollback = await record(steps, fx.command(target, 'rollback', 'rollback', {}, signal));
+    const rollback = await record(steps, fx.command(target, 'rollback', 'rollback', {}, signal, 'rollback'));
     return rollbackEnding(target.name, phase, why, rollback.state === 'succeeded');
   };
 
   let step = await gateList(target, 'beforeDeployment', target.beforeDeployment, fx, signal, steps);
   if (failed(step)) return fail(step, 'beforeDeployment');
 
-  step = await record(steps, fx.command(target, 'deploy', 'deploy', {}, signal));
+  step = await record(steps, fx.command(target, 'deploy', 'deploy', {}, signal, 'deploy'));
   if (failed(step)) return fail(step, 'deploy');
 
   step = await strategy(target, fx, signal, steps);

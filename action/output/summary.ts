@@ -1,5 +1,9 @@
-/** The job summary: one table per target, each step's outcome and duration, the callbacks' messages. */
+/**
+ * The job summary: one table per target, each step's outcome and duration, the callbacks'
+ * messages; for a parked job, the gates it waits for and how the deployment resumes.
+ */
 import type { RunReport, StepReport, TargetOutcome } from '../engine/report.ts';
+import type { ParkedJob } from '../effects/session.ts';
 import { formatDuration } from '../lib/time.ts';
 
 const ICON: Record<TargetOutcome | StepReport['state'], string> = {
@@ -9,10 +13,11 @@ const ICON: Record<TargetOutcome | StepReport['state'], string> = {
   canceled: '⏹️',
   'timed-out': '⌛',
   skipped: '⏭️',
+  parked: '⏸️',
 };
 
-/** Markdown for `$GITHUB_STEP_SUMMARY`. */
-export function summaryMarkdown(report: RunReport): string {
+/** Markdown for `$GITHUB_STEP_SUMMARY`; `parked` when the job parked. */
+export function summaryMarkdown(report: RunReport, parked: ParkedJob | null = null): string {
   const lines = [
     `## hookgate: ${escapeText(report.application)} — ${ICON[report.result]} ${report.result}`,
     '',
@@ -32,7 +37,36 @@ export function summaryMarkdown(report: RunReport): string {
     }
     lines.push('');
   }
+  if (parked) lines.push(...parkedLines(parked));
   return lines.join('\n');
+}
+
+/** The gates a parked job waits for (approval links included), and how the deployment resumes. */
+function parkedLines(parked: ParkedJob): string[] {
+  const { waits, answer, resume, deploymentId } = parked;
+  const lines = ['### ⏸️ Parked: the job waits without a runner', ''];
+  if (waits.gates.length > 0) {
+    lines.push('| Target | Gate | Waits until | Approve or reject |', '| --- | --- | --- | --- |');
+    for (const gate of waits.gates) {
+      const link = gate.approvalUrl && /^https?:\/\/[^\s()<>]+$/.test(gate.approvalUrl) ? `[approval page](${gate.approvalUrl})` : '';
+      lines.push(`| ${cell([gate.target])} | ${gate.kind} ${cell([gate.name])} | ${new Date(gate.deadline).toISOString()} | ${link} |`);
+    }
+    lines.push('');
+  }
+  if (waits.targets.length > 0) lines.push(paragraph(`Upstream targets it waits for: ${waits.targets.join(', ')}`), '');
+  const workflow = resume.workflow.split('/').at(-1) ?? resume.workflow;
+  const ref = resume.ref.replace(/^refs\/(heads|tags)\//, '');
+  const id = /^[\w./:-]+$/.test(deploymentId) ? deploymentId : `'${deploymentId.replace(/'/g, `'\\''`)}'`;
+  if (answer.resume === 'automatic') {
+    lines.push(
+      paragraph(`Resumes automatically: hookgate dispatches ${workflow} on ${ref} with hookgate-resume=${deploymentId} once every gate and upstream target above is final.`),
+      '',
+    );
+  } else {
+    lines.push(paragraph(`Resumes by hand${answer.reason ? ` (${answer.reason})` : ''}: once every gate above is final, run`), '');
+    lines.push('```', `gh workflow run ${workflow} --ref ${ref} -f hookgate-resume=${id}`.replace(/`/g, "'"), '```', '', 'or re-run this run.', '');
+  }
+  return lines;
 }
 
 /** A table cell: pipes escaped, line breaks as <br>, and no raw HTML from external messages. */

@@ -61,7 +61,7 @@ export const durationSchema = z
   })
   .transform((d) => d.duration * (UNIT_SECONDS.get((d.unit ?? d.units ?? '').toLowerCase()) ?? 1));
 const positiveDuration = durationSchema.refine((s) => s > 0, 'must be longer than 0 seconds');
-const timeoutSchema = positiveDuration.refine((s) => s <= MAX_GATE_TIMEOUT_SECONDS, 'must be at most 7 days (168 hours)');
+const timeoutSchema = positiveDuration.refine((s) => s <= MAX_GATE_TIMEOUT_SECONDS, 'must be at most 30 days (720 hours)');
 const commandSchema = z.string().refine((s) => s.trim() !== '', 'must not be empty; leave the command out to skip it');
 export const commandsSchema = z.strictObject({
   deploy: commandSchema.optional(),
@@ -79,7 +79,7 @@ export const pauseSchema = z.strictObject({
   unit: z.unknown().optional(),
   units: z.unknown().optional(),
   untilApproved: z.boolean().optional(),
-  approvalExpiration: positiveDuration.optional(),
+  approvalExpiration: timeoutSchema.optional(),
   requiresRoles: z.array(nonEmpty).optional(),
   requiresRole: z.union([nonEmpty, z.array(nonEmpty)], { error: 'expected a role name or a list of role names' }).optional(),
 });

@@ -1,9 +1,10 @@
 /** Plain-object builders and fakes shared by the action's unit tests. */
 import type { GateView } from '../../shared/protocol.ts';
 import type { Commands, GateItem, Location, Plan, Strategy, StrategyStep, TargetPlan } from '../../action/plan/plan.ts';
-import type { StepKind, StepPhase, StepReport, StepState, TargetOutcome } from '../../action/engine/report.ts';
+import type { StepKind, StepPhase, StepReport, StepState, TargetOutcome, TargetReport } from '../../action/engine/report.ts';
 import type { DeploymentEffects, GateList, GatePhase, ReportedStatus, StatusDetail } from '../../action/engine/effects.ts';
 import type { Clock } from '../../action/lib/time.ts';
+import { isParking } from '../../action/engine/parking.ts';
 
 export const here: Location = { file: 'deploy.yml', line: 1, col: 1 };
 
@@ -57,6 +58,43 @@ export class FakeClock implements Clock {
     this.sleeps.push(ms);
     this.current += ms;
     return Promise.resolve();
+  }
+}
+
+/** A clock whose sleeps wait until the test advances it past their end; for timers that must not fire at once. */
+export class ManualClock implements Clock {
+  current: number;
+  private readonly timers: { at: number; resolve: () => void }[] = [];
+
+  constructor(start = Date.UTC(2025, 0, 1)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  /** Moves time on, resolving the sleeps that end by then; lets their callbacks run. */
+  async advance(ms: number): Promise<void> {
+    this.current += ms;
+    for (const timer of this.timers.filter((t) => t.at <= this.current)) {
+      this.timers.splice(this.timers.indexOf(timer), 1);
+      timer.resolve();
+    }
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const timer = { at: this.current + ms, resolve };
+      this.timers.push(timer);
+      signal?.addEventListener('abort', () => {
+        const index = this.timers.indexOf(timer);
+        if (index >= 0) this.timers.splice(index, 1);
+        reject(signal.reason);
+      }, { once: true });
+    });
   }
 }
 
@@ -115,6 +153,8 @@ export class FakeEffects implements DeploymentEffects {
   readonly failingCommands = new Set<string>();
   /** `target:command` held open until the promise resolves. */
   readonly heldCommands = new Map<string, Promise<void>>();
+  /** Targets a parked attempt ended (a continuing job); default none. */
+  kept: (target: TargetPlan) => TargetReport | null = () => null;
   /** Called when a command starts, before it finishes. */
   onCommand: (target: string, command: keyof Commands) => void = () => {};
   readonly clock: FakeClock;
@@ -141,8 +181,9 @@ export class FakeEffects implements DeploymentEffects {
     this.upstreamSignals.set(target, signal);
     const script = this.upstreams.get(target) ?? { outcome: 'succeeded', message: '' };
     if (script !== 'hang') return script;
-    // Like the real wait: an aborted wait ends canceled at once.
+    // Like the real wait: an aborted wait ends canceled at once (parked when the job parks).
     await aborted(signal);
+    if (isParking(signal.reason)) return { outcome: 'parked', message: 'the job parked while waiting for it' };
     return { outcome: 'canceled', message: `its outcome could not be read: ${reasonText(signal.reason)}` };
   }
 
@@ -155,6 +196,8 @@ export class FakeEffects implements DeploymentEffects {
     const kind: StepKind = item.kind;
     if (script === 'hang') {
       await aborted(signal);
+      // Like the real gates: a park leaves the gate pending, a cancel withdraws it.
+      if (isParking(signal.reason)) return this.step(kind, name, phase, 'parked', 'parked', start);
       return this.step(kind, name, phase, 'canceled', `canceled: ${String(reasonText(signal.reason))}`, start);
     }
     if (typeof script === 'string') {

@@ -87,3 +87,15 @@ describe('the post step of a beforeDeployment gate step, its gates passed', () =
     expect(relay.targets.get('staging')?.status).toBe('failed');
   });
 });
+
+describe('the post step after a job that parked', () => {
+  it('does nothing: the gates stay pending and the target running, for the resumed run', async () => {
+    Object.assign(process.env, { STATE_finished: 'false', STATE_parked: 'true', STATE_phase: '' });
+    await gatesPassed();
+    const before = github.requests.length;
+    await runPost();
+    expect(relay.requests).toEqual([]);
+    expect(github.requests.length).toBe(before);
+    expect(relay.targets.get('staging')?.status).toBe('running');
+  });
+});

@@ -15,6 +15,9 @@ const touched = [
   'GITHUB_SERVER_URL',
   'GITHUB_WORKSPACE',
   'ACTIONS_ID_TOKEN_REQUEST_URL',
+  'GITHUB_WORKFLOW_REF',
+  'GITHUB_EVENT_NAME',
+  'GITHUB_EVENT_PATH',
 ];
 let saved: Record<string, string | undefined> = {};
 let stdout: string[] = [];
@@ -69,6 +72,9 @@ describe('getSettings', () => {
       INPUT_CONTEXT: '{"team": "payments"}',
       INPUT_SECRETS: '{"ci_token": "ci-s3cr3t"}',
       'INPUT_WEBHOOK-SIGNING-SECRET': 'whsec_c2lnbmluZy1zZWNyZXQ=',
+      'INPUT_PARK-AFTER': ' 10m ',
+      GITHUB_WORKFLOW_REF: 'octo/potato-facts/.github/workflows/deploy.yml@refs/heads/main',
+      GITHUB_EVENT_NAME: 'push',
     });
     expect(getSettings()).toEqual({
       config: 'deploy/prod.yml',
@@ -81,6 +87,8 @@ describe('getSettings', () => {
       context: { team: 'payments' },
       githubToken: 'ghs_token',
       deploymentId: 'custom/id',
+      parkAfterMs: 600_000,
+      resumeRequested: false,
       github: {
         repository: 'octo/potato-facts',
         sha: 'abc123',
@@ -92,6 +100,9 @@ describe('getSettings', () => {
         workspace: '/home/runner/work/app',
         runUrl: 'https://github.example.com/octo/potato-facts/actions/runs/4242',
         attemptUrl: 'https://github.example.com/octo/potato-facts/actions/runs/4242/attempts/2',
+        workflowRef: 'octo/potato-facts/.github/workflows/deploy.yml@refs/heads/main',
+        eventName: 'push',
+        eventPath: '',
       },
     });
   });
@@ -111,6 +122,8 @@ describe('getSettings', () => {
     expect(settings.relayUrl).toBe('https://relay.example.workers.dev');
     expect(settings.secrets).toEqual({});
     expect(settings.context).toEqual({});
+    expect(settings.parkAfterMs).toBeNull();
+    expect(settings.resumeRequested).toBe(false);
   });
 
   it('requires relay-url, naming the input', () => {

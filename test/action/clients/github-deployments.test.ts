@@ -1,7 +1,7 @@
 /** GitHub deployments of a run: requests, bodies and descriptions (the fake checks them as GitHub would). */
 import { describe, expect, it } from 'vitest';
 import { createGitHubDeployments, markAbandoned } from '../../../action/clients/github-deployments.ts';
-import type { TargetOutcome } from '../../../action/engine/report.ts';
+import type { FinalOutcome } from '../../../action/engine/report.ts';
 import { RUN_URL, SHA, TOKEN, github, line, log, options, statesOf, useFakeGitHub } from './github-deployments-fixture.ts';
 
 useFakeGitHub();
@@ -39,7 +39,7 @@ describe('GitHub deployments of a run', () => {
     expect(log.warnings).toEqual([]);
   });
 
-  it.each<[TargetOutcome, boolean, string, string, string]>([
+  it.each<[FinalOutcome, boolean, string, string, string]>([
     ['succeeded', false, 'staging deployed', 'success', 'staging deployed'],
     // A failed rollback matters only when the target failed.
     ['succeeded', true, 'staging deployed', 'success', 'staging deployed'],

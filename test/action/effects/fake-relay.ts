@@ -1,7 +1,7 @@
 /**
  * An in-memory relay behind a fetch, for the effects' unit tests: the real RelayClient
  * talks to it, requests are checked with the protocol's schemas and, like the relay's
- * edge, refused when a string holds a lone surrogate.
+ * edge, refused when a string holds a lone surrogate. Park and resume: fake-relay-park.ts.
  */
 import { CancelRunRequest, RegisterGateRequest, ReportTargetRequest } from '../../../shared/protocol.ts';
 import type { GateView, RegisterGateResponse, TargetRecord } from '../../../shared/protocol.ts';
@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import { RelayClient } from '../../../action/clients/relay.ts';
 import type { FakeClock } from '../fakes.ts';
+import { FakeParking } from './fake-relay-park.ts';
 
 export interface RelayRequest {
   method: string;
@@ -30,12 +31,17 @@ export class FakeRelay {
   readonly registeredAs = new Map<string, Partial<RegisterGateResponse>>();
   /** By `METHOD /path`: the next such request is refused with this status. */
   readonly refusals = new Map<string, number>();
+  /** By `METHOD /path`: every such request is refused with this status while set (an outage). */
+  readonly outages = new Map<string, number>();
   /** Polls of undecided gates hang until their request is aborted. */
   holdPolls = false;
+  /** The park and resume routes (shared/park.ts). */
+  readonly parking: FakeParking;
   private readonly clock: FakeClock;
 
   constructor(clock: FakeClock) {
     this.clock = clock;
+    this.parking = new FakeParking(clock, () => [...this.targets.values()]);
   }
 
   /** A RelayClient whose requests this relay answers. */
@@ -67,7 +73,11 @@ export class FakeRelay {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      // Keep-alive connections of the client would hold the close for seconds.
+      server.closeAllConnections();
+    }) };
   }
 
   /** The one gate registered under `name`. */
@@ -85,6 +95,8 @@ export class FakeRelay {
       this.refusals.delete(route);
       return error(refusal, 'refused', `scripted ${refusal}`);
     }
+    const outage = this.outages.get(route);
+    if (outage !== undefined) return error(outage, 'refused', `scripted ${outage}`);
     if (!wellFormed(body)) return error(400, 'bad_request', 'body: contains an unpaired UTF-16 surrogate');
     switch (route) {
       case 'POST /v1/gates':
@@ -98,7 +110,7 @@ export class FakeRelay {
       case 'GET /v1/runs/targets':
         return this.pollTarget(url);
       default:
-        return error(404, 'not_found', route);
+        return this.parking.handle(route, body) ?? error(404, 'not_found', route);
     }
   }
 

@@ -55,7 +55,7 @@ export interface Harness {
   /** Every call to an external system, in order. */
   webhookCalls: WebhookCall[];
   /** How the external system answers; default 200. */
-  answer: (call: WebhookCall) => Response;
+  answer: (call: WebhookCall) => Response | Promise<Response>;
   /** Only the log lines `[target] …` told. */
   story(): string[];
 }
@@ -75,6 +75,8 @@ export function settings(fields: Partial<Settings> = {}): Settings {
     context: {},
     githubToken: '',
     deploymentId: 'octo/app/42',
+    parkAfterMs: null,
+    resumeRequested: false,
     github,
     ...fields,
   };

@@ -13,7 +13,7 @@ describe('createTargetEffects', () => {
     const list = { items: [pause(5)], keys: ['strategy/0'] };
     expect((await fx.gate(staging, 'strategy', pause(5), 'strategy/0', live(), list)).kind).toBe('pause');
     expect((await fx.gate(staging, 'strategy', webhook('Tests'), 'strategy/1', live(), list)).kind).toBe('webhook');
-    expect((await fx.command(staging, 'deploy', 'deploy', {}, live())).kind).toBe('command');
+    expect((await fx.command(staging, 'deploy', 'deploy', {}, live(), 'deploy')).kind).toBe('command');
     fx.log(staging, 'staging deployed');
     expect(fx.now()).toBe(h.clock.now());
     expect(h.story().at(-1)).toBe('[staging] staging deployed');

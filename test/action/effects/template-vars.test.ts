@@ -15,6 +15,9 @@ const github: GitHubContext = {
   workspace: '/work',
   runUrl: 'https://github.com/octo/potato-facts/actions/runs/4242',
     attemptUrl: 'https://github.com/octo/potato-facts/actions/runs/4242/attempts/1',
+  workflowRef: 'octo/potato-facts/.github/workflows/deploy.yml@refs/heads/main',
+  eventName: 'push',
+  eventPath: '',
 };
 
 const scope: TemplateScope = {

@@ -47,8 +47,8 @@ describe('schedule', () => {
     const next = schedule(targets, finished({ staging: 'failed' }), new Set(['qa']));
     expect(next.start).toEqual([]);
     expect(next.cancel).toEqual([
-      { target: 'prod-eu', reason: 'upstream target staging failed' },
-      { target: 'prod-us', reason: 'upstream target prod-eu was canceled' },
+      { target: 'prod-eu', reason: 'upstream target staging failed', outcome: 'canceled' },
+      { target: 'prod-us', reason: 'upstream target prod-eu was canceled', outcome: 'canceled' },
     ]);
   });
 
@@ -56,8 +56,21 @@ describe('schedule', () => {
     const both = [target('a'), target('b'), target('c', { dependsOn: ['a', 'b'] })];
     expect(schedule(both, finished({ b: 'rolled-back' }), new Set(['a']))).toEqual({
       start: [],
-      cancel: [{ target: 'c', reason: 'upstream target b was rolled back' }],
+      cancel: [{ target: 'c', reason: 'upstream target b was rolled back', outcome: 'canceled' }],
     });
+  });
+
+  it('parks what depends on a parked target, the whole chain; a failed dependency still cancels', () => {
+    const next = schedule(targets, finished({ staging: 'parked' }), new Set(['qa']));
+    expect(next.start).toEqual([]);
+    expect(next.cancel).toEqual([
+      { target: 'prod-eu', reason: 'upstream target staging is parked', outcome: 'parked' },
+      { target: 'prod-us', reason: 'upstream target prod-eu is parked', outcome: 'parked' },
+    ]);
+    const both = [target('a'), target('b'), target('c', { dependsOn: ['a', 'b'] })];
+    expect(schedule(both, finished({ a: 'parked', b: 'failed' }), none).cancel).toEqual([
+      { target: 'c', reason: 'upstream target b failed', outcome: 'canceled' },
+    ]);
   });
 
   it('names the upstream outcome: failed, rolled back or canceled', () => {

@@ -138,6 +138,20 @@ describe('constraints', () => {
     ]);
   });
 
+  it('limits an approval expiration to 30 days', () => {
+    const at = (hours: number): string => `
+      targets:
+        a:
+          constraints:
+            beforeDeployment:
+              - pause: { untilApproved: true, approvalExpiration: { duration: ${hours}, unit: hours } }
+    `;
+    expect(planOf(at(720)).targets[0]?.beforeDeployment[0]).toMatchObject({ kind: 'approval', expirationSeconds: 2592000 });
+    expect(errorsOf(at(721))).toEqual([
+      'deploy.yml:5:61: targets.a.constraints.beforeDeployment[0].pause.approvalExpiration: must be at most 30 days (720 hours)',
+    ]);
+  });
+
   it('rejects steps that are not pause or runWebhook', () => {
     expect(errorsOf(withWebhook(`
       targets:

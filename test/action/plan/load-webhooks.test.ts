@@ -116,7 +116,7 @@ describe('webhooks', () => {
     expect(errorsOf('targets: { a: {} }\nwebhooks: { name: x }\n')).toEqual(['deploy.yml:2:11: webhooks: expected a list of webhooks, got a map']);
   });
 
-  it('limits the timeout to 7 days', () => {
+  it('limits the timeout to 30 days', () => {
     const at = (timeout: string) => `
       targets: { a: {} }
       webhooks:
@@ -124,9 +124,9 @@ describe('webhooks', () => {
           uriTemplate: https://a.example.com
           timeout: ${timeout}
     `;
-    expect(planOf(at('{ duration: 168, unit: hours }')).webhooks['A']?.timeoutSeconds).toBe(604800);
+    expect(planOf(at('{ duration: 720, unit: hours }')).webhooks['A']?.timeoutSeconds).toBe(2592000);
     expect(planOf(at('{ duration: 90, units: minutes }')).webhooks['A']?.timeoutSeconds).toBe(5400);
-    expect(errorsOf(at('{ duration: 169, unit: hours }'))).toEqual(['deploy.yml:5:14: webhooks[0].timeout: must be at most 7 days (168 hours)']);
+    expect(errorsOf(at('{ duration: 721, unit: hours }'))).toEqual(['deploy.yml:5:14: webhooks[0].timeout: must be at most 30 days (720 hours)']);
     expect(errorsOf(at('{ duration: 0, unit: hours }'))).toEqual(['deploy.yml:5:14: webhooks[0].timeout: must be longer than 0 seconds']);
     expect(errorsOf(at('{ duration: 1, unit: weeks }'))).toEqual(["deploy.yml:5:35: webhooks[0].timeout.unit: unknown unit 'weeks'; use seconds, minutes or hours"]);
   });
