@@ -111,21 +111,27 @@ export class Parking {
   }
 
   /**
-   * Creates the dispatches parked jobs became due for: each parked job without one whose gates
-   * are all final and whose upstream targets all have a final record in its attempt. Every due job
-   * of one resume target shares one dispatch (one workflow_dispatch resumes the whole workflow).
+   * Creates the dispatches parked jobs became due for: a parked job without one whose gates are
+   * all final and whose upstream targets all have a final record in its attempt. One
+   * workflow_dispatch runs the whole workflow, so it resumes every parked job of that resume
+   * target: they all share the dispatch, including jobs still waiting on an upstream target the
+   * resumed run is to finish (a second dispatch for them would start the workflow twice).
    */
   checkDue(now: number): void {
+    const waiting = this.store.waitingParks();
     const created = new Map<string, number>();
-    for (const row of this.store.waitingParks()) {
+    for (const row of waiting) {
       if (this.store.pendingGates(row.gate_ids) > 0 || this.store.unfinishedTargets(row.targets, row.attempt) > 0) continue;
+      const key = resumeKey(row);
+      if (created.has(key)) continue;
       const target: ResumeTarget = { repository: row.repository, workflow: row.workflow, ref: row.ref };
       const mode = this.resumeMode(target);
-      const key = JSON.stringify([mode.resume, row.repository, row.workflow, row.ref]);
-      let id = created.get(key) ?? (mode.resume === 'automatic' ? this.store.dueDispatchFor(target) : undefined);
-      id ??= this.newDispatch(row, mode, now);
+      const id = (mode.resume === 'automatic' ? this.store.dueDispatchFor(target) : undefined) ?? this.newDispatch(row, mode, now);
       created.set(key, id);
-      this.store.linkPark(row.job, id, now);
+    }
+    for (const row of waiting) {
+      const id = created.get(resumeKey(row));
+      if (id !== undefined) this.store.linkPark(row.job, id, now);
     }
   }
 
@@ -188,4 +194,9 @@ export class Parking {
 
 function outdated(attempt: number, highest: number, what: string): R.Refusal {
   return { ok: false, reason: 'superseded', message: `attempt ${attempt} is out of date: attempt ${highest} of ${what} superseded it` };
+}
+
+/** The parks one workflow_dispatch resumes: same repository, workflow file and ref. */
+function resumeKey(row: ParkRow): string {
+  return JSON.stringify([row.repository, row.workflow, row.ref]);
 }

@@ -72,6 +72,21 @@ describe('a parked job', { timeout: 30_000 }, () => {
     expect((await githubLog(repository)).dispatches).toHaveLength(1);
   });
 
+  it('resumes a job waiting on an upstream job with the dispatch that resumes the upstream job, never with a second one', async () => {
+    const repository = newRepository();
+    const runId = newRunId('park-chain');
+    const gate = await register({ runId, stepKey: 'staging/g', target: 'staging' });
+    await park(runId, repository, { job: 'staging', gateIds: [gate.gateId] });
+    await park(runId, repository, { job: 'prod', targets: ['staging'] });
+    await decide(gate.callbackUri, { success: true });
+    expect((await settledDispatch(runId)).state).toBe('sent');
+    // The resumed run's staging job finishes before its prod job (needs: staging) asks to continue.
+    await reportTarget({ runId, target: 'staging', attempt: 1, status: 'succeeded', message: 'done' });
+    await sleep(300);
+    expect((await githubLog(repository)).dispatches).toHaveLength(1);
+    expect((await storedDispatches(runId)).length).toBe(1);
+  });
+
   it('parked when everything it waits for is already final is resumed at once', async () => {
     const repository = newRepository();
     const gate = await register({ runId: newRunId('park-final') });
