@@ -33,6 +33,7 @@ export function markdownReport(results: BenchResults, previous: Headline | null,
   coldStartSection(page, results);
   costSection(page, results);
   engineSection(page, results);
+  parkSection(page, results);
   page.text(notes.trim(), '', `<!-- ${RESULTS_MARK} ${JSON.stringify(h)} -->`);
   // The whole run, so `node bench/run.ts --render` can rewrite this file (new notes, new layout) without measuring again.
   page.text(`<!-- ${FULL_MARK} ${JSON.stringify({ results, previous }).replaceAll('--', '-\\u002d')} -->`, '');
@@ -178,5 +179,36 @@ function engineSection(page: Page, results: BenchResults): void {
   page.row('1-step deployment, spawn → exit', ms(e.oneStepMs));
   page.row(`(${e.steps}-step − 1-step) ÷ ${e.steps - 1}`, `${ms(e.marginalPerStepMs)} per further step`);
   page.row('steps\' own duration in the report (median)', ms(e.reportedStepMs));
+  page.text('');
+}
+
+function parkSection(page: Page, results: BenchResults): void {
+  const park = results.park;
+  if (!park) return;
+  const d = park.decisionToDispatch;
+  const h = park.parkedHour;
+  page.text('## 6. Park and resume', '');
+  page.text('A relay of its own with a GitHub App (a key pair made for the run, PKCS#1) whose GitHub is the tests\' fake');
+  page.text('(test/support/github-api: it checks the App JWT, the installation token and the dispatch body). Each of');
+  page.text(`${park.deployments} deployments registers two webhook gates and parks through \`POST /v1/runs/park\` as the action does; its`);
+  page.text('first gate is decided, then its last, and the time runs from sending that last callback to the dispatch request\'s');
+  page.text('arrival at the fake GitHub; one deployment at a time.', '');
+  page.row('', 'p50', 'p90', 'p99', 'max', 'first (installation + token)', 'p99 of the others (token cached)', 'dispatched before the last decision');
+  page.row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
+  page.row('last decision → dispatch request at GitHub', ms(d.p50), ms(d.p90), `**${ms(d.p99)}**`, ms(d.max), ms(park.firstMs), ms(park.warm.p99), num(park.early));
+  page.text('', `With ${park.deployments} samples the p99 is the slowest one, in practice the first: a resume hours after the last one also finds`);
+  page.text('no cached token, so the first is what a typical production resume pays (plus the network to GitHub).');
+  page.text('');
+  page.text('Requests per parked hour from the runner: `node dist/index.js` (scripts/run-action.ts) reaches the relay only through a');
+  page.text('loopback proxy that records every request\'s arrival; its one gate is never decided, so it parks after `park-after: 1s`');
+  page.text(`and exits. The proxy then counts what arrives over ${num(h.windowSeconds)} s parked, scaled to an hour; /proc shows whether any`);
+  page.text('process still has the job\'s workspace as its directory.', '');
+  page.row('', 'value');
+  page.row('---', '---:');
+  page.row('spawn → exited parked', ms(h.exitedAfterMs));
+  page.row('relay requests before it exited', num(h.requestsBeforeExit));
+  page.row(`relay requests in ${num(h.windowSeconds)} s parked`, num(h.requestsAfterExit));
+  page.row('**relay requests per parked hour**', `**${num(h.perHour)}**`);
+  page.row('processes left behind', num(h.processesLeft));
   page.text('');
 }

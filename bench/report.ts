@@ -6,6 +6,8 @@ import type { CostResult } from './cost-per-hour.ts';
 import { POLLER_INTERVAL_SECONDS } from './cost-per-hour.ts';
 import type { EngineOverhead } from './engine-overhead.ts';
 import type { BackgroundLoad, Machine } from './machine.ts';
+import { parkLines } from './park-dispatch.ts';
+import type { ParkResult } from './park-dispatch.ts';
 import { hourlyBill } from './pricing.ts';
 import { ms, num } from './stats.ts';
 import type { WakeRow } from './wake-latency.ts';
@@ -23,6 +25,8 @@ export interface BenchResults {
   dist: DistSize;
   cost: CostResult;
   engine: EngineOverhead;
+  /** Park and resume (issue 11); absent from runs recorded before it. */
+  park?: ParkResult;
 }
 
 /** The figures a goal is judged on, kept in BENCHMARKS.md so the next run can show the variance. */
@@ -41,6 +45,10 @@ export interface Headline {
   pollerRequestsPerHour: number;
   engineMsPerStep: number;
   engineMarginalMsPerStep: number;
+  /** Last decision → dispatch request at GitHub, p99 (runs since issue 11). */
+  parkDispatchP99?: number;
+  /** Relay requests per parked hour from the runner (runs since issue 11). */
+  parkedRequestsPerHour?: number;
 }
 
 export const GOALS = {
@@ -48,6 +56,8 @@ export const GOALS = {
   ratio: 0.3,
   coldStartMs: 300,
   distBytes: 2_000_000,
+  parkDispatchP99Ms: 1000,
+  parkedRequestsPerHour: 0,
 } as const;
 
 function wakeAt1000(results: BenchResults): WakeRow | undefined {
@@ -71,7 +81,31 @@ export function headline(results: BenchResults): Headline {
     pollerRequestsPerHour: results.cost.poller.perHour.requests,
     engineMsPerStep: results.engine.perStepMs,
     engineMarginalMsPerStep: results.engine.marginalPerStepMs,
+    ...(results.park ? { parkDispatchP99: results.park.decisionToDispatch.p99, parkedRequestsPerHour: results.park.parkedHour.perHour } : {}),
   };
+}
+
+/** The park goals, when the run measured them. */
+function parkGoals(h: Headline, previous: Headline | null): Goal[] {
+  if (h.parkDispatchP99 === undefined || h.parkedRequestsPerHour === undefined) return [];
+  const dispatch = h.parkDispatchP99;
+  const perHour = h.parkedRequestsPerHour;
+  return [
+    {
+      name: 'Park: last decision → dispatch request at GitHub, p99',
+      goal: `< ${num(GOALS.parkDispatchP99Ms)} ms`,
+      value: ms(dispatch),
+      previous: previous?.parkDispatchP99 === undefined ? '—' : ms(previous.parkDispatchP99),
+      met: dispatch < GOALS.parkDispatchP99Ms,
+    },
+    {
+      name: 'Park: relay requests per parked hour from the runner',
+      goal: `${GOALS.parkedRequestsPerHour}`,
+      value: num(perHour),
+      previous: previous?.parkedRequestsPerHour === undefined ? '—' : num(previous.parkedRequestsPerHour),
+      met: perHour <= GOALS.parkedRequestsPerHour,
+    },
+  ];
 }
 
 export interface Goal {
@@ -122,6 +156,7 @@ export function goals(h: Headline, previous: Headline | null): Goal[] {
       previous: prev((p) => `${num(p.distBytes / 1000)} KB`),
       met: h.distBytes < GOALS.distBytes,
     },
+    ...parkGoals(h, previous),
   ];
 }
 
@@ -185,6 +220,7 @@ export function textReport(results: BenchResults, previous: Headline | null): st
   lines.push(
     `   total ${ms(e.totalMs)} → ${ms(e.perStepMs)} per step; 1-step run ${ms(e.oneStepMs)} → ${ms(e.marginalPerStepMs)} per further step; steps' own median ${ms(e.reportedStepMs)}`,
   );
+  if (results.park) lines.push(...parkLines(results.park));
   lines.push(rule);
   for (const g of goals(h, previous)) {
     lines.push(`${g.met ? 'met   ' : 'MISSED'}  ${g.name.padEnd(55)} ${g.value.padStart(10)}  (goal ${g.goal}; previous run ${g.previous})`);

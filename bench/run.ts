@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: starts the local relay (wrangler dev on workerd, state in a
  * temp dir) and a trivial Worker beside it, measures wake latency, callback
- * throughput, cold start, the cost of waiting and the engine's overhead, prints
+ * throughput, cold start, the cost of waiting, the engine's overhead and park and
+ * resume (a second relay with a GitHub App: bench/park-dispatch.ts), prints
  * a table and writes BENCHMARKS.md. Everything it starts is stopped at the end,
  * on failure and on Ctrl-C.
  *
@@ -22,6 +23,7 @@ import { startTrivialWorker } from './local-worker.ts';
 import { machine, watchBackgroundLoad } from './machine.ts';
 import { cleanupAll, cleanupOnSignals, onCleanup } from './processes.ts';
 import { markdownReport } from './markdown-report.ts';
+import { measurePark } from './park-dispatch.ts';
 import { previousHeadline, recordedResults, textReport } from './report.ts';
 import type { BenchResults } from './report.ts';
 import { FULL_WAKE_PLAN, WAKE_PLAN, measureWakeLatency } from './wake-latency.ts';
@@ -68,6 +70,9 @@ async function main(): Promise<void> {
   const dist = await measureDistSize();
   const cost = await costRun;
   say(`cost of waiting: ${cost.longPoll.perHour.requests} long-polls/h, ${cost.poller.perHour.requests} polls/h`);
+  // Last: a relay of its own, with a GitHub App, started once the first is idle.
+  say('park and resume: a relay with a GitHub App and a fake GitHub; decisions → dispatches, then a parked job');
+  const park = await measurePark(say);
 
   await cleanupAll();
   const results: BenchResults = {
@@ -83,6 +88,7 @@ async function main(): Promise<void> {
     dist,
     cost,
     engine,
+    park,
   };
   const benchmarksPath = join(ROOT, 'BENCHMARKS.md');
   const previous = previousHeadline(await readFile(benchmarksPath, 'utf8').catch(() => null));

@@ -14,12 +14,37 @@ export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const DEV_RELAY_TOKEN = 'hookgate-dev-relay-token';
 export const DEV_CALLBACK_SECRET = 'hookgate-dev-callback-secret';
 
+/** The relay's secrets: passed through a file, never on wrangler's command line (wrangler-dev.ts). */
+const SECRET_NAMES = new Set(['RELAY_TOKEN', 'CALLBACK_SECRET', 'GITHUB_APP_PRIVATE_KEY']);
+
+/** Every variable the relay reads (relay/wrangler.jsonc, its secrets), as `npm run relay` passes them on. */
+export const RELAY_VARIABLES = [
+  'RELAY_TOKEN',
+  'CALLBACK_SECRET',
+  'PUBLIC_URL',
+  'ALLOWED_REPOSITORIES',
+  'RETENTION_DAYS',
+  'GITHUB_APP_ID',
+  'GITHUB_APP_PRIVATE_KEY',
+  'GITHUB_API_URL',
+  'RESUME_RETRY_SECONDS',
+] as const;
+
+/** The relay's variables set in `env`: those of RELAY_VARIABLES and every OIDC_* one. */
+export function relayVariablesIn(env: NodeJS.ProcessEnv): Record<string, string> {
+  const names = Object.keys(env).filter((name) => (RELAY_VARIABLES as readonly string[]).includes(name) || /^OIDC_[A-Z_]+$/.test(name));
+  return Object.fromEntries(names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
+}
+
 export interface LocalRelayOptions extends Pick<WranglerDevOptions, 'port' | 'output' | 'onFailure'> {
   /** Directory for the Durable Objects' SQLite state; reuse it to restart on the same state. */
   stateDir: string;
   relayToken?: string;
   callbackSecret?: string;
-  /** More of the relay's vars, e.g. OIDC_ISSUER, OIDC_JWKS_URL and ALLOWED_REPOSITORIES. */
+  /**
+   * More of the relay's vars, e.g. OIDC_ISSUER, ALLOWED_REPOSITORIES, GITHUB_APP_ID and
+   * GITHUB_APP_PRIVATE_KEY (a PEM: its lines survive); secrets and multi-line values go through a file.
+   */
   vars?: Record<string, string>;
 }
 
@@ -30,11 +55,14 @@ export interface LocalRelay extends WranglerDev {
 /** Starts `wrangler dev` and resolves once the relay answers /healthz; a workerd crash restarts it (wrangler-dev.ts). */
 export async function startLocalRelay(options: LocalRelayOptions): Promise<LocalRelay> {
   const relayToken = options.relayToken ?? DEV_RELAY_TOKEN;
+  const all = { RELAY_TOKEN: relayToken, CALLBACK_SECRET: options.callbackSecret ?? DEV_CALLBACK_SECRET, ...options.vars };
+  const isSecret = ([name, value]: [string, string]): boolean => SECRET_NAMES.has(name) || value.includes('\n');
   const worker = await startWranglerDev({
     config: `${ROOT}relay/wrangler.jsonc`,
     stateDir: options.stateDir,
     readyPath: '/healthz',
-    vars: { RELAY_TOKEN: relayToken, CALLBACK_SECRET: options.callbackSecret ?? DEV_CALLBACK_SECRET, ...options.vars },
+    vars: Object.fromEntries(Object.entries(all).filter((entry) => !isSecret(entry))),
+    secrets: Object.fromEntries(Object.entries(all).filter(isSecret)),
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.output === undefined ? {} : { output: options.output }),
     ...(options.onFailure === undefined ? {} : { onFailure: options.onFailure }),

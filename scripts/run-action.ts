@@ -1,15 +1,20 @@
 /**
  * Runs the built action the way the GitHub runner does: `node dist/index.js`
- * with INPUT_* variables (hyphens kept) and the GITHUB_OUTPUT,
- * GITHUB_STEP_SUMMARY and GITHUB_STATE files.
+ * with INPUT_* variables (hyphens kept), the GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and
+ * GITHUB_STATE files, and the run's event (a push, or a `workflow_dispatch` with inputs).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './local-relay.ts';
 import { createStepFiles } from './runner-files.ts';
+import type { RunnerEvent } from './runner-files.ts';
 import { collectOutput } from './step-output.ts';
 
-export { parseFileCommand } from './runner-files.ts';
+export { PUSH_EVENT, parseFileCommand, workflowDispatchEvent } from './runner-files.ts';
+export type { RunnerEvent } from './runner-files.ts';
+
+/** The workflow file every test run is of (GITHUB_WORKFLOW_REF), the one a resume dispatches. */
+export const WORKFLOW_FILE = '.github/workflows/deploy.yml';
 
 export interface ActionRun {
   exitCode: number | null;
@@ -51,6 +56,11 @@ export function newJob(): RunnerJob {
   return { runId: `${Date.now()}${String(suffix).padStart(3, '0')}`, runAttempt: '1' };
 }
 
+/** The run GitHub started for a workflow dispatch, by the run id GitHub gave it (attempt 1). */
+export function dispatchedJob(runId: string): RunnerJob {
+  return { runId, runAttempt: '1' };
+}
+
 /** The same run attempted again (a re-run): the same run id, the next attempt. */
 export function rerunOf(job: RunnerJob): RunnerJob {
   return { runId: job.runId, runAttempt: String(Number(job.runAttempt) + 1) };
@@ -64,6 +74,8 @@ export interface ActionOptions {
   /** The job this step is part of; without it, the step is the only step of a job of a new run. */
   job?: RunnerJob;
   env?: Record<string, string>;
+  /** The event that started the run; a push to main by default. */
+  event?: RunnerEvent;
   entry?: 'index' | 'post';
   /** For the post step: the main step's saved state. */
   state?: Record<string, string>;
@@ -85,8 +97,10 @@ function stepEnv(options: ActionOptions, files: Record<string, string>): Record<
     GITHUB_REF: 'refs/heads/main',
     GITHUB_RUN_ID: job.runId,
     GITHUB_RUN_ATTEMPT: job.runAttempt,
+    GITHUB_WORKFLOW_REF: `acme/potato-facts/${WORKFLOW_FILE}@refs/heads/main`,
     GITHUB_ACTOR: 'octocat',
     GITHUB_SERVER_URL: 'https://github.com',
+    RUNNER_ENVIRONMENT: 'github-hosted',
     ...files,
     ...options.env,
   };
@@ -98,7 +112,7 @@ function stepEnv(options: ActionOptions, files: Record<string, string>): Record<
 
 /** Starts the action; see ActionProcess. */
 export async function startAction(options: ActionOptions): Promise<ActionProcess> {
-  const files = await createStepFiles();
+  const files = await createStepFiles(options.event);
   const child = spawn(process.execPath, [join(ROOT, 'dist', `${options.entry ?? 'index'}.js`)], {
     cwd: options.workspace,
     env: stepEnv(options, files.env),

@@ -7,6 +7,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, stopGroup } from './process-group.ts';
 
@@ -28,6 +30,12 @@ export interface WranglerDevOptions {
   readyPath: string;
   port?: number;
   vars?: Record<string, string>;
+  /**
+   * Vars kept off the command line (which any local user can read in `ps`) and out of wrangler's
+   * output: written to an env file in `stateDir` (mode 600, removed at stop) passed with `--env-file`.
+   * A value may span lines (a PEM key).
+   */
+  secrets?: Record<string, string>;
   /** Where wrangler's own output goes; silent by default. */
   output?: 'inherit' | 'ignore';
   /** The Worker is down for good (a restart failed, or wrangler exited by itself); also printed to stderr. */
@@ -79,13 +87,40 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
       fail(new Error(`could not restart wrangler dev for ${url}: ${error instanceof Error ? error.message : String(error)}`));
     }
   };
-  let current = supervise(await launch(options, port));
+  const secretsFile = await writeSecrets(options);
+  let current: Instance;
+  try {
+    current = supervise(await launch(options, port));
+  } catch (error) {
+    if (secretsFile) await rm(secretsFile, { force: true });
+    throw error;
+  }
   const end = async (signal: NodeJS.Signals): Promise<void> => {
     ending = true;
     await recovering;
     await stopGroup(current.child, current.exited, signal);
+    if (secretsFile) await rm(secretsFile, { force: true });
   };
   return { url, port, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+}
+
+const SECRETS_FILE = '.hookgate-secrets.env';
+
+/** Writes `options.secrets` as a dotenv file in the state dir; its path, or null without secrets. */
+async function writeSecrets(options: WranglerDevOptions): Promise<string | null> {
+  const entries = Object.entries(options.secrets ?? {});
+  if (entries.length === 0) return null;
+  const lines = entries.map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`secret ${name}: not a variable name`);
+    // dotenv keeps a quoted value verbatim, newlines included; the quote must not occur in it.
+    const quote = ['"', "'", '`'].find((q) => !value.includes(q));
+    if (!quote) throw new Error(`secret ${name}: a value holding all of " ' and \` cannot be passed to wrangler dev`);
+    return `${name}=${quote}${value}${quote}`;
+  });
+  const file = join(options.stateDir, SECRETS_FILE);
+  await mkdir(options.stateDir, { recursive: true });
+  await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  return file;
 }
 
 /** One `wrangler dev` process group, never calling a public host; resolves once `readyPath` answers. */
@@ -95,6 +130,7 @@ async function launch(options: WranglerDevOptions, port: number): Promise<Instan
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
   const args = ['dev', '--config', options.config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', options.stateDir];
   args.push('--inspector-port', String(inspectorPort), ...vars, '--show-interactive-dev-session=false');
+  if (options.secrets && Object.keys(options.secrets).length > 0) args.push('--env-file', join(options.stateDir, SECRETS_FILE));
   args.push('--log-level', options.output === 'inherit' ? 'info' : 'warn');
   const child = spawn(process.execPath, [`${ROOT}node_modules/wrangler/bin/wrangler.js`, ...args], {
     cwd: ROOT,

@@ -7,11 +7,16 @@
  *   GitHub does: token, user agent, `Accept`, API version, JSON body, required fields,
  *   types, unknown keys (422), description length; lists filter and page like GitHub's
  *   (github-api/request-check.ts, github-api/deployments.ts).
+ * - The GitHub App's endpoints (`GET /repos/{owner}/{repo}/installation`, `POST
+ *   /app/installations/{id}/access_tokens`, App JWT checked) and workflow dispatches
+ *   (installation token, body checked against GitHub's OpenAPI, declared inputs), with an
+ *   `onDispatch` hook for a test that plays the runner (github-api/app-auth.ts, workflows.ts).
  *
  * Every request is recorded with what the fake answered; `refusals()` are the ones
  * GitHub would have refused as malformed, a bug in the caller.
  */
 export { startFakeGitHub } from './github-api/server.ts';
+export type { FakeAppOptions, FakeGitHubOptions, FakeWorkflow, WorkflowDispatch } from './github-api/app-types.ts';
 export type {
   DeploymentStatusState,
   Dispatch,

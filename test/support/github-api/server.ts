@@ -1,17 +1,23 @@
 /**
- * The fake's HTTP server: routes to repository_dispatch (dispatch.ts) or the deployment
- * endpoints (deployments.ts), records every deployment request with what it answered, and
- * plays the failures a test scripts.
+ * The fake's HTTP server: routes to repository_dispatch (dispatch.ts), the GitHub App's endpoints
+ * (app-auth.ts), workflow dispatches (workflows.ts) or the deployment endpoints (deployments.ts),
+ * records every request but repository_dispatch's with what it answered, and plays the failures a test scripts.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { appAuthority } from './app-auth.ts';
+import type { AppAuthority } from './app-auth.ts';
+import type { FakeGitHubOptions } from './app-types.ts';
 import { DISPATCH_PATH, dispatchEndpoint } from './dispatch.ts';
 import { deploymentStore } from './deployments.ts';
 import type { DeploymentStore } from './deployments.ts';
+import { checkBody } from './openapi.ts';
 import { checkHeaders } from './request-check.ts';
 import { Refusal } from './types.ts';
 import type { Answer, FailureRule, FakeGitHub, RecordedRequest } from './types.ts';
+import { WORKFLOW_DISPATCH_PATH, workflowEndpoint } from './workflows.ts';
+import type { WorkflowEndpoint } from './workflows.ts';
 
 /** GitHub's answers to scripted failures. */
 const FAILURES: Record<number, string> = {
@@ -26,15 +32,20 @@ const FAILURES: Record<number, string> = {
 
 /**
  * Starts the fake. The dispatched "workflow" decides by `client_payload.decision`
- * (`success` unless `failure`) after `client_payload.delayMs` (default 50).
+ * (`success` unless `failure`) after `client_payload.delayMs` (default 50). With `options.app`,
+ * it is also that GitHub App's GitHub: installation, installation tokens, workflow dispatches.
  */
-export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
+export async function startFakeGitHub(token: string, options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
   let base = '';
+  let clockOffset = 0;
+  const now = (): number => Date.now() + clockOffset;
   const dispatch = dispatchEndpoint(token);
   const store = deploymentStore(() => base);
   const requests: RecordedRequest[] = [];
   const rules: FailureRule[] = [];
-  const answerDeployment = deploymentAnswerer(token, store, requests, rules);
+  const authority = options.app ? appAuthority(options.app, now) : null;
+  const workflows = workflowEndpoint(authority, options.ghes ? 'ghes-3.19' : 'api.github.com', now);
+  const answerDeployment = deploymentAnswerer(token, { store, authority, workflows }, requests, rules);
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -42,11 +53,13 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const url = new URL(req.url ?? '/', 'http://fake');
-      const answer = DISPATCH_PATH.test(url.pathname) ? dispatch.handle(req, raw) : answerDeployment(req, url, raw);
-      if (!answer) return; // a scripted hang
-      const { status, body, headers = {} } = answer;
-      res.writeHead(status, body === undefined ? headers : { 'content-type': 'application/json; charset=utf-8', ...headers });
-      res.end(body === undefined ? undefined : JSON.stringify(body));
+      const answering = DISPATCH_PATH.test(url.pathname) ? Promise.resolve(dispatch.handle(req, raw)) : answerDeployment(req, url, raw);
+      void answering.then((answer) => {
+        if (!answer) return; // a scripted hang
+        const { status, body, headers = {} } = answer;
+        res.writeHead(status, body === undefined ? headers : { 'content-type': 'application/json; charset=utf-8', ...headers });
+        res.end(body === undefined ? undefined : JSON.stringify(body));
+      });
     });
   });
   server.listen(0, '127.0.0.1');
@@ -64,6 +77,10 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
     requests,
     deployments: store.deployments,
     refs: store.refs,
+    workflowDispatches: workflows.dispatches,
+    registerWorkflow: (workflow) => workflows.register(workflow),
+    onDispatch: (hook) => workflows.onDispatch(hook),
+    advanceClock: (seconds) => void (clockOffset += seconds * 1000),
     fail: (rule) => void rules.push({ ...rule }),
     seedDeployment: (fields) => store.seed(fields),
     refusals: () => requests.filter((r) => r.refusal !== null),
@@ -84,9 +101,35 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
   };
 }
 
-/** Answers a deployment request, recording it; null leaves it hanging. */
-function deploymentAnswerer(token: string, store: DeploymentStore, requests: RecordedRequest[], rules: FailureRule[]) {
-  return (req: IncomingMessage, url: URL, raw: string): Answer | null => {
+interface Routes {
+  store: DeploymentStore;
+  authority: AppAuthority | null;
+  workflows: WorkflowEndpoint;
+}
+
+const INSTALLATION_PATH = /^\/repos\/([^/]+\/[^/]+)\/installation$/;
+const ACCESS_TOKENS_PATH = /^\/app\/installations\/(\d+)\/access_tokens$/;
+
+/** The App's endpoints and workflow dispatches, which authenticate themselves; null for a path of the deployment store. */
+async function appRoute(routes: Routes, method: string, url: URL, record: RecordedRequest): Promise<Answer | null> {
+  const installation = INSTALLATION_PATH.exec(url.pathname);
+  const tokens = ACCESS_TOKENS_PATH.exec(url.pathname);
+  const workflow = WORKFLOW_DISPATCH_PATH.exec(url.pathname);
+  if (!installation && !tokens && !workflow) return null;
+  checkHeaders(record, null);
+  const authorization = record.headers.authorization;
+  if (installation?.[1] && method === 'GET' && routes.authority) return routes.authority.installation(installation[1], authorization);
+  if (tokens?.[1] && method === 'POST' && routes.authority) {
+    if (record.body !== null) checkBody('api.github.com', '/app/installations/{installation_id}/access_tokens', 'POST', record.body);
+    return routes.authority.accessToken(Number(tokens[1]), authorization);
+  }
+  if (workflow?.[1] && workflow[2] && method === 'POST') return routes.workflows.handle(workflow[1], workflow[2], record.body, authorization);
+  throw new Refusal(404, 'Not Found');
+}
+
+/** Answers a request (deployments, App, workflow dispatch), recording it; null leaves it hanging. */
+function deploymentAnswerer(token: string, routes: Routes, requests: RecordedRequest[], rules: FailureRule[]) {
+  return async (req: IncomingMessage, url: URL, raw: string): Promise<Answer | null> => {
     const method = req.method ?? 'GET';
     const header = (name: string): string => String(req.headers[name] ?? '');
     const record: RecordedRequest = {
@@ -107,15 +150,21 @@ function deploymentAnswerer(token: string, store: DeploymentStore, requests: Rec
     requests.push(record);
     try {
       record.body = parseBody(raw);
-      checkHeaders(record, token);
       const rule = rules.find((r) => (!r.method || r.method === method) && (!r.path || r.path.test(url.pathname)) && (r.times ?? 1) > 0);
       if (rule) {
         if (rule.times !== undefined) rule.times -= 1;
         if (rule.status === 'hang') return null;
         record.status = rule.status;
-        return { status: rule.status, body: { message: FAILURES[rule.status], documentation_url: 'https://docs.github.com/rest', status: String(rule.status) } };
+        const message = rule.message ?? FAILURES[rule.status];
+        return { status: rule.status, body: { message, documentation_url: 'https://docs.github.com/rest', status: String(rule.status) } };
       }
-      const answer = store.route(method, url, record.body);
+      const app = await appRoute(routes, method, url, record);
+      if (app) {
+        record.status = app.status;
+        return app;
+      }
+      checkHeaders(record, token);
+      const answer = routes.store.route(method, url, record.body);
       record.status = answer.status;
       return answer;
     } catch (error) {

@@ -1,4 +1,5 @@
 /** What the fake GitHub records and how a test scripts it; shared by its endpoint modules. */
+import type { FakeWorkflow, WorkflowDispatch } from './app-types.ts';
 
 export interface Dispatch {
   repository: string;
@@ -51,9 +52,11 @@ export interface FakeDeployment {
   statuses: FakeDeploymentStatus[];
 }
 
-/** A scripted failure of the deployment endpoints: GitHub's error `status`, or no answer at all (`hang`). */
+/** A scripted failure of any endpoint but repository_dispatch: GitHub's error `status` (and `message`), or no answer at all (`hang`). */
 export interface FailureRule {
   status: 401 | 403 | 404 | 409 | 422 | 500 | 502 | 'hang';
+  /** GitHub's message in the answer; a standard one by status otherwise. */
+  message?: string;
   method?: 'GET' | 'POST';
   /** Matched against the path without the query. */
   path?: RegExp;
@@ -69,8 +72,16 @@ export interface FakeGitHub {
   /** The request bodies of the dispatches, exactly as they arrived. */
   rawBodies: string[];
   callbacks: WorkflowCallback[];
-  /** Every request to the deployment endpoints, in order of arrival. */
+  /** Every request but repository_dispatch's (deployments, the App's endpoints, workflow dispatches), in order of arrival. */
   requests: RecordedRequest[];
+  /** The workflow_dispatch requests GitHub accepted, oldest first (app-types.ts). */
+  workflowDispatches: WorkflowDispatch[];
+  /** Declares a workflow file of a repository and its `workflow_dispatch` inputs; a dispatch of another file answers 404. */
+  registerWorkflow(workflow: FakeWorkflow): void;
+  /** Calls `hook` with every accepted workflow dispatch, after its answer was sent (the test plays the runner). */
+  onDispatch(hook: (dispatch: WorkflowDispatch) => void): void;
+  /** Moves the fake's clock (App JWT checks, installation token expiry) by `seconds`. */
+  advanceClock(seconds: number): void;
   /** Every deployment, oldest first. */
   deployments: FakeDeployment[];
   /** Branches and tags a deployment's `ref` may name, to their commit; a full commit SHA needs no entry. */
