@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESUME_INPUT } from '../../shared/park.ts';
-import { callbackUriOf, reportOf, webhook } from './harness.ts';
-import { COUNTING_COMMANDS, linesOf, pushedRun, startParkWorld } from './park-harness.ts';
+import { callbackUriOf, reportOf } from './harness.ts';
+import { TICKET_FILE, linesOf, pushedRun, startParkWorld } from './park-harness.ts';
 import type { ParkWorld } from './park-harness.ts';
 import { postCallback } from './scripted-system.ts';
 import { Started } from './started.ts';
@@ -20,16 +20,7 @@ afterAll(() => started.stopAll());
 
 describe('park and resume on GHES 3.19', () => {
   it('dispatches again without return_run_details when GitHub refuses it, and the run resumes', async () => {
-    const ws = await w.h.workspace(`
-${COUNTING_COMMANDS}
-targets:
-  staging:
-    constraints:
-      beforeDeployment:
-        - runWebhook: { name: Ticket }
-webhooks:
-${webhook('Ticket', 'decision=none')}
-`);
+    const ws = await w.h.workspace(TICKET_FILE);
     const { runner, deploymentId } = pushedRun();
     const first = await (await w.start(ws, runner)).done;
     expect(first.outputs.result, first.stdout).toBe('parked');

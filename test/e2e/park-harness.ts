@@ -11,7 +11,7 @@ import { WORKFLOW_FILE, dispatchedJob, newJob, startAction, workflowDispatchEven
 import type { ActionProcess, ActionRun, RunnerEvent, RunnerJob } from '../../scripts/run-action.ts';
 import { startFakeGitHub } from '../support/github-api.ts';
 import type { FakeGitHub, FakeWorkflow, WorkflowDispatch } from '../support/github-api.ts';
-import { SECRET, startHarness } from './harness.ts';
+import { SECRET, startHarness, webhook } from './harness.ts';
 import type { Harness, Workspace } from './harness.ts';
 import { Started } from './started.ts';
 
@@ -165,4 +165,16 @@ commands:
   deploy: echo "$HOOKGATE_TARGET" >> deploys
   setWeight: echo "$HOOKGATE_TARGET $HOOKGATE_WEIGHT" >> weights
   rollback: echo "$HOOKGATE_TARGET" >> rollbacks
+`;
+
+/** One target, staging, whose beforeDeployment webhook Ticket is answered by the test (`decision=none`). */
+export const TICKET_FILE = `
+${COUNTING_COMMANDS}
+targets:
+  staging:
+    constraints:
+      beforeDeployment:
+        - runWebhook: { name: Ticket }
+webhooks:
+${webhook('Ticket', 'decision=none')}
 `;

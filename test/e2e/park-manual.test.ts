@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Health, RESUME_INPUT } from '../../shared/park.ts';
 import { dispatchedJob, workflowDispatchEvent } from '../../scripts/run-action.ts';
-import { callbackUriOf, reportOf, webhook } from './harness.ts';
-import { COUNTING_COMMANDS, linesOf, pushedRun, startParkWorld } from './park-harness.ts';
+import { callbackUriOf, reportOf } from './harness.ts';
+import { TICKET_FILE, linesOf, pushedRun, startParkWorld } from './park-harness.ts';
 import type { ParkWorld } from './park-harness.ts';
 import { postCallback } from './scripted-system.ts';
 import { Started } from './started.ts';
@@ -27,16 +27,7 @@ describe('parking without a GitHub App', () => {
   });
 
   it('parks, the summary says how to resume by hand, and the resume by hand continues', async () => {
-    const ws = await w.h.workspace(`
-${COUNTING_COMMANDS}
-targets:
-  staging:
-    constraints:
-      beforeDeployment:
-        - runWebhook: { name: Ticket }
-webhooks:
-${webhook('Ticket', 'decision=none')}
-`);
+    const ws = await w.h.workspace(TICKET_FILE);
     const { runner, deploymentId } = pushedRun();
     const first = await (await w.start(ws, runner)).done;
     expect(first.exitCode, first.stdout).toBe(0);
