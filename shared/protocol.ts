@@ -86,6 +86,31 @@ export const RunInfo = z.strictObject({
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 
+/** Most approvers (users and teams) an approval gate may name. */
+export const MAX_APPROVERS = 50;
+/** Most approvals an approval gate may require (`pause.minimumApprovals`). */
+export const MAX_MINIMUM_APPROVALS = 10;
+
+/**
+ * Who may decide an approval gate when the relay has GitHub sign-in (SPEC §10). `approvers`:
+ * GitHub logins (`mona`) and teams (`@acme/release-team`), the file's `requiresRoles` resolved
+ * through its `roles:` map (a role not in the map is the team of that slug in the repository
+ * owner's organization); empty: anyone with write access to the repository.
+ */
+export const ApprovalPolicy = z.strictObject({
+  approvers: z
+    .array(z.string().regex(/^(?:@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))$/, 'must be a GitHub login or @org/team'))
+    .max(MAX_APPROVERS)
+    .default([]),
+  /** That many distinct eligible people must approve; one eligible rejection rejects. */
+  minimumApprovals: z.number().int().min(1).max(MAX_MINIMUM_APPROVALS).default(1),
+  /** The person who started the run may not approve (GitHub environments' "prevent self-review"). */
+  preventSelfReview: z.boolean().default(false),
+  /** The login that started the run (GITHUB_TRIGGERING_ACTOR, else GITHUB_ACTOR); '' when unknown. */
+  initiator: z.string().max(100).default(''),
+});
+export type ApprovalPolicy = z.output<typeof ApprovalPolicy>;
+
 export const RegisterGateRequest = z.strictObject({
   runId: RunId,
   stepKey: StepKey,
@@ -95,8 +120,10 @@ export const RegisterGateRequest = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(MAX_GATE_TIMEOUT_SECONDS),
   kind: GateKind.default('webhook'),
   attempt: Attempt.default(1),
-  /** Armory's `requiresRoles`, shown on the approval page (not enforced: the page has no login). */
+  /** Armory's `requiresRoles`: the role names the approval page shows (`approval.approvers` has who they are). */
   requiresRoles: z.array(z.string().min(1).max(100)).max(20).default([]),
+  /** An approval gate's policy: who may decide, how many, self-review (SPEC §10); enforced when the relay has sign-in. */
+  approval: ApprovalPolicy.optional(),
   run: RunInfo.optional(),
 });
 export type RegisterGateRequest = z.input<typeof RegisterGateRequest>;
