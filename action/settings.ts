@@ -13,6 +13,8 @@ export interface GitHubContext {
   runId: string;
   runAttempt: string;
   actor: string;
+  /** Who started this attempt of the run (GITHUB_TRIGGERING_ACTOR, else GITHUB_ACTOR; '' unknown): preventSelfReview refuses them. */
+  initiator: string;
   serverUrl: string;
   workspace: string;
   runUrl: string;
@@ -226,6 +228,7 @@ export function githubContext(env: NodeJS.ProcessEnv): GitHubContext {
     runId,
     runAttempt: env.GITHUB_RUN_ATTEMPT || '1',
     actor: env.GITHUB_ACTOR || '',
+    initiator: env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || '',
     serverUrl,
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     runUrl: `${serverUrl}/${repository}/actions/runs/${runId}`,

@@ -7,6 +7,7 @@ import type { StepReport, StepState } from '../engine/report.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { isParking } from '../engine/parking.ts';
 import type { GateItem, TargetPlan } from '../plan/plan.ts';
+import { approvalPolicy, whoMayDecide } from './approval-policy.ts';
 import type { EffectsContext } from './context.ts';
 import { registerGate, waitFor, withdraw } from './relay-gate.ts';
 
@@ -28,15 +29,16 @@ function approvalGate(
   const known = ctx.approvals.get(id);
   if (known) return known;
   const timeoutSeconds = Math.max(1, Math.ceil(item.expirationSeconds ?? DEFAULT_GATE_TIMEOUT_SECONDS));
-  const pending = registerGate(ctx, target, phase, { kind: 'approval', name: APPROVAL_NAME, key, timeoutSeconds, roles: item.roles }, signal);
+  const { repository, initiator } = ctx.settings.github;
+  const approval = approvalPolicy(item, repository, initiator);
+  const pending = registerGate(ctx, target, phase, { kind: 'approval', name: APPROVAL_NAME, key, timeoutSeconds, roles: item.roles, approval }, signal);
   ctx.approvals.set(id, pending);
   pending.then(
     (gate) => {
       if (gate.state !== 'pending') return;
-      const roles = item.roles.length > 0 ? ` (requires role ${item.roles.join(' or ')}; not enforced)` : '';
       ctx.say(
         target,
-        `Approval needed (${phase})${roles}: open ${gate.approvalUrl ?? '(no link)'} to approve or reject; it expires at ${new Date(gate.deadline).toISOString()}`,
+        `Approval needed (${phase}; ${whoMayDecide(approval, repository)}): open ${gate.approvalUrl ?? '(no link)'} to approve or reject; it expires at ${new Date(gate.deadline).toISOString()}`,
       );
     },
     // A failed registration is the approval step's to report; the next try registers afresh.

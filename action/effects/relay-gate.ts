@@ -1,6 +1,6 @@
 /** A gate's life at the relay, shared by webhook and approval gates: register, wait for its decision, withdraw. */
 import { MAX_CANCEL_REASON_CHARS } from '../../shared/protocol.ts';
-import type { GateKind, GateView, RegisterGateResponse } from '../../shared/protocol.ts';
+import type { ApprovalPolicy, GateKind, GateView, RegisterGateResponse } from '../../shared/protocol.ts';
 import { waitForDecision } from '../clients/relay.ts';
 import type { GatePhase } from '../engine/effects.ts';
 import { errorMessage } from '../lib/errors.ts';
@@ -16,6 +16,8 @@ export interface GateSpec {
   key: string;
   timeoutSeconds: number;
   roles?: string[];
+  /** An approval gate's policy; a webhook gate has none. */
+  approval?: ApprovalPolicy;
 }
 
 /** Registers the gate (idempotently: an earlier try of this step gets its gate back). */
@@ -33,6 +35,7 @@ export function registerGate(ctx: EffectsContext, target: TargetPlan, phase: Gat
       kind: gate.kind,
       attempt,
       requiresRoles: gate.roles ?? [],
+      ...(gate.approval === undefined ? {} : { approval: gate.approval }),
       run: {
         application: ctx.plan.application,
         repository: settings.github.repository,

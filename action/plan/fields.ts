@@ -23,6 +23,8 @@ export interface Ctx {
   /** The first notice of each kind of ignored field. */
   notices: Map<string, { line: number; col: number; text: string }>;
   locate: Locate;
+  /** The file's `roles:` map, read before the steps that name its roles; empty when the file has none. */
+  roles: ReadonlyMap<string, readonly string[]>;
 }
 
 const KUBERNETES_FIELDS: readonly string[] = ['account', 'namespace', 'kind', 'manifests', 'trafficManagement', 'deploymentConfig'];

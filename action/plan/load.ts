@@ -5,6 +5,7 @@ import type { Plan, TargetPlan } from './plan.ts';
 import { check, fail, fieldsOf, own, suggest } from './fields.ts';
 import type { Ctx, FileError } from './fields.ts';
 import { commandsSchema, contextSchema, describe, isPlainMap, nonEmpty } from './schemas.ts';
+import { readRoles } from './roles.ts';
 import { readStrategies } from './steps.ts';
 import type { WebhookRef } from './steps.ts';
 import { orderTargets, readTargets } from './targets.ts';
@@ -35,7 +36,7 @@ export type LoadResult = { ok: true; plan: Plan } | { ok: false; errors: FileErr
 const MAX_ALIAS_COUNT = 10_000;
 // yaml resolves each alias by scanning every alias before it: 10,000 aliases cost seconds.
 const MAX_ALIASES = 1_000;
-const TOP_FIELDS = ['version', 'application', 'context', 'commands', 'targets', 'strategies', 'webhooks'];
+const TOP_FIELDS = ['version', 'application', 'context', 'commands', 'roles', 'targets', 'strategies', 'webhooks'];
 
 /** Formats a FileError as `file:line:col: path: message`, the shape of a GitHub annotation's text. */
 export function formatFileError(e: FileError): string {
@@ -54,6 +55,7 @@ function readPlan(ctx: Ctx, root: unknown, options: LoadOptions): Plan | undefin
   const application = check(ctx, nonEmpty.optional(), own(top, 'application'), ['application']) ?? options.defaultApplication;
   const fileContext = check(ctx, contextSchema.nullish(), own(top, 'context'), ['context']) ?? {};
   const commands = check(ctx, commandsSchema.nullish(), own(top, 'commands'), ['commands']) ?? {};
+  ctx.roles = readRoles(ctx, own(top, 'roles'));
 
   const readBody = (path: string): BodyRead => {
     try {
@@ -110,7 +112,10 @@ function yamlMessage(code: string, message: string): string {
   if (code === 'MULTIPLE_DOCS') return 'the file holds more than one YAML document (a --- line); put everything in one';
   // yaml catches its composer's stack overflow and reports it as an error of its own.
   if (message.startsWith('Maximum call stack size exceeded')) return TOO_DEEP;
-  return `YAML syntax error: ${message.split('\n')[0] ?? message}`;
+  const first = message.split('\n')[0] ?? message;
+  // `@` cannot start a plain YAML value: a team under roles: must be quoted.
+  if (first.includes('reserved character @')) return `YAML syntax error: ${first}; put a team in quotes: "@acme/release-team"`;
+  return `YAML syntax error: ${first}`;
 }
 
 /**
@@ -172,7 +177,7 @@ function parseAndRead(ctx: Ctx, options: LoadOptions): Plan | undefined {
 
 /** Reads and validates a deployment file; never throws for bad input, returns every error at once. */
 export function loadDeploymentFile(options: LoadOptions): LoadResult {
-  const ctx: Ctx = { file: options.file, errors: [], notices: new Map(), locate: () => ({ line: 1, col: 1 }) };
+  const ctx: Ctx = { file: options.file, errors: [], notices: new Map(), locate: () => ({ line: 1, col: 1 }), roles: new Map() };
   let plan: Plan | undefined;
   try {
     plan = parseAndRead(ctx, options);

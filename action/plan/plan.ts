@@ -35,7 +35,19 @@ export interface WebhookDef extends RequestTemplate {
 export type GateItem =
   | { kind: 'webhook'; webhook: string; context: Record<string, string>; location: Location }
   | { kind: 'pause'; seconds: Seconds; location: Location }
-  | { kind: 'approval'; expirationSeconds: Seconds | null; roles: string[]; location: Location };
+  | ({ kind: 'approval'; expirationSeconds: Seconds | null; roles: string[]; location: Location } & ApprovalRules);
+
+/** Who may decide an approval gate and how, as the file says it (SPEC §10); the relay enforces it when it has GitHub sign-in. */
+export interface ApprovalRules {
+  /** The logins and `@org/team`s the pause's roles name through the file's `roles:` map, without repeats. */
+  approvers: string[];
+  /** Its roles that `roles:` does not define, as team slugs (`Release Managers` → `release-managers`) of the repository owner's organization. */
+  ownerTeams: string[];
+  /** That many distinct eligible people must approve (default 1). */
+  minimumApprovals: number;
+  /** The person who started the run may not approve. */
+  preventSelfReview: boolean;
+}
 
 export type StrategyStep = GateItem | { kind: 'setWeight'; weight: number; location: Location };
 

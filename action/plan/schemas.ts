@@ -2,7 +2,7 @@
 // chose (targets, strategies), which need per-key positions and "did you mean" hints.
 import { z } from 'zod';
 import { truncateCodePoints } from '../../shared/text.ts';
-import { MAX_GATE_TIMEOUT_SECONDS } from '../../shared/protocol.ts';
+import { MAX_GATE_TIMEOUT_SECONDS, MAX_MINIMUM_APPROVALS } from '../../shared/protocol.ts';
 
 export type YamlMap = Record<string, unknown>;
 
@@ -73,6 +73,10 @@ export const commandsSchema = z.strictObject({
 export const dependsOnSchema = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(nonEmpty).nullish());
 export const setWeightSchema = z.strictObject({ weight: z.int().min(0).max(100) });
 export const runWebhookSchema = z.strictObject({ name: nonEmpty, context: contextSchema.nullish() });
+/** Most roles one pause may require: the relay takes 20 role names per gate. */
+const MAX_REQUIRED_ROLES = 20;
+/** A role's name: a key of `roles:`, else a team's name in the repository owner's organization; the relay takes 100 characters. */
+export const roleName = nonEmpty.max(100);
 // The timed fields stay unknown here: which pause form this is decides how they are checked.
 export const pauseSchema = z.strictObject({
   duration: z.unknown().optional(),
@@ -80,8 +84,10 @@ export const pauseSchema = z.strictObject({
   units: z.unknown().optional(),
   untilApproved: z.boolean().optional(),
   approvalExpiration: timeoutSchema.optional(),
-  requiresRoles: z.array(nonEmpty).optional(),
-  requiresRole: z.union([nonEmpty, z.array(nonEmpty)], { error: 'expected a role name or a list of role names' }).optional(),
+  requiresRoles: z.array(roleName).max(MAX_REQUIRED_ROLES).optional(),
+  requiresRole: z.union([roleName, z.array(roleName).max(MAX_REQUIRED_ROLES)], { error: 'expected a role name or a list of role names' }).optional(),
+  minimumApprovals: z.int().min(1).max(MAX_MINIMUM_APPROVALS).optional(),
+  preventSelfReview: z.boolean().optional(),
 });
 // The fields of one HTTP request: the call itself, and its cancelTemplate.
 const requestFields = {
@@ -123,6 +129,8 @@ export function zodMessage(iss: z.core.$ZodRawIssue): string | undefined {
       if (iss.origin === 'array') return `needs at least ${iss.minimum} item(s)`;
       return `must be ${iss.inclusive === false ? 'more than' : 'at least'} ${iss.minimum}, got ${describe(iss.input)}`;
     case 'too_big':
+      if (iss.origin === 'string') return `must be at most ${iss.maximum} characters`;
+      if (iss.origin === 'array') return `has ${Array.isArray(iss.input) ? iss.input.length : 'too many'} items; at most ${iss.maximum}`;
       return `must be ${iss.inclusive === false ? 'less than' : 'at most'} ${iss.maximum}, got ${describe(iss.input)}`;
     default:
       return undefined;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { GateItem, Location, Strategy, StrategyStep } from './plan.ts';
 import { ANALYSIS_UNSUPPORTED, check, fail, fieldsOf, location, mapOf, notice, own, suggest } from './fields.ts';
 import type { Ctx } from './fields.ts';
+import { resolveRoles } from './roles.ts';
 import { describe, durationSchema, isPlainMap, pauseSchema, runWebhookSchema, setWeightSchema } from './schemas.ts';
 import type { Path } from './yaml-locator.ts';
 
@@ -22,6 +23,35 @@ export type Where = 'constraint' | 'canary' | 'blueGreen';
 
 const BLUE_GREEN_FIELDS = ['activeService', 'previewService', 'redirectTrafficAfter', 'shutDownOldVersionAfter', 'shutdownOldVersionAfter'];
 
+type Pause = z.output<typeof pauseSchema>;
+
+/** A pause with `untilApproved: true`: who may decide (its roles through `roles:`), how many, self-review. */
+function readApproval(ctx: Ctx, pause: Pause, path: Path, at: Location): GateItem | undefined {
+  if (pause.requiresRoles !== undefined && pause.requiresRole !== undefined) {
+    fail(ctx, [...path, 'requiresRole'], 'give either requiresRoles or requiresRole, not both', 'key');
+    return undefined;
+  }
+  const rolesKey = pause.requiresRoles !== undefined ? 'requiresRoles' : 'requiresRole';
+  const written = pause[rolesKey] ?? [];
+  const roles = typeof written === 'string' ? [written] : written;
+  const { approvers, ownerTeams } = resolveRoles(ctx, roles, [...path, rolesKey], typeof written === 'string');
+  const minimumApprovals = pause.minimumApprovals ?? 1;
+  // Only people listed, no team: fewer of them than the approvals needed could never decide.
+  if (ownerTeams.length === 0 && approvers.length > 0 && approvers.length < minimumApprovals && approvers.every((a) => !a.startsWith('@'))) {
+    fail(ctx, [...path, 'minimumApprovals'], `needs ${minimumApprovals} approvals, but its roles name only ${approvers.length} people and no team`);
+  }
+  return {
+    kind: 'approval',
+    expirationSeconds: pause.approvalExpiration ?? null,
+    roles,
+    approvers,
+    ownerTeams,
+    minimumApprovals,
+    preventSelfReview: pause.preventSelfReview ?? false,
+    location: at,
+  };
+}
+
 function readPause(ctx: Ctx, value: unknown, path: Path, at: Location): GateItem | undefined {
   const pause = check(ctx, pauseSchema, value, path);
   if (pause === undefined) return undefined;
@@ -34,24 +64,8 @@ function readPause(ctx: Ctx, value: unknown, path: Path, at: Location): GateItem
     fail(ctx, [...path, 'untilApproved'], 'must be true; for a timed pause give duration and unit instead');
     return undefined;
   }
-  if (pause.untilApproved === true) {
-    if (pause.requiresRoles !== undefined && pause.requiresRole !== undefined) {
-      fail(ctx, [...path, 'requiresRole'], 'give either requiresRoles or requiresRole, not both', 'key');
-      return undefined;
-    }
-    const roles = pause.requiresRoles ?? pause.requiresRole ?? [];
-    const rolesKey = pause.requiresRoles !== undefined ? 'requiresRoles' : 'requiresRole';
-    if (pause[rolesKey] !== undefined) {
-      notice(ctx, 'requiresRoles', [...path, rolesKey], 'is shown on the approval page but not enforced: the page has no login, whoever has its link decides');
-    }
-    return {
-      kind: 'approval',
-      expirationSeconds: pause.approvalExpiration ?? null,
-      roles: typeof roles === 'string' ? [roles] : roles,
-      location: at,
-    };
-  }
-  const approvalOnly = (['approvalExpiration', 'requiresRoles', 'requiresRole'] as const).filter((k) => pause[k] !== undefined);
+  if (pause.untilApproved === true) return readApproval(ctx, pause, path, at);
+  const approvalOnly = (['approvalExpiration', 'requiresRoles', 'requiresRole', 'minimumApprovals', 'preventSelfReview'] as const).filter((k) => pause[k] !== undefined);
   for (const key of approvalOnly) fail(ctx, [...path, key], 'only applies to a pause with untilApproved: true', 'key');
   if (!timed) {
     fail(ctx, path, 'a pause needs duration and unit, or untilApproved: true');

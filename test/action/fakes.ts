@@ -12,6 +12,11 @@ export function webhook(name: string): Extract<GateItem, { kind: 'webhook' }> {
   return { kind: 'webhook', webhook: name, context: {}, location: here };
 }
 
+/** An approval pause: anyone with write access decides unless `fields` say otherwise. */
+export function approval(fields: Partial<Omit<Extract<GateItem, { kind: 'approval' }>, 'kind'>> = {}): Extract<GateItem, { kind: 'approval' }> {
+  return { kind: 'approval', expirationSeconds: null, roles: [], approvers: [], ownerTeams: [], minimumApprovals: 1, preventSelfReview: false, location: here, ...fields };
+}
+
 export function setWeight(weight: number): StrategyStep {
   return { kind: 'setWeight', weight, location: here };
 }

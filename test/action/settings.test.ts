@@ -12,6 +12,7 @@ const touched = [
   'GITHUB_SHA',
   'GITHUB_REF',
   'GITHUB_ACTOR',
+  'GITHUB_TRIGGERING_ACTOR',
   'GITHUB_SERVER_URL',
   'GITHUB_WORKSPACE',
   'ACTIONS_ID_TOKEN_REQUEST_URL',
@@ -96,6 +97,7 @@ describe('getSettings', () => {
         runId: '4242',
         runAttempt: '2',
         actor: 'mona',
+        initiator: 'mona',
         serverUrl: 'https://github.example.com',
         workspace: '/home/runner/work/app',
         runUrl: 'https://github.example.com/octo/potato-facts/actions/runs/4242',
@@ -105,6 +107,15 @@ describe('getSettings', () => {
         eventPath: '',
       },
     });
+  });
+
+  it('takes the initiator from GITHUB_TRIGGERING_ACTOR (who started this attempt), else GITHUB_ACTOR', () => {
+    setEnv({ GITHUB_TRIGGERING_ACTOR: 'hubot' });
+    expect(getSettings().github).toMatchObject({ actor: 'mona', initiator: 'hubot' });
+    setEnv({ GITHUB_TRIGGERING_ACTOR: '' });
+    expect(getSettings().github.initiator).toBe('mona');
+    Reflect.deleteProperty(process.env, 'GITHUB_ACTOR');
+    expect(getSettings().github.initiator).toBe('');
   });
 
   it('refuses a phase that is not a constraint list, and a phase without a target', () => {

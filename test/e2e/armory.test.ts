@@ -48,11 +48,11 @@ describe('an Armory deployment file', () => {
     expect(report.application).toBe('potato-facts');
     expect(report.targets.map((t) => `${t.target}:${t.outcome}`)).toEqual(['dev:succeeded', 'staging:succeeded', 'prod:succeeded']);
 
-    // Kubernetes-only fields and the unenforced role: one notice each.
+    // Kubernetes-only fields and the role the file does not define: one notice each.
     for (const field of ['kind', 'deploymentConfig', 'account', 'namespace', 'manifests', 'trafficManagement', 'exposeServices']) {
       expect(run.stdout.match(new RegExp(`::notice::[^\\n]*\\b${field} is a Kubernetes field and is ignored`, 'g'))).toHaveLength(1);
     }
-    expect(run.stdout).toMatch(/::notice::[^\n]*requiresRole is shown on the approval page but not enforced/);
+    expect(run.stdout).toMatch(/::notice::[^\n]*requiresRoles names role release-managers, which is not defined under roles: it means the team release-managers of the repository owner's organization/);
     expect(run.stdout).toMatch(/::notice::[^\n]*networkMode is ignored/);
 
     // staging: the canary in order, with its pauses, and the weight ends at 100.

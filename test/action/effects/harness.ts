@@ -99,8 +99,8 @@ export function webhookDef(name: string, fields: Partial<WebhookDef> = {}): Webh
   };
 }
 
-/** A context for a plan with these webhooks, over fresh fakes. */
-export function harness(options: { webhooks?: WebhookDef[]; plan?: Partial<Plan>; settings?: Partial<Settings> } = {}): Harness {
+/** A context for a plan with these webhooks, over fresh fakes; `log` replaces the recording log. */
+export function harness(options: { webhooks?: WebhookDef[]; plan?: Partial<Plan>; settings?: Partial<Settings>; log?: Log } = {}): Harness {
   const clock = new FakeClock();
   const relay = new FakeRelay(clock);
   const log = recordingLog();
@@ -118,7 +118,8 @@ export function harness(options: { webhooks?: WebhookDef[]; plan?: Partial<Plan>
     settings: settings(options.settings),
     relay: relay.client(),
     deployments,
-    log,
+    // Another log (the real one, say) sees what the recording log would have.
+    log: options.log ?? log,
     redact: (text) => text.split(SECRET).join('***'),
     clock,
     fetch: fetchImpl as typeof fetch,

@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { runDeployment } from '../../../action/engine/run-targets.ts';
 import type { GateItem } from '../../../action/plan/plan.ts';
-import { ManualClock, deferred, here, plan, target, webhook, within } from '../fakes.ts';
+import { ManualClock, approval as approvalItem, deferred, plan, target, webhook, within } from '../fakes.ts';
 import { SECRET, harness, webhookDef } from './harness.ts';
 import { parkingEffects, requestLines } from './park-helpers.ts';
 
 const cancel = { method: 'DELETE', uriTemplate: 'https://ci.example/runs/{{armory.deploymentId}}', headers: [], bodyTemplate: null };
-const approval: GateItem = { kind: 'approval', expirationSeconds: null, roles: [], location: here };
+const approval: GateItem = approvalItem();
 
 describe('parking the real effects', () => {
   it('parks a waiting webhook gate: not withdrawn, no cancelTemplate, its call journaled before the wait', async () => {

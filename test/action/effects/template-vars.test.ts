@@ -11,6 +11,7 @@ const github: GitHubContext = {
   runId: '4242',
   runAttempt: '2',
   actor: 'mona',
+  initiator: 'mona',
   serverUrl: 'https://github.com',
   workspace: '/work',
   runUrl: 'https://github.com/octo/potato-facts/actions/runs/4242',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { webhookGate } from '../../../action/effects/webhook-gate.ts';
 import type { GateItem } from '../../../action/plan/plan.ts';
-import { here, target, webhook } from '../fakes.ts';
+import { approval as approvalItem, target, webhook } from '../fakes.ts';
 import { harness, webhookDef } from './harness.ts';
 
 const live = (): AbortSignal => new AbortController().signal;
@@ -31,9 +31,21 @@ describe('webhookGate', () => {
 
   it('fills {{hookgate.approvalUrl}} with the link of the approval in its list', async () => {
     const h = harness({ webhooks: [webhookDef('Tests', { disableCallback: true })] });
-    const approval: GateItem = { kind: 'approval', expirationSeconds: null, roles: [], location: here };
+    const approval: GateItem = approvalItem();
     await webhookGate(h.ctx, staging, 'beforeDeployment', item, 'beforeDeployment/1', live(), { items: [approval, item], keys: ['beforeDeployment/0', 'beforeDeployment/1'] });
     expect(h.webhookCalls[0]?.body).toContain(`"approval":"${h.relay.gate('manual approval').approvalUrl}"`);
+  });
+
+  it('registers its own gate without an approval policy, beside an approval of its list that has one', async () => {
+    const h = harness({ webhooks: [webhookDef('Tests')] });
+    h.relay.decisions.set('Tests', { state: 'succeeded' });
+    const approval: GateItem = approvalItem({ approvers: ['mona'], preventSelfReview: true });
+    await webhookGate(h.ctx, staging, 'beforeDeployment', item, 'beforeDeployment/1', live(), { items: [approval, item], keys: ['beforeDeployment/0', 'beforeDeployment/1'] });
+    const registrations = h.relay.requests.filter((r) => r.path === '/v1/gates').map((r) => r.body as Record<string, unknown>);
+    const byName = new Map(registrations.map((r) => [r.name, r]));
+    expect(byName.get('manual approval')?.approval).toEqual({ approvers: ['mona'], minimumApprovals: 1, preventSelfReview: true, initiator: '' });
+    expect(byName.get('Tests')).toBeDefined();
+    expect(byName.get('Tests')).not.toHaveProperty('approval');
   });
 
   it('withdraws its gate when the call fails, and fails naming only the host', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runTarget } from '../../../action/engine/target.ts';
-import { FakeEffects, canary, deferred, here, pause, setWeight, target, webhook, within } from '../fakes.ts';
+import { FakeEffects, approval as approvalItem, canary, deferred, pause, setWeight, target, webhook, within } from '../fakes.ts';
 
 const live = (): AbortSignal => new AbortController().signal;
 
@@ -277,7 +277,7 @@ describe('runTarget: gate mode', () => {
 describe('runTarget: the list a gate runs in', () => {
   it('passes each gate its whole constraint list with every item’s key, so an approval link can be shared', async () => {
     const fx = new FakeEffects();
-    const approval = { kind: 'approval' as const, expirationSeconds: null, roles: [], location: here };
+    const approval = approvalItem();
     await runTarget(target('prod', { beforeDeployment: [approval, webhook('Notify')] }), fx, live());
     const notify = fx.gateCalls.find((c) => c.name === 'Notify');
     expect(notify?.list.items).toEqual([approval, webhook('Notify')]);

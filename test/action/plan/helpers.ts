@@ -49,6 +49,9 @@ export function fixture(name: string): string {
   return readFileSync(join(FIXTURES, name), 'utf8');
 }
 
+/** An approval's rules when the file names no one: anyone with write access, one approval. */
+export const ANYONE = { approvers: [], ownerTeams: [], minimumApprovals: 1, preventSelfReview: false };
+
 export const loc = (line: number, col: number): { file: string; line: number; col: number } => ({ file: FILE, line, col });
 
 export const WEBHOOK = `

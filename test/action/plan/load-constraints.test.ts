@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planOf, errorsOf, loc, withWebhook } from './helpers.ts';
+import { ANYONE, planOf, errorsOf, loc, withWebhook } from './helpers.ts';
 
 describe('constraints', () => {
   it('reads runWebhook and both pause forms, in order', () => {
@@ -26,9 +26,9 @@ describe('constraints', () => {
       { kind: 'pause', seconds: 3600, location: loc(7, 11) },
     ]);
     expect(target?.afterDeployment).toEqual([
-      { kind: 'approval', expirationSeconds: 90, roles: ['release', 'sre'], location: loc(9, 11) },
-      { kind: 'approval', expirationSeconds: null, roles: ['admin'], location: loc(13, 11) },
-      { kind: 'approval', expirationSeconds: null, roles: [], location: loc(14, 11) },
+      { kind: 'approval', expirationSeconds: 90, roles: ['release', 'sre'], ...ANYONE, ownerTeams: ['release', 'sre'], location: loc(9, 11) },
+      { kind: 'approval', expirationSeconds: null, roles: ['admin'], ...ANYONE, ownerTeams: ['admin'], location: loc(13, 11) },
+      { kind: 'approval', expirationSeconds: null, roles: [], ...ANYONE, location: loc(14, 11) },
     ]);
   });
 

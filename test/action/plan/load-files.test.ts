@@ -54,7 +54,9 @@ describe('whole files', () => {
     const [dev, staging, west, east] = plan.targets;
     expect(dev?.strategy).toEqual({ kind: 'canary', name: 'rolling', steps: [{ kind: 'setWeight', weight: 100, location: { file: 'deploy.yml', line: 63, col: 11 } }] });
     expect(staging?.afterDeployment.map((g) => g.kind === 'pause' ? g.seconds : g.kind)).toEqual(['webhook', 600]);
-    expect(west?.beforeDeployment[0]).toMatchObject({ kind: 'approval', expirationSeconds: 4 * 3600, roles: ['release-managers'] });
+    expect(west?.beforeDeployment[0]).toMatchObject({
+      kind: 'approval', expirationSeconds: 4 * 3600, roles: ['release-managers'], approvers: [], ownerTeams: ['release-managers'], minimumApprovals: 1, preventSelfReview: false,
+    });
     expect(west?.beforeDeployment[1]).toMatchObject({ kind: 'webhook', webhook: 'Open Change Ticket', context: { severity: 'low', window: '30' } });
     expect(west?.strategy).toMatchObject({
       kind: 'blueGreen',
@@ -76,7 +78,7 @@ describe('whole files', () => {
       'deploymentConfig is a Kubernetes field and is ignored (deploy.yml:4:1)',
       'targets.prod-west.account is a Kubernetes field and is ignored (deploy.yml:10:5)',
       'targets.prod-west.namespace is a Kubernetes field and is ignored (deploy.yml:11:5)',
-      'targets.prod-west.constraints.beforeDeployment[0].pause.requiresRoles is shown on the approval page but not enforced: the page has no login, whoever has its link decides (deploy.yml:21:13)',
+      "targets.prod-west.constraints.beforeDeployment[0].pause.requiresRoles names role release-managers, which is not defined under roles: it means the team release-managers of the repository owner's organization (deploy.yml:21:13)",
       'manifests is a Kubernetes field and is ignored (deploy.yml:55:1)',
       'strategies.canary-with-checks.canary.steps[1].exposeServices is a Kubernetes field and is ignored (deploy.yml:70:11)',
       'trafficManagement is a Kubernetes field and is ignored (deploy.yml:101:1)',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planOf, errorsOf, loc, withWebhook } from './helpers.ts';
+import { ANYONE, planOf, errorsOf, loc, withWebhook } from './helpers.ts';
 
 describe('strategies', () => {
   it('reads a canary strategy in order, skipping exposeServices with a notice', () => {
@@ -24,7 +24,7 @@ describe('strategies', () => {
         { kind: 'setWeight', weight: 25, location: loc(7, 11) },
         { kind: 'webhook', webhook: 'Run-Tests', context: {}, location: loc(9, 11) },
         { kind: 'pause', seconds: 30, location: loc(10, 11) },
-        { kind: 'approval', expirationSeconds: null, roles: [], location: loc(11, 11) },
+        { kind: 'approval', expirationSeconds: null, roles: [], ...ANYONE, location: loc(11, 11) },
         { kind: 'setWeight', weight: 100, location: loc(12, 11) },
       ],
     });
@@ -99,7 +99,7 @@ describe('strategies', () => {
         name: 'bg',
         redirectTrafficAfter: [
           { kind: 'webhook', webhook: 'Run-Tests', context: {}, location: loc(8, 11) },
-          { kind: 'approval', expirationSeconds: null, roles: [], location: loc(9, 11) },
+          { kind: 'approval', expirationSeconds: null, roles: [], ...ANYONE, location: loc(9, 11) },
         ],
         shutDownOldVersionAfter: [{ kind: 'pause', seconds: 3600, location: loc(11, 11) }],
       });
