@@ -234,6 +234,8 @@ export type RunView = z.infer<typeof RunView>;
 export const Health = z.object({
   ok: z.boolean(),
   githubApp: z.enum(['configured', 'not configured', 'misconfigured']),
+  /** Sign in with GitHub on approval pages (issue 12): misconfigured = no one can decide until it is fixed. */
+  signIn: z.enum(['configured', 'not configured', 'misconfigured']),
   message: z.string(),
 });
 export type Health = z.infer<typeof Health>;

@@ -3,13 +3,14 @@
  * Every value is escaped here; Markdown goes through relay/approval/markdown.ts, which lets no
  * raw HTML through, and relay/approval/page-bounds.ts bounds how much of it one page shows.
  */
-import { MAX_APPROVER_CHARS, MAX_COMMENT_CHARS } from '../../shared/protocol.ts';
 import type { GateState, GateView } from '../../shared/protocol.ts';
 import { earlierReportsNote, hiddenGatesNote, messageRenderer, shownReports } from './page-bounds.ts';
 import type { MessageRenderer } from './page-bounds.ts';
 import type { ApprovalPage } from '../run/results.ts';
 import { escapeHtml } from './html.ts';
 import { resumeNote } from './resume-note.ts';
+import { decisionSection } from './decision-section.ts';
+import type { Viewer } from './viewer.ts';
 
 /**
  * Longest run URL the page links (a GitHub run URL has about 70 characters). The protocol puts
@@ -35,6 +36,8 @@ const STYLE = `
   textarea, input[type=text] { width: 100%; box-sizing: border-box; font: inherit; padding: .4rem; }
   label { display: block; margin: .75rem 0 .25rem; font-weight: 600; }
   button { font: inherit; padding: .5rem 1.25rem; margin: 1rem .5rem 0 0; border-radius: 6px; border: 1px solid #888; }
+  button.link { border: 0; background: none; padding: 0; margin: 0; text-decoration: underline; color: #4b6bfb; }
+  a.button { display: inline-block; padding: .5rem 1.25rem; border-radius: 6px; background: #24292f; color: #fff; text-decoration: none; }
   button[value=approve] { background: #1f883d; color: #fff; } button[value=reject] { background: #cf222e; color: #fff; }
 `;
 
@@ -66,8 +69,8 @@ export function messagePage(title: string, text: string): string {
   return pageHtml(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(text)}</p>`);
 }
 
-/** The approval page of `page.gate`; `csrf` is the form token, shown only while the gate is pending. */
-export function approvalPageHtml(page: ApprovalPage, csrf: string, notice?: string): string {
+/** The approval page of `page.gate` for `viewer`; `csrf` is the form token, shown only while the gate is pending and the viewer may decide. */
+export function approvalPageHtml(page: ApprovalPage, csrf: string, notice?: string, viewer: Viewer = { signIn: 'off' }): string {
   const { gate, run } = page;
   // One Markdown budget for the whole page, spent in page order: this gate's outcome comes first.
   const message = messageRenderer();
@@ -87,21 +90,15 @@ export function approvalPageHtml(page: ApprovalPage, csrf: string, notice?: stri
     ['Started by', escapeHtml(run?.actor || '—')],
     ['Run', `${runLink} <span class="note">(attempt ${gate.attempt})</span>`],
   ];
-  const roles =
-    page.requiresRoles.length > 0
-      ? `<p>Required roles: ${page.requiresRoles.map((role) => `<strong>${escapeHtml(role)}</strong>`).join(', ')}.
-<span class="note">Not enforced: the page has no login, so whoever has this link decides.</span></p>`
-      : '';
   return pageHtml(
     `${gate.state === 'pending' ? 'Approve' : 'Approval'} ${gate.name} — ${gate.target} — ${application}`,
     `<h1>${escapeHtml(gate.name)}</h1>
 <p>Approval to deploy <strong>${escapeHtml(application)}</strong> to <strong>${escapeHtml(gate.target)}</strong>.</p>
 ${notice ? `<p class="box"><strong>${escapeHtml(notice)}</strong></p>` : ''}
 <dl>${details.map(([term, value]) => `<dt>${term}</dt><dd>${value}</dd>`).join('')}</dl>
-${roles}
 <section class="box">${outcome(gate, message)}</section>
 ${resumeNote(page.resume ?? null)}
-${gate.state === 'pending' ? form(csrf) : ''}
+${decisionSection(page, viewer, csrf)}
 <h2>Gates of ${escapeHtml(gate.target)}, attempt ${gate.attempt}</h2>
 <ol class="gates">
 ${gateList(page, message)}
@@ -119,19 +116,6 @@ function outcome(gate: GateView, message: MessageRenderer): string {
   const by = gate.decidedBy === null ? '' : ` by <strong>${escapeHtml(gate.decidedBy)}</strong>`;
   const comment = gate.message === null ? '' : message(gate.message);
   return `<p>This approval is ${state}${by}${when}.</p>${comment}`;
-}
-
-function form(csrf: string): string {
-  // No action attribute: the form posts to this very URL (CSP form-action 'self').
-  return `<form method="post" class="box">
-<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
-<label for="approver">Your name</label>
-<input type="text" id="approver" name="approver" maxlength="${MAX_APPROVER_CHARS}" autocomplete="name">
-<label for="comment">Comment <span class="note">(optional, Markdown)</span></label>
-<textarea id="comment" name="comment" rows="4" maxlength="${MAX_COMMENT_CHARS}"></textarea>
-<button type="submit" name="decision" value="approve">Approve</button>
-<button type="submit" name="decision" value="reject">Reject</button>
-</form>`;
 }
 
 /** The list items of the gates the run object chose to show, with a note for any it left out. */

@@ -17,21 +17,13 @@ import { verifyGateToken } from '../tokens/gate-token.ts';
 import type { GateRef } from '../tokens/gate-token.ts';
 import { readBody } from '../worker/http.ts';
 import type { ApprovalDecision } from '../run/results.ts';
+import { MAX_APPROVALS_PER_GATE } from '../run/approvals.ts';
+import { signInSetup } from '../auth/setup.ts';
+import { page } from './respond.ts';
+import { viewerOf } from './viewer.ts';
+import type { ViewerRequest } from './viewer.ts';
 
 type PageContext = Context<{ Bindings: Env }>;
-
-const PAGE_HEADERS: Record<string, string> = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  // The URL is a capability and must not leak through Referer. Not `no-referrer`: under that
-  // policy browsers send `Origin: null` with the page's own form POST (Fetch §3.1.2, checked in
-  // Chromium), and the Origin check below could not tell it from a forged one.
-  'referrer-policy': 'same-origin',
-  'x-content-type-options': 'nosniff',
-  'cache-control': 'no-store',
-  'x-robots-tag': 'noindex',
-};
 
 export const approvalRoutes = new Hono<{ Bindings: Env }>();
 
@@ -55,7 +47,8 @@ approvalRoutes.get('/:token', async (c) => {
   const nonce = csrfNonce(c.req.header('cookie'));
   const csrf = await mintCsrf(secret, ref.gateId, nonce);
   const secure = new URL(c.req.url).protocol === 'https:';
-  return page(200, approvalPageHtml(data, csrf), { 'set-cookie': csrfCookie(nonce, secure) });
+  const viewer = await viewerOf(viewerRequest(c, secret), data);
+  return page(200, approvalPageHtml(data, csrf, undefined, viewer), { 'set-cookie': csrfCookie(nonce, secure) });
 });
 
 approvalRoutes.post('/:token', async (c) => {
@@ -74,11 +67,11 @@ approvalRoutes.post('/:token', async (c) => {
   if (!(await verifyCsrf(secret, ref.gateId, readNonce(c.req.header('cookie')), single(form, 'csrf') ?? null))) {
     return forbidden();
   }
-  const decision = parseDecision(form);
-  if (typeof decision === 'string') return page(400, messagePage('Bad request', decision));
-
-  const stub = runObject(c.env, ref.runId);
-  const result = await stub.approve(ref.gateId, decision);
+  const parsed = parseDecision(form);
+  if (typeof parsed === 'string') return page(400, messagePage('Bad request', parsed));
+  const checked = await signedInDecision(c, ref, secret, parsed);
+  if (checked instanceof Response) return checked;
+  const result = await runObject(c.env, ref.runId).approve(ref.gateId, checked);
   // Post/redirect/get: a reload shows the decision instead of posting it again.
   if (result.ok) return page(303, '', { location: new URL(c.req.url).pathname });
   if (result.reason === 'not-found') return notFound();
@@ -90,6 +83,10 @@ approvalRoutes.post('/:token', async (c) => {
       'retry-after': String(result.retryAfterSeconds),
     });
   }
+  if (result.reason === 'too-many-approvals') {
+    const text = `This approval already holds ${result.count} decisions, the most it keeps (${MAX_APPROVALS_PER_GATE}). Nothing was recorded.`;
+    return page(422, messagePage('Too many decisions', text));
+  }
   return decidedPage(c, ref, result.reason);
 });
 
@@ -97,15 +94,47 @@ approvalRoutes.on(['PUT', 'PATCH', 'DELETE', 'OPTIONS'], '/:token', () =>
   page(405, messagePage('Method not allowed', 'Open the approval link in a browser.'), { allow: 'GET, POST' }),
 );
 
-/** Already decided, or final: the page as it stands, with why the decision was not taken. */
-async function decidedPage(c: PageContext, ref: GateRef, reason: 'conflict' | 'final'): Promise<Response> {
+/** Already decided, final, or decided by this person already: the page as it stands, with why the decision was not taken. */
+async function decidedPage(c: PageContext, ref: GateRef, reason: 'conflict' | 'final' | 'duplicate'): Promise<Response> {
   const data = await runObject(c.env, ref.runId).approvalPage(ref.gateId);
   if (!data) return notFound();
-  const notice =
-    reason === 'conflict'
-      ? 'Your decision was not recorded: this approval was already decided, and the first decision stands.'
-      : `Your decision was not recorded: this approval is ${data.gate.state}, so nothing waits for it any more.`;
-  return page(REFUSAL_STATUS[reason], approvalPageHtml(data, '', notice));
+  const notices = {
+    conflict: 'Your decision was not recorded: this approval was already decided, and the first decision stands.',
+    final: `Your decision was not recorded: this approval is ${data.gate.state}, so nothing waits for it any more.`,
+    duplicate: 'Your decision was not recorded: you already decided this approval, and your first decision stands.',
+  };
+  const viewer = await viewerOf(viewerRequest(c, callbackSecret(relayConfig(c.env))), data);
+  return page(reason === 'duplicate' ? 409 : REFUSAL_STATUS[reason], approvalPageHtml(data, '', notices[reason], viewer));
+}
+
+/** What viewerOf needs of this request: the session cookie, the relay's origin and the page's own path to return to. */
+function viewerRequest(c: PageContext, secret: string): ViewerRequest {
+  const config = relayConfig(c.env);
+  return { env: c.env, secret, origin: publicOrigin(config, c.req.url), cookie: c.req.header('cookie'), returnPath: new URL(c.req.url).pathname };
+}
+
+/**
+ * The decision as the run object records it: as typed without sign-in; with sign-in, the
+ * signed-in person's, once they may decide. A refusal (misconfigured 503, no session 401, not
+ * eligible 403, GitHub unavailable 502) is a page that changes nothing.
+ */
+async function signedInDecision(c: PageContext, ref: GateRef, secret: string, decision: ApprovalDecision): Promise<ApprovalDecision | Response> {
+  const setup = signInSetup(c.env);
+  if (setup.status === 'not configured') return decision;
+  if (!setup.signIn) return page(503, messagePage('Relay misconfigured', `Nothing was recorded: ${setup.message}.`));
+  const data = await runObject(c.env, ref.runId).approvalPage(ref.gateId);
+  if (!data) return notFound();
+  const viewer = await viewerOf(viewerRequest(c, secret), data);
+  if (viewer.signIn !== 'on') return page(503, messagePage('Relay misconfigured', 'Nothing was recorded: sign-in is not available.'));
+  if (viewer.person === null) {
+    const html = approvalPageHtml(data, '', 'Nothing was recorded: sign in with GitHub to decide.', viewer);
+    return page(401, html);
+  }
+  if (data.gate.state === 'pending' && viewer.vote === null && !viewer.eligibility.eligible) {
+    const status = viewer.eligibility.unavailable ? 502 : 403;
+    return page(status, approvalPageHtml(data, '', `Nothing was recorded: you may not decide: ${viewer.eligibility.why}.`, viewer));
+  }
+  return { ...decision, approver: '', person: viewer.person };
 }
 
 /** The decision fields, or a message naming the bad one. */
@@ -128,10 +157,6 @@ function parseDecision(form: URLSearchParams): ApprovalDecision | string {
 function single(form: URLSearchParams, name: string): string | undefined {
   const values = form.getAll(name);
   return values.length > 1 ? undefined : (values[0] ?? '');
-}
-
-function page(status: number, html: string, headers: Record<string, string> = {}): Response {
-  return new Response(html === '' ? null : html, { status, headers: { ...PAGE_HEADERS, ...headers } });
 }
 
 function notFound(): Response {

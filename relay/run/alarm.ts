@@ -1,33 +1,44 @@
 /**
  * The run object's single alarm, re-armed for the nearest thing due: a pending gate's
- * deadline or a resume dispatch to send (relay/run/parking.ts), else the time the run's
- * storage is to be deleted (relay/run/retention.ts).
+ * deadline, a resume dispatch (relay/run/parking.ts) or a protection rule's answer
+ * (relay/run/protection.ts) to send, else the time the run's storage is to be deleted
+ * (relay/run/retention.ts).
  */
-import type { Parking } from './parking.ts';
 import type { RunStore } from './store.ts';
 
+/** A part of the run with its own things to send (parking, the protection rule). */
+export type RunPart = {
+  /** When the alarm must send its next due item; null for none. */
+  nextSend(): number | null;
+  /** True while it waits for something that will make an item due: the run must not be deleted. */
+  holdsRun(): boolean;
+  /** Its latest write; null for none. */
+  lastActivity(): number | null;
+};
+
 /**
- * The nearest pending gate's deadline or due dispatch: the run is never deleted under them.
- * Otherwise, while a job is parked, none (the change that makes it due re-arms the alarm);
- * else the run's last activity plus the retention time; null when the run has stored nothing.
+ * The nearest pending gate's deadline or due item: the run is never deleted under them.
+ * Otherwise, while a part holds the run (a parked job, a waiting protection request), none (the
+ * change that makes it due re-arms the alarm); else the run's last activity plus the retention
+ * time; null when the run has stored nothing.
  */
-export function nextAlarm(store: RunStore, parking: Parking, retentionMs: number): number | null {
-  const due = [store.nextDeadline(), parking.nextSend()].filter((at) => at !== null);
+export function nextAlarm(store: RunStore, parts: readonly RunPart[], retentionMs: number): number | null {
+  const due = [store.nextDeadline(), ...parts.map((part) => part.nextSend())].filter((at) => at !== null);
   if (due.length > 0) return Math.min(...due);
-  if (parking.holdsRun()) return null;
-  const last = lastActivity(store, parking);
+  if (parts.some((part) => part.holdsRun())) return null;
+  const last = lastActivity(store, parts);
   return last === null ? null : last + retentionMs;
 }
 
-/** True when nothing waits (no pending gate, parked job or due dispatch) and nothing was written for `retentionMs`: the run may be deleted. */
-export function expired(store: RunStore, parking: Parking, retentionMs: number, now: number): boolean {
-  if (store.hasPending() || parking.holdsRun()) return false;
-  const last = lastActivity(store, parking);
+/** True when nothing waits (no pending gate, nothing a part holds) and nothing was written for `retentionMs`: the run may be deleted. */
+export function expired(store: RunStore, parts: readonly RunPart[], retentionMs: number, now: number): boolean {
+  if (store.hasPending() || parts.some((part) => part.holdsRun())) return false;
+  const last = lastActivity(store, parts);
   return last === null || last + retentionMs <= now;
 }
 
-function lastActivity(store: RunStore, parking: Parking): number | null {
-  const times = [store.lastActivity(), parking.lastActivity()].filter((at) => at !== null);
+function lastActivity(store: RunStore, parts: readonly RunPart[]): number | null {
+  const times = [store.lastActivity(), ...parts.map((part) => part.lastActivity())].filter((at) => at !== null);
   return times.length === 0 ? null : Math.max(...times);
 }
 

@@ -1,8 +1,9 @@
 /**
  * One Durable Object per deployment run: it owns the run's gates, target records and
  * owner in SQLite (relay/run/store.ts), wakes long-polls the moment a decision is stored,
- * delegates parking to relay/run/parking.ts, and keeps one alarm (relay/run/alarm.ts) for
- * gate deadlines, resume dispatches and the run's deletion.
+ * delegates parking to relay/run/parking.ts, callbacks' effects to callbacks.ts and signed-in
+ * approvals to approvals.ts, GitHub's deployment protection rule to protection.ts, and keeps one
+ * alarm (relay/run/alarm.ts) for gate deadlines, resume dispatches, rule answers and the run's deletion.
  * It answers domain results (relay/run/results.ts); HTTP is the edge's business.
  */
 import { DurableObject } from 'cloudflare:workers';
@@ -13,16 +14,21 @@ import { AlarmClock, expired, nextAlarm } from './alarm.ts';
 import type { RunEnv } from './env.ts';
 import { Ownership } from './owner.ts';
 import { Parking } from './parking.ts';
+import { Protection } from './protection.ts';
+import { ruleAnswered } from './rule-answered.ts';
+import type { ProtectionRequest, ProtectionResult } from './protection.ts';
 import type { Principal } from './principal.ts';
 import { GatePosts } from './rate-limit.ts';
 import type * as R from './results.ts';
 import { DEFAULT_RETENTION_MS, retentionMs } from './retention.ts';
 import type { GateRow, TargetRow } from './rows.ts';
-import { hasProgressAfter, newGateRow, requiredRoles, targetRecord } from './rows.ts';
+import { approvalPolicy, hasProgressAfter, newGateRow, requiredRoles, targetRecord } from './rows.ts';
+import { Approvals } from './approvals.ts';
 import { migrate } from './schema.ts';
 import { sendDue } from './resume-sender.ts';
 import { RunStore } from './store.ts';
 import { checkRegister, checkReport } from './checks.ts';
+import { callbackStep } from './callbacks.ts';
 import { Waiters } from './waiters.ts';
 
 const FORBIDDEN: R.Forbidden = { ok: false, reason: 'forbidden' };
@@ -40,13 +46,19 @@ export class RunObject extends DurableObject<RunEnv> {
   private readonly targetWaiters = new Waiters<TargetRow | undefined>();
   private readonly ownership = new Ownership(() => this.store);
   private readonly parking: Parking;
+  private readonly protection: Protection;
   /** POSTs per gate a minute, in memory only (relay/run/rate-limit.ts). */
   private readonly posts = new GatePosts();
+  private readonly approvals: Approvals;
 
   constructor(ctx: DurableObjectState, env: RunEnv) {
     super(ctx, env);
     this.runStore = new RunStore(ctx.storage.sql);
-    this.parking = new Parking(ctx.storage.sql, env);
+    this.parking = new Parking(ctx.storage.sql, env, (job) => this.protection.resumesJob(job));
+    this.protection = new Protection(ctx.storage.sql, env, (target, answer, now) =>
+      ruleAnswered({ parking: this.parking, store: this.store, targetWaiters: this.targetWaiters }, target, answer, now),
+    );
+    this.approvals = new Approvals(ctx.storage.sql);
     this.alarmClock = new AlarmClock(ctx.storage);
     // The edge refuses a bad RETENTION_DAYS (503); an alarm has no one to tell, so it keeps the default.
     this.retentionMs = retentionMs(env.RETENTION_DAYS) ?? DEFAULT_RETENTION_MS;
@@ -109,43 +121,29 @@ export class RunObject extends DurableObject<RunEnv> {
   async callback(gateId: string, body: CallbackBody): Promise<R.DecisionResult> {
     const found = this.store.gate(gateId);
     if (found?.kind !== 'webhook') return NOT_FOUND;
-    const isProgress = 'progress' in body;
-    const retryAfterSeconds = this.posts.take(gateId, isProgress ? 'progress' : 'decision');
+    const retryAfterSeconds = this.posts.take(gateId, 'progress' in body ? 'progress' : 'decision');
     if (retryAfterSeconds > 0) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
     const row = await this.currentRow(gateId, found);
     if (!row) return NOT_FOUND;
-    if (GONE_STATES.includes(row.state)) return { ok: false, reason: 'final', gate: this.store.view(row) };
-
-    const message = body.mdMessage ?? null;
-    if (isProgress) {
-      if (row.state !== 'pending') return { ok: false, reason: 'conflict', gate: this.store.view(row) };
-      this.store.addProgress(gateId, message ?? '');
-      const gate = this.store.view(row);
-      this.gateWaiters.wake(gateId, gate);
-      return { ok: true, gate };
-    }
-
-    const state: GateState = body.success ? 'succeeded' : 'failed';
-    if (row.state !== 'pending') {
-      // A repeat of the recorded decision is harmless (a retrying sender); a different one is refused.
-      const gate = this.store.view(row);
-      return row.state === state ? { ok: true, gate } : { ok: false, reason: 'conflict', gate };
-    }
-    return { ok: true, gate: await this.decide(row, state, message, null) };
+    const step = callbackStep(this.store, row, body);
+    if (step.kind === 'decide') return { ok: true, gate: await this.decide(row, step.state, step.message, null) };
+    if (step.wake && step.result.ok) this.gateWaiters.wake(gateId, step.result.gate);
+    return step.result;
   }
 
-  /** Records a person's decision on an approval gate: the first one wins, any later one is a conflict. */
-  async approve(gateId: string, decision: R.ApprovalDecision): Promise<R.DecisionResult> {
+  /** Records a decision on an approval gate: anonymous, the first decides; signed in, as relay/run/approvals.ts counts. */
+  async approve(gateId: string, decision: R.ApprovalDecision): Promise<R.ApprovalResult> {
     const retryAfterSeconds = this.posts.take(gateId, 'decision');
     if (retryAfterSeconds > 0) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
     const row = await this.currentRow(gateId);
     if (row?.kind !== 'approval') return NOT_FOUND;
     if (GONE_STATES.includes(row.state)) return { ok: false, reason: 'final', gate: this.store.view(row) };
     if (row.state !== 'pending') return { ok: false, reason: 'conflict', gate: this.store.view(row) };
-    const comment = decision.comment.trim();
-    const approver = decision.approver.trim() || 'anonymous';
-    const gate = await this.decide(row, decision.approved ? 'succeeded' : 'failed', comment === '' ? null : comment, approver);
-    return { ok: true, gate };
+    const outcome = this.approvals.record(row, decision, decision.comment.trim(), Date.now());
+    if (!outcome.ok) return outcome.reason === 'duplicate' ? { ...outcome, gate: this.store.view(row) } : outcome;
+    if (outcome.decide === null) return { ok: true, gate: this.store.view(row) };
+    const { state, message, decidedBy } = outcome.decide;
+    return { ok: true, gate: await this.decide(row, state, message, decidedBy) };
   }
 
   /** What this gate's approval page shows, and no more (page-limits.ts); null when it is not an approval gate of this run. */
@@ -155,7 +153,8 @@ export class RunObject extends DurableObject<RunEnv> {
     if (row?.kind !== 'approval') return null;
     const shown = this.store.pageGates(gateId, row.target, row.attempt);
     const gate = shown.gates.find((sibling) => sibling.gateId === gateId) ?? this.store.view(row);
-    return { gate, requiresRoles: requiredRoles(row), run: this.store.runInfo(), resume: this.parking.pageNote(), ...shown };
+    const [policy, votes] = [approvalPolicy(row), this.approvals.votes(gateId)];
+    return { gate, requiresRoles: requiredRoles(row), run: this.store.runInfo(), resume: this.parking.pageNote(), policy, votes, ...shown };
   }
 
   /**
@@ -227,6 +226,14 @@ export class RunObject extends DurableObject<RunEnv> {
     return this.ownership.admit(caller, runId, false) ? this.withParking((p) => p.view(runId)) : FORBIDDEN;
   }
 
+  /** POST /github/webhook's `deployment_protection_rule` (relay/run/protection.ts): stored once, answered once its gates are final. */
+  async protectionRequest(request: ProtectionRequest): Promise<ProtectionResult> {
+    void this.store;
+    const result = this.protection.request(request, Date.now());
+    await this.rearmAlarm();
+    return result;
+  }
+
   /**
    * Stores `timed-out` for every gate whose deadline passed, whether or not anyone waits;
    * then deletes the whole run once nothing is pending and nothing was written for the retention time.
@@ -235,7 +242,8 @@ export class RunObject extends DurableObject<RunEnv> {
     this.alarmClock.forget();
     await this.expireDue();
     await sendDue(this.parking.parkStore, this.env);
-    if (!expired(this.store, this.parking, this.retentionMs, Date.now())) {
+    await this.protection.sendDue();
+    if (!expired(this.store, [this.parking, this.protection], this.retentionMs, Date.now())) {
       await this.rearmAlarm();
       return;
     }
@@ -265,10 +273,11 @@ export class RunObject extends DurableObject<RunEnv> {
     if (expiredGates.length > 0) await this.rearmAlarm();
   }
 
-  /** Stores the resume dispatches a change made due, in the change's synchronous stretch (relay/run/parking.ts), then moves the alarm. */
+  /** Stores the resume dispatches and rule answers a change made due, in the change's synchronous stretch, then moves the alarm. */
   private rearmAlarm(): Promise<void> {
+    this.protection.checkDue(Date.now());
     this.parking.checkDue(Date.now());
-    return this.alarmClock.arm(nextAlarm(this.store, this.parking, this.retentionMs));
+    return this.alarmClock.arm(nextAlarm(this.store, [this.parking, this.protection], this.retentionMs));
   }
 
   /** Runs `use` on parking (its tables migrated first, as the store's are), then moves the alarm after any change. */
@@ -279,10 +288,7 @@ export class RunObject extends DurableObject<RunEnv> {
     return result;
   }
 
-  /**
-   * The gate's row, timed out first if its deadline passed: the deadline, not the
-   * alarm's punctuality, ends a gate (an alarm may run late).
-   */
+  /** The gate's row, timed out first if its deadline passed: the deadline, not the (possibly late) alarm, ends a gate. */
   private async currentRow(gateId: string, row = this.store.gate(gateId)): Promise<GateRow | undefined> {
     if (row?.state !== 'pending' || row.deadline > Date.now()) return row;
     await this.expireDue();

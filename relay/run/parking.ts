@@ -4,7 +4,9 @@
  * for once every gate and upstream target it waits for is final. Synchronous, over
  * relay/run/park-store.ts: the run object calls `checkDue` in the same synchronous stretch as
  * every change, so a due dispatch is stored before anything else runs (the alarm sends it,
- * relay/run/resume-sender.ts, even after a restart).
+ * relay/run/resume-sender.ts, even after a restart). A parked `<target>#beforeDeployment` job
+ * whose target GitHub's deployment protection rule asked about is resumed by the rule
+ * (relay/run/protection.ts), never by a dispatch: the rule's answer closes its park.
  */
 import { MAX_JOURNAL_ENTRIES, MAX_PARKED_JOBS } from '../../shared/park.ts';
 import type { JournalEntry, JournalRequest, ParkRequest, ParkResponse, ResumeRequest, ResumeTarget, RunRef, UnparkRequest } from '../../shared/park.ts';
@@ -22,10 +24,13 @@ const ACTIVE = ['parked', 'claimed'];
 export class Parking {
   private readonly store: ParkStore;
   private readonly env: RunEnv;
+  /** Whether GitHub's deployment protection rule resumes the parked job (relay/run/protection.ts resumesJob). */
+  private readonly ruleResumes: (job: string) => boolean;
 
-  constructor(sql: SqlStorage, env: RunEnv) {
+  constructor(sql: SqlStorage, env: RunEnv, ruleResumes: (job: string) => boolean = () => false) {
     this.store = new ParkStore(sql);
     this.env = env;
+    this.ruleResumes = ruleResumes;
   }
 
   /** Records a journal entry unless its (attempt, key) has one: the first record stands. */
@@ -118,7 +123,7 @@ export class Parking {
    * resumed run is to finish (a second dispatch for them would start the workflow twice).
    */
   checkDue(now: number): void {
-    const waiting = this.store.waitingParks();
+    const waiting = this.store.waitingParks().filter((row) => !this.ruleResumes(row.job));
     const created = new Map<string, number>();
     for (const row of waiting) {
       if (this.store.pendingGates(row.gate_ids) > 0 || this.store.unfinishedTargets(row.targets, row.attempt) > 0) continue;
@@ -152,6 +157,12 @@ export class Parking {
       created_at: now,
       updated_at: now,
     });
+  }
+
+  /** GitHub's deployment protection rule answered for `target`: its parked `<target>#beforeDeployment` job was resumed by the rule. */
+  ruleAnswered(target: string, now: number): void {
+    const row = this.store.park(`${target}#beforeDeployment`);
+    if (row?.state === 'parked') this.store.setParkState(row.job, 'closed', null, now);
   }
 
   /** `automatic` when the relay has a GitHub App and the ref is a branch or tag; else `manual` and why. */

@@ -12,6 +12,7 @@ import type {
   RunInfo,
   TargetRecord,
 } from '../../shared/protocol.ts';
+import type { ApprovalPolicy } from '../../shared/protocol.ts';
 import type { DispatchView, ParkResponse, ResumeResponse, RunView } from '../../shared/park.ts';
 
 /** An action route on a run the caller's repository does not own: nothing was read or changed. */
@@ -74,8 +75,27 @@ export type RefusalReason = Exclude<
 /** A gate's id and links, made by the edge (which holds CALLBACK_SECRET) before it registers the gate. */
 export type NewGate = { gateId: string; callbackUri: string; approvalUrl: string | null };
 
-/** What a person decides on the approval page, as typed there. */
-export type ApprovalDecision = { approved: boolean; comment: string; approver: string };
+/** A GitHub user the relay's sign-in verified: `id` is GitHub's numeric user id, as text. */
+export type Person = { id: string; login: string };
+
+/**
+ * What a person decides on the approval page, as typed there; `person` when sign-in is configured
+ * and the edge found them eligible (relay/auth/eligibility.ts): then `approver` is ignored.
+ */
+export type ApprovalDecision = { approved: boolean; comment: string; approver: string; person?: Person };
+
+/** One signed-in person's recorded decision on an approval gate (relay/run/approvals.ts). */
+export type ApprovalVote = { login: string; approved: boolean; at: number };
+
+/**
+ * An approval decision's result: as DecisionResult, or `duplicate` (this person already decided
+ * this gate: 409) or `too-many-approvals` (the gate's rows are full: 422). Not in RefusalReason:
+ * only the approval pages answer these, with their own statuses.
+ */
+export type ApprovalResult =
+  | DecisionResult
+  | { ok: false; reason: 'duplicate'; vote: ApprovalVote; gate: GateView }
+  | { ok: false; reason: 'too-many-approvals'; count: number };
 
 /**
  * The gates an approval page lists: the window of its target's gates of the same attempt around
@@ -84,7 +104,16 @@ export type ApprovalDecision = { approved: boolean; comment: string; approver: s
 export type PageGates = { gates: GateView[]; hiddenBefore: number; hiddenAfter: number };
 
 /** Everything the approval page shows: the gate, the run, and a window of its target's gates of the same attempt. */
-export type ApprovalPage = { gate: GateView; requiresRoles: string[]; run: RunInfo | null; resume?: ResumeNote | null } & PageGates;
+export type ApprovalPage = {
+  gate: GateView;
+  requiresRoles: string[];
+  run: RunInfo | null;
+  resume?: ResumeNote | null;
+  /** The gate's policy as registered; null for a gate registered without one (anyone with write access, one approval). */
+  policy?: ApprovalPolicy | null;
+  /** The signed-in decisions recorded so far, oldest first. */
+  votes?: ApprovalVote[];
+} & PageGates;
 
 export function superseded(attempt: number, highest: number, target: string): Refusal {
   return {

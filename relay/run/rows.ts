@@ -9,6 +9,7 @@ import type {
   TargetRecord,
   TargetStatus,
 } from '../../shared/protocol.ts';
+import { ApprovalPolicy } from '../../shared/protocol.ts';
 import type { NewGate } from './results.ts';
 
 export type GateRow = {
@@ -30,6 +31,8 @@ export type GateRow = {
   decided_at: number | null;
   callback_uri: string;
   approval_url: string | null;
+  /** JSON of the gate's ApprovalPolicy (shared/protocol.ts); null when registered without one. */
+  approval: string | null;
 };
 
 /** Every column of a GateRow (a Record, so that the compiler names any a new field leaves out). */
@@ -51,6 +54,7 @@ const GATE_COLUMNS: Record<keyof GateRow, true> = {
   decided_at: true,
   callback_uri: true,
   approval_url: true,
+  approval: true,
 };
 
 /** A SELECT list of every GateRow column, the message cut in SQL to its first `chars` characters. */
@@ -98,6 +102,7 @@ export function newGateRow(request: RegisterGate, gate: NewGate, now: number): G
     decided_at: null,
     callback_uri: gate.callbackUri,
     approval_url: gate.approvalUrl,
+    approval: request.approval ? JSON.stringify(request.approval) : null,
   };
 }
 
@@ -134,6 +139,17 @@ export function requiredRoles(row: GateRow): string[] {
     return Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [];
   } catch {
     return [];
+  }
+}
+
+/** The policy a gate stores; null when it has none or the JSON does not parse as one. */
+export function approvalPolicy(row: GateRow): ApprovalPolicy | null {
+  if (row.approval === null) return null;
+  try {
+    const parsed = ApprovalPolicy.safeParse(JSON.parse(row.approval));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
   }
 }
 

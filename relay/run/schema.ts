@@ -119,6 +119,39 @@ const MIGRATIONS: readonly string[] = [
      parked_at INTEGER NOT NULL,
      updated_at INTEGER NOT NULL
    );`,
+  // 6: who may approve (issue 12): an approval gate's policy (JSON of shared/protocol.ts
+  // ApprovalPolicy) and one row per signed-in person per gate. `user_id` is GitHub's user id:
+  // a renamed login is still the same person.
+  `ALTER TABLE gates ADD COLUMN approval TEXT;
+   CREATE TABLE approvals (
+     gate_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     login TEXT NOT NULL,
+     approved INTEGER NOT NULL,
+     comment TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (gate_id, user_id)
+   );`,
+  // 7: GitHub's custom deployment protection rule (relay/run/protection.ts): one row per
+  // `requested` delivery (its X-GitHub-Delivery unique), waiting for the environment's gates,
+  // then its answer stored and sent by the alarm as resume dispatches are.
+  `CREATE TABLE protection_requests (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     delivery TEXT NOT NULL UNIQUE,
+     environment TEXT NOT NULL,
+     repository TEXT NOT NULL,
+     callback_url TEXT NOT NULL,
+     state TEXT NOT NULL,
+     answer TEXT,
+     comment TEXT,
+     tries INTEGER NOT NULL DEFAULT 0,
+     error TEXT,
+     next_at INTEGER,
+     first_try_at INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX protection_requests_due ON protection_requests (state, next_at);`,
 ];
 
 /** The schema version this code reads and writes. */

@@ -2,6 +2,8 @@
  * Who calls the action's routes (SPEC §6): the holder of the relay's RELAY_TOKEN secret, or
  * a GitHub Actions job of an allowed repository, by its OIDC token. Tokens are verified with
  * jose against the issuer's published keys; nothing here parses or checks a JWT by hand.
+ * An ALLOWED_REPOSITORIES entry is a repository (`owner/repo`, `owner/*`) or a pattern of the
+ * token's `sub` claim (`repo:acme/app:ref:refs/heads/main`), as cloud trust policies narrow.
  */
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
@@ -28,6 +30,8 @@ const RepositoryClaims = z.object({
   repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/),
   repository_id: z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String),
   repository_owner: z.string().min(1),
+  /** GitHub's `repo:<owner>/<repo>:<context>` (a repository may customize it); only `repo:` entries read it. */
+  sub: z.string().max(2000).optional(),
 });
 
 type OidcSettings = { issuer: string; jwksUrl: URL; audience: string };
@@ -63,8 +67,11 @@ export async function authenticate(
     throw unauthorized('OIDC is not enabled on this relay (ALLOWED_REPOSITORIES is empty): use the relay token');
   }
   const claims = await verifyOidcToken(credential, oidcSettings(config, requestUrl));
-  if (!repositoryAllowed(claims.repository, allowed)) {
-    throw httpError(403, 'forbidden', `repository ${claims.repository} is not allowed on this relay (ALLOWED_REPOSITORIES)`);
+  if (!tokenAllowed(claims, allowed)) {
+    const narrowed = repositoryAllowed(claims.repository, allowed)
+      ? `: its token's sub ${shown(claims.sub ?? null)} matches no repo: entry for it`
+      : '';
+    throw httpError(403, 'forbidden', `repository ${claims.repository} is not allowed on this relay (ALLOWED_REPOSITORIES)${narrowed}`);
   }
   return {
     kind: 'oidc',
@@ -74,11 +81,62 @@ export async function authenticate(
   };
 }
 
-/** Whether `owner/repo` is listed, itself or as `owner/*`. No other wildcard: `*` alone would admit all of GitHub. */
+/**
+ * Whether `owner/repo` is named by an entry: itself, `owner/*`, or the repository part of a
+ * `repo:` entry (the bound on where the relay may dispatch). No other wildcard for the owner:
+ * `*` alone would admit all of GitHub.
+ */
 export function repositoryAllowed(repository: string, allowed: readonly string[]): boolean {
+  return allowed.some((entry) => plainEntryAdmits(entry, repository) || subPattern(entry)?.repository.test(repository) === true);
+}
+
+/** Whether a job token is admitted: its repository by a plain entry, or its `sub` claim by a `repo:` entry. */
+export function tokenAllowed(claims: { repository: string; sub?: string | undefined }, allowed: readonly string[]): boolean {
+  const sub = claims.sub;
+  return allowed.some((entry) =>
+    entry.startsWith('repo:') ? sub !== undefined && subAllowed(sub, claims.repository, entry) : plainEntryAdmits(entry, claims.repository),
+  );
+}
+
+function plainEntryAdmits(entry: string, repository: string): boolean {
   const name = repository.toLowerCase();
   const owner = name.slice(0, name.indexOf('/'));
-  return allowed.some((entry) => entry === name || entry === `${owner}/*`);
+  return entry.toLowerCase() === name || entry.toLowerCase() === `${owner}/*`;
+}
+
+/**
+ * Whether `sub` matches the `repo:` pattern `entry`: part for part (`:` separates them, and the
+ * counts must agree), `*` matching any run of characters within one part; owner and repository
+ * in any case, every other part exactly. The sub must name the token's own repository.
+ */
+export function subAllowed(sub: string, repository: string, entry: string): boolean {
+  const pattern = subPattern(entry);
+  const [kind, named, ...rest] = sub.split(':');
+  if (!pattern || kind !== 'repo' || named === undefined || named.toLowerCase() !== repository.toLowerCase()) return false;
+  return pattern.repository.test(named) && pattern.rest.length === rest.length && pattern.rest.every((part, i) => part.test(rest[i] ?? ''));
+}
+
+type SubPattern = { repository: RegExp; rest: RegExp[] };
+const subPatterns = new Map<string, SubPattern | null>();
+
+/** The compiled `repo:` entry; null for another entry or one whose owner is not literal (a `*` owner would admit anyone). */
+function subPattern(entry: string): SubPattern | null {
+  let found = subPatterns.get(entry);
+  if (found === undefined) {
+    const [kind, named = '', ...rest] = entry.split(':');
+    const owner = named.slice(0, named.indexOf('/'));
+    const valid = kind === 'repo' && /^[A-Za-z0-9][A-Za-z0-9-]*\/[^/]+$/.test(named) && !owner.includes('*') && rest.length > 0;
+    found = valid ? { repository: wildcard(named, 'i'), rest: rest.map((part) => wildcard(part, '')) } : null;
+    // Entries come from one variable: a handful, compiled once per isolate.
+    if (subPatterns.size < 1000) subPatterns.set(entry, found);
+  }
+  return found;
+}
+
+/** A part with `*` as any run of characters (never a `:`: parts are split first), everything else literal. */
+function wildcard(part: string, flags: string): RegExp {
+  const literal = part.split('*').map((piece) => piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${literal.join('.*')}$`, flags);
 }
 
 function oidcSettings(config: RelayConfig, requestUrl: string): OidcSettings {

@@ -16,8 +16,10 @@ export type RelayConfig = {
   callbackSecret: string | null;
   /** PUBLIC_URL without trailing slashes; null when unset (the origin called stands in). */
   publicUrl: string | null;
-  /** ALLOWED_REPOSITORIES' entries, lower-cased; empty: OIDC is off. */
+  /** ALLOWED_REPOSITORIES' entries, plain ones lower-cased, `repo:` patterns as written; empty: OIDC is off. */
   allowedRepositories: string[];
+  /** GITHUB_WEBHOOK_SECRET; null when unset (POST /github/webhook answers 503). */
+  webhookSecret: string | null;
   oidcIssuer: string;
   /** OIDC_JWKS_URL, else the issuer's `/.well-known/jwks`; null when not a URL. */
   oidcJwksUrl: URL | null;
@@ -59,6 +61,7 @@ function parse(env: Env): RelayConfig {
     callbackSecret: env.CALLBACK_SECRET || null,
     publicUrl,
     allowedRepositories: allowedRepositories(env.ALLOWED_REPOSITORIES),
+    webhookSecret: env.GITHUB_WEBHOOK_SECRET || null,
     oidcIssuer: issuer,
     oidcJwksUrl: URL.parse(env.OIDC_JWKS_URL || `${issuer}/.well-known/jwks`),
     oidcAudience: env.OIDC_AUDIENCE ? withoutTrailingSlash(env.OIDC_AUDIENCE) : null,
@@ -74,11 +77,15 @@ export function soundConfig(env: Env): RelayConfig {
   return config;
 }
 
-/** ALLOWED_REPOSITORIES' entries, lower-cased (GitHub's names are case-insensitive); empty when unset. */
+/**
+ * ALLOWED_REPOSITORIES' entries; empty when unset. Plain entries are lower-cased (GitHub's names
+ * are case-insensitive); a `repo:` pattern keeps its case, since refs are case-sensitive
+ * (relay/worker/auth.ts compares its owner and repository without case).
+ */
 function allowedRepositories(value: string | undefined): string[] {
   return (value ?? '')
     .split(/[\s,]+/)
-    .map((entry) => entry.toLowerCase())
+    .map((entry) => (entry.startsWith('repo:') ? entry : entry.toLowerCase()))
     .filter((entry) => entry !== '');
 }
 

@@ -10,7 +10,7 @@ export interface Env extends RunEnv {
   CALLBACK_SECRET?: string;
   /** Public origin used in callback and approval URLs; defaults to the origin the action called. */
   PUBLIC_URL?: string;
-  /** Repositories whose GitHub Actions OIDC tokens are accepted: `owner/repo` or `owner/*`, comma or space separated; empty: OIDC off. */
+  /** Whose GitHub Actions OIDC tokens are accepted: `owner/repo`, `owner/*` or a `sub` pattern (`repo:owner/repo:ref:refs/heads/main`), comma or space separated; empty: OIDC off. */
   ALLOWED_REPOSITORIES?: string;
   /** The OIDC tokens' issuer; default `https://token.actions.githubusercontent.com`. */
   OIDC_ISSUER?: string;
@@ -18,6 +18,14 @@ export interface Env extends RunEnv {
   OIDC_JWKS_URL?: string;
   /** The audience the tokens must carry; default PUBLIC_URL, else the origin the action called. */
   OIDC_AUDIENCE?: string;
+  /** The GitHub App's client id, for sign-in on approval pages (relay/auth/setup.ts); with the secret below, deciding needs a GitHub login. */
+  GITHUB_APP_CLIENT_ID?: string;
+  /** The GitHub App's client secret (`wrangler secret put GITHUB_APP_CLIENT_SECRET`). */
+  GITHUB_APP_CLIENT_SECRET?: string;
+  /** GitHub's web origin, where its sign-in pages are; default https://github.com (GitHub Enterprise Server: https://HOSTNAME). */
+  GITHUB_SERVER_URL?: string;
+  /** The GitHub App's webhook secret (`wrangler secret put GITHUB_WEBHOOK_SECRET`): POST /github/webhook verifies every delivery with it; unset: 503. */
+  GITHUB_WEBHOOK_SECRET?: string;
 }
 
 /** The Durable Object that owns a run. */

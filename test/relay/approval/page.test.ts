@@ -36,7 +36,7 @@ describe('the approval page', () => {
     expect(html).toContain('<dd>acme/potato-facts</dd>');
     expect(html).toContain(`<a href="${RUN_INFO.runUrl}" rel="noopener noreferrer">`);
     expect(html).toContain('<strong>release-manager</strong>, <strong>sre</strong>');
-    expect(html).toMatch(/Not enforced: the page has no login, so whoever has this link decides/);
+    expect(html).toContain('Sign-in is not configured on this relay: this link is the only credential; requiresRoles, minimumApprovals and preventSelfReview are not enforced.');
     expect(html).toContain(`expires at <time>${isoTime(gate.deadline)}</time>`);
     expect(html).toMatch(/expires at <time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ<\/time>/);
     expect(html).toMatch(/<form method="post"[^>]*>/);

@@ -51,7 +51,7 @@ const FIRST_SCHEMA = `
 `;
 
 /** The schema version of this relay (relay/run/schema.ts: one per migration step). */
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 7;
 
 function storedVersion(runId: string): Promise<number | undefined> {
   return runInObject(runId, (state) =>
@@ -67,7 +67,7 @@ async function plantFirstRelayStorage(runId: string): Promise<{ pendingId: strin
   const now = Date.now();
   await runInObject(runId, async (state) => {
     const sql = state.storage.sql;
-    for (const table of ['gates', 'progress', 'run_info', 'targets', 'run_owner', 'journal', 'parks', 'dispatches', 'schema_version']) {
+    for (const table of ['gates', 'progress', 'run_info', 'targets', 'run_owner', 'journal', 'parks', 'dispatches', 'approvals', 'protection_requests', 'schema_version']) {
       sql.exec(`DROP TABLE IF EXISTS ${table}`);
     }
     sql.exec(FIRST_SCHEMA);
@@ -143,8 +143,23 @@ async function downgradeToThirdRelay(runId: string): Promise<void> {
   await evictDurableObject(runStub(runId));
 }
 
+/** Schema 6: no protection_requests (GitHub's deployment protection rule). */
+function undoStep7(state: DurableObjectState): void {
+  state.storage.sql.exec('DROP TABLE protection_requests');
+  state.storage.sql.exec('UPDATE schema_version SET version = 6');
+}
+
+/** Schema 5: no approvals table, no gates.approval. */
+function undoStep6(state: DurableObjectState): void {
+  undoStep7(state);
+  state.storage.sql.exec('DROP TABLE approvals');
+  state.storage.sql.exec('ALTER TABLE gates DROP COLUMN approval');
+  state.storage.sql.exec('UPDATE schema_version SET version = 5');
+}
+
 /** Schema 4: no parking tables. */
 function undoStep5(state: DurableObjectState): void {
+  undoStep6(state);
   for (const table of ['journal', 'parks', 'dispatches']) state.storage.sql.exec(`DROP TABLE ${table}`);
   state.storage.sql.exec('UPDATE schema_version SET version = 4');
 }

@@ -22,7 +22,7 @@ describe('health and routing', () => {
     const res = await SELF.fetch(`${BASE}/healthz`);
     expect(res.status).toBe(200);
     // The tests' relay has a GitHub App (vitest.config.ts); the other answers: test/relay/github/health.test.ts.
-    expect(await res.json()).toEqual({ ok: true, githubApp: 'configured', message: 'GitHub App 424242 at https://api.github.test' });
+    expect(await res.json()).toEqual({ ok: true, githubApp: 'configured', signIn: 'not configured', message: 'GitHub App 424242 at https://api.github.test' });
   });
 
   it('answers an unknown route with a JSON 404', async () => {

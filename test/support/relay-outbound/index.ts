@@ -4,7 +4,7 @@
  * endpoints); anything else stands for a host that is down. No test reaches a real host.
  */
 import { githubApp, githubError, RELAY_TEST_APP_ID, RELAY_TEST_GITHUB, relayAppKey } from './github-app.ts';
-import { githubOAuth } from './github-oauth.ts';
+import { githubOAuth, RELAY_TEST_CLIENT_ID, RELAY_TEST_CLIENT_SECRET } from './github-oauth.ts';
 import { githubProtection } from './github-protection.ts';
 import type { JWK } from 'jose';
 import { oidcIssuer, RELAY_TEST_ISSUER, relayTestKey } from './oidc.ts';
@@ -43,5 +43,12 @@ export function relayBindings(): Record<string, string | JWK> {
     RESUME_RETRY_SECONDS: '120',
     GITHUB_TEST_PKCS8_KEY: String(relayAppKey.privateKey.export({ type: 'pkcs8', format: 'pem' })),
     GITHUB_TEST_PUBLIC_KEY: String(relayAppKey.publicKey.export({ type: 'spki', format: 'pem' })),
+    // Sign-in (issue 12) stays off for the relay's other tests: the sign-in tests pass these to the
+    // app as GITHUB_APP_CLIENT_ID / GITHUB_APP_CLIENT_SECRET (test/relay/auth/signin.ts).
+    GITHUB_SERVER_URL: RELAY_TEST_GITHUB_WEB,
+    SIGNIN_TEST_CLIENT_ID: RELAY_TEST_CLIENT_ID,
+    SIGNIN_TEST_CLIENT_SECRET: RELAY_TEST_CLIENT_SECRET,
+    // POST /github/webhook verifies deliveries with it (test/relay/worker/github-webhook.test.ts).
+    GITHUB_WEBHOOK_SECRET: 'test-webhook-secret',
   };
 }
