@@ -66,7 +66,7 @@ export async function run(): Promise<void> {
     dispose = cancellation.dispose;
     const signal = AbortSignal.any([cancellation.signal, watch.signal]);
     const report = await runDeployment(plan, settings.deploymentId, effects, signal, settings.phase);
-    await finish(report, session, redact, log);
+    await finish(report, session, redact, log, settings.phase);
   } catch (error) {
     core.setFailed(neutralizeCommands(redact(errorMessage(error))));
   } finally {
@@ -75,7 +75,7 @@ export async function run(): Promise<void> {
 }
 
 /** Parks the job or closes its park, then writes the outputs, the summary and the exit status. */
-async function finish(report: RunReport, session: Session, redact: Redact, log: Log): Promise<void> {
+async function finish(report: RunReport, session: Session, redact: Redact, log: Log, phase: Settings['phase']): Promise<void> {
   let parked: ParkedJob | null = null;
   let parkFailure: string | null = null;
   if (session.watch.parked) {
@@ -84,6 +84,13 @@ async function finish(report: RunReport, session: Session, redact: Redact, log: 
     try {
       parked = await session.park();
       log.info(`hookgate: parked; the deployment resumes ${parked.answer.resume === 'automatic' ? 'automatically' : `by hand (${parked.answer.reason ?? 'see the job summary'})`}`);
+      if (phase === 'beforeDeployment') {
+        // Exit 0 lets what follows run now: only a guard or GitHub's protection rule holds the deploy back.
+        log.warning(
+          'hookgate: this gate step parked and exits 0, so the steps and jobs after it run now: guard them with ' +
+            "if: steps.<id>.outputs.result == 'succeeded' (or needs.<job>.outputs.result), or deploy in a job whose environment hookgate's deployment protection rule guards",
+        );
+      }
     } catch (error) {
       // Nothing is lost: the gates stay pending at the relay.
       parkFailure = `the job could not park, so it fails instead (its gates stay pending at the relay; re-run it to go on): ${errorMessage(error)}`;

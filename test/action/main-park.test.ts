@@ -113,6 +113,17 @@ describe('run() with park-after', () => {
     expect(read('state')).toMatch(/^parked<<.+\ntrue\n/m);
   });
 
+  it('in gate mode warns that what follows a parked beforeDeployment step runs now; without gate mode it does not', async () => {
+    process.env['INPUT_PARK-AFTER'] = '0s';
+    await run();
+    expect(stdout.join('')).not.toContain('this gate step parked');
+    stdout.length = 0;
+    Object.assign(process.env, { INPUT_TARGET: 'prod', INPUT_PHASE: 'beforeDeployment' });
+    await run();
+    expect(output('result')).toBe('parked');
+    expect(stdout.join('')).toMatch(/::warning::hookgate: this gate step parked and exits 0, so the steps and jobs after it run now/);
+  });
+
   it('says how it resumes automatically when the relay can dispatch', async () => {
     process.env['INPUT_PARK-AFTER'] = '0s';
     await run();
