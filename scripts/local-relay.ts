@@ -15,7 +15,7 @@ export const DEV_RELAY_TOKEN = 'hookgate-dev-relay-token';
 export const DEV_CALLBACK_SECRET = 'hookgate-dev-callback-secret';
 
 /** The relay's secrets: passed through a file, never on wrangler's command line (wrangler-dev.ts). */
-const SECRET_NAMES = new Set(['RELAY_TOKEN', 'CALLBACK_SECRET', 'GITHUB_APP_PRIVATE_KEY']);
+const SECRET_NAMES = new Set(['RELAY_TOKEN', 'CALLBACK_SECRET', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_APP_CLIENT_SECRET', 'GITHUB_WEBHOOK_SECRET']);
 
 /** Every variable the relay reads (relay/wrangler.jsonc, its secrets), as `npm run relay` passes them on. */
 export const RELAY_VARIABLES = [
@@ -28,6 +28,10 @@ export const RELAY_VARIABLES = [
   'GITHUB_APP_PRIVATE_KEY',
   'GITHUB_API_URL',
   'RESUME_RETRY_SECONDS',
+  'GITHUB_APP_CLIENT_ID',
+  'GITHUB_APP_CLIENT_SECRET',
+  'GITHUB_SERVER_URL',
+  'GITHUB_WEBHOOK_SECRET',
 ] as const;
 
 /** The relay's variables set in `env`: those of RELAY_VARIABLES and every OIDC_* one. */
@@ -43,7 +47,8 @@ export interface LocalRelayOptions extends Pick<WranglerDevOptions, 'port' | 'ou
   callbackSecret?: string;
   /**
    * More of the relay's vars, e.g. OIDC_ISSUER, ALLOWED_REPOSITORIES, GITHUB_APP_ID and
-   * GITHUB_APP_PRIVATE_KEY (a PEM: its lines survive); secrets and multi-line values go through a file.
+   * GITHUB_APP_PRIVATE_KEY (a PEM: its lines survive), GITHUB_APP_CLIENT_ID/SECRET, GITHUB_SERVER_URL,
+   * GITHUB_WEBHOOK_SECRET; secrets and multi-line values go through a file.
    */
   vars?: Record<string, string>;
 }

@@ -25,13 +25,14 @@ function stopAndExit(code: number): Promise<void> {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAndExit(0));
 
-/** What GET /healthz says of the GitHub App that resumes parked deployments (shared/park.ts Health). */
+/** What GET /healthz says of the GitHub App that resumes parked deployments, and of sign-in (shared/park.ts Health). */
 async function githubAppStatus(url: string): Promise<string> {
   try {
-    const health = (await (await fetch(`${url}/healthz`)).json()) as { githubApp?: unknown; message?: unknown };
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { githubApp?: unknown; message?: unknown; signIn?: unknown };
     if (typeof health.githubApp !== 'string') return 'GitHub App: unknown (this relay does not say)';
     const message = typeof health.message === 'string' && health.message ? `: ${health.message}` : '';
-    return `GitHub App: ${health.githubApp}${message}`;
+    const signIn = typeof health.signIn === 'string' ? `; sign-in with GitHub: ${health.signIn}` : '';
+    return `GitHub App: ${health.githubApp}${message}${signIn}`;
   } catch (error) {
     return `GitHub App: unknown (${error instanceof Error ? error.message : String(error)})`;
   }

@@ -37,7 +37,7 @@ export function callbackRun(callbackUrl: string, apiUrl: string, repository: str
   }
   const base = api.pathname.replace(/\/+$/, '');
   const path = url.pathname.startsWith(`${base}/`) ? url.pathname.slice(base.length) : null;
-  const match = path === null ? null : /^\/repos\/([A-Za-z0-9._-]+)\/([A-Za-z0-9._-]+)\/actions\/runs\/(\d{1,15})\/deployment_protection_rule$/.exec(path);
+  const match = path === null ? null : /^\/repos\/([A-Za-z0-9._-]+)\/([A-Za-z0-9._-]+)\/actions\/runs\/(\d{1,20})\/deployment_protection_rule$/.exec(path);
   if (!match) return { problem: `deployment_callback_url: is not ${apiUrl}/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule` };
   const [, owner = '', repo = '', runId = ''] = match;
   if (`${owner}/${repo}`.toLowerCase() !== repository.toLowerCase()) {

@@ -52,7 +52,7 @@ describe('an Armory deployment file', () => {
     for (const field of ['kind', 'deploymentConfig', 'account', 'namespace', 'manifests', 'trafficManagement', 'exposeServices']) {
       expect(run.stdout.match(new RegExp(`::notice::[^\\n]*\\b${field} is a Kubernetes field and is ignored`, 'g'))).toHaveLength(1);
     }
-    expect(run.stdout).toMatch(/::notice::[^\n]*requiresRoles names role release-managers, which is not defined under roles: it means the team release-managers of the repository owner's organization/);
+    expect(run.stdout).toMatch(/::notice::[^\n]*requiresRoles? names role release-managers, which is not defined under roles: it means the team release-managers of the repository owner's organization/);
     expect(run.stdout).toMatch(/::notice::[^\n]*networkMode is ignored/);
 
     // staging: the canary in order, with its pauses, and the weight ends at 100.

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
+import { APP_PERMISSIONS } from './app-types.ts';
 import type { FakeAppOptions } from './app-types.ts';
 import { Refusal } from './types.ts';
 import type { Answer } from './types.ts';
@@ -22,6 +23,12 @@ export interface AppAuthority {
   accessToken(installationId: number, authorization: string): Promise<Answer>;
   /** Throws GitHub's refusal unless `authorization` carries a live installation token for `repository`. */
   checkToken(authorization: string, repository: string): void;
+  /** Throws GitHub's refusal unless `authorization` carries a live installation token of an installation on `org`. */
+  checkOrgToken(authorization: string, org: string): void;
+  /** Throws GitHub's 403 unless the App was granted `permission` (at least `level`). */
+  checkPermission(permission: string, level: 'read' | 'write'): void;
+  /** The installation of `repository`, null when the App is not installed there. */
+  installationOf(repository: string): number | null;
 }
 
 /** The App's authority; `now()` is the fake's clock in ms. */
@@ -32,6 +39,14 @@ export function appAuthority(app: FakeAppOptions, now: () => number): AppAuthori
   const installationOf = (repository: string): number | null => {
     const index = repositories.indexOf(repository.toLowerCase());
     return index < 0 ? null : FIRST_INSTALLATION + index;
+  };
+  const permissions = app.permissions ?? APP_PERMISSIONS;
+  const liveToken = (authorization: string): { expiresAt: number; installationId: number } => {
+    if (!authorization) throw new Refusal(401, 'Requires authentication');
+    const token = /^(?:Bearer|token)\s+(\S+)$/i.exec(authorization)?.[1] ?? '';
+    const known = tokens.get(token);
+    if (!known || known.expiresAt <= now()) throw new Refusal(401, 'Bad credentials');
+    return known;
   };
   const verify = async (authorization: string): Promise<void> => {
     const jwt = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
@@ -46,7 +61,7 @@ export function appAuthority(app: FakeAppOptions, now: () => number): AppAuthori
       const [owner = ''] = repository.split('/');
       return {
         status: 200,
-        body: { id, app_id: Number(app.id), account: { login: owner, type: 'Organization' }, repository_selection: 'selected', permissions: { actions: 'write', metadata: 'read' }, access_tokens_url: `/app/installations/${id}/access_tokens` },
+        body: { id, app_id: Number(app.id), account: { login: owner, type: 'Organization' }, repository_selection: 'selected', permissions, access_tokens_url: `/app/installations/${id}/access_tokens` },
       };
     },
     async accessToken(installationId, authorization) {
@@ -56,16 +71,23 @@ export function appAuthority(app: FakeAppOptions, now: () => number): AppAuthori
       const expiresAt = now() + TOKEN_SECONDS * 1000;
       tokens.set(token, { expiresAt, installationId });
       const expires = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      return { status: 201, body: { token, expires_at: expires, permissions: { actions: 'write', metadata: 'read' }, repository_selection: 'selected' } };
+      return { status: 201, body: { token, expires_at: expires, permissions, repository_selection: 'selected' } };
     },
     checkToken(authorization, repository) {
-      if (!authorization) throw new Refusal(401, 'Requires authentication');
-      const token = /^(?:Bearer|token)\s+(\S+)$/i.exec(authorization)?.[1] ?? '';
-      const known = tokens.get(token);
-      if (!known || known.expiresAt <= now()) throw new Refusal(401, 'Bad credentials');
+      const known = liveToken(authorization);
       // A token of another installation does not see the repository: GitHub answers 404, not 403.
       if (installationOf(repository) !== known.installationId) throw new Refusal(404, 'Not Found');
     },
+    checkOrgToken(authorization, org) {
+      const known = liveToken(authorization);
+      const owners = repositories.filter((r) => installationOf(r) === known.installationId).map((r) => r.split('/')[0]);
+      if (!owners.includes(org.toLowerCase())) throw new Refusal(403, 'Resource not accessible by integration');
+    },
+    checkPermission(permission, level) {
+      const granted = permissions[permission];
+      if (!granted || (level === 'write' && granted !== 'write')) throw new Refusal(403, 'Resource not accessible by integration');
+    },
+    installationOf,
   };
 }
 

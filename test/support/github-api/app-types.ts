@@ -8,6 +8,34 @@ export interface FakeAppOptions {
   publicKey: string;
   /** The repositories the App is installed on (owner/name); default `acme/potato-facts`. */
   repositories?: string[];
+  /** The App's permissions (`members`, `deployments`, …); default APP_PERMISSIONS. */
+  permissions?: Record<string, 'read' | 'write'>;
+}
+
+/** What an App of the fake may do unless a test says otherwise. */
+export const APP_PERMISSIONS: Record<string, 'read' | 'write'> = { actions: 'write', metadata: 'read', members: 'read', deployments: 'write' };
+
+/** The App's user authorization (Sign in with GitHub): its OAuth client and registered callback URLs. */
+export interface FakeOAuthOptions {
+  clientId: string;
+  clientSecret: string;
+  /** An authorize request's `redirect_uri` must be one of these; without one, the first is used. */
+  callbackUrls: string[];
+}
+
+/** A person's role on a repository; GitHub's `permission` maps maintain → write and triage → read. */
+export type RepositoryRole = 'admin' | 'maintain' | 'write' | 'triage' | 'read';
+
+/** The people the fake knows. Logins match in any case, as GitHub's do. */
+export interface FakePeople {
+  /** Every user's login; ids are given in this order from 5_000_001. */
+  users: string[];
+  /** Teams by `@org/slug`: their active members' logins. */
+  teams?: Record<string, string[]>;
+  /** Teams by `@org/slug`: members who were invited but have not accepted (`state: pending`). */
+  pendingMembers?: Record<string, string[]>;
+  /** Roles by repository (`owner/name`), then login; a user without one reads (a public repository). */
+  roles?: Record<string, Record<string, RepositoryRole>>;
 }
 
 /** Options of the fake beyond its token. */
@@ -15,6 +43,32 @@ export interface FakeGitHubOptions {
   app?: FakeAppOptions;
   /** GitHub Enterprise Server 3.19: request bodies are checked against its schema, which has no `return_run_details`. */
   ghes?: boolean;
+  /** Sign in with GitHub (github-api/oauth.ts): without it, the OAuth pages answer 404. */
+  oauth?: FakeOAuthOptions;
+  /** Users, teams and repository roles (github-api/people.ts); default none. */
+  people?: FakePeople;
+}
+
+/** A review the App sent for a deployment protection rule (`POST …/deployment_protection_rule`). */
+export interface ProtectionReview {
+  repository: string;
+  runId: string;
+  environment: string;
+  state: 'approved' | 'rejected' | null;
+  comment: string;
+  /** The fake's clock, ms. */
+  at: number;
+}
+
+/** A deployment protection rule GitHub asks about: the job of `runId` waits for `environment`. */
+export interface ProtectionRequest {
+  repository: string;
+  runId: string;
+  environment: string;
+  /** The event that started the run; default `push`. */
+  event?: string;
+  sha?: string;
+  ref?: string;
 }
 
 /** A workflow file of a repository that can be dispatched. */

@@ -1,7 +1,8 @@
 /**
  * Request bodies checked against GitHub's own OpenAPI description (@octokit/openapi): the body
  * schema of an operation, compiled with ajv. GitHub refuses a key its schema does not name
- * ("… is not a permitted key."), which the published schemas leave open, so the top level is closed here.
+ * ("… is not a permitted key."), which the published schemas leave open, so the top level is closed here
+ * (each branch of a top-level `anyOf`, whose refusal is worded by the branch nearest the body's keys).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,7 +18,7 @@ interface Description {
 }
 
 const descriptions = new Map<ApiFlavour, Description>();
-const validators = new Map<string, ValidateFunction>();
+const validators = new Map<string, { validate: ValidateFunction; keys: string[] }[]>();
 const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
 
 function description(flavour: ApiFlavour): Description {
@@ -31,24 +32,35 @@ function description(flavour: ApiFlavour): Description {
   return found;
 }
 
-function validator(flavour: ApiFlavour, path: string, method: string): ValidateFunction {
+type Schema = Record<string, unknown> & { anyOf?: Schema[]; properties?: Record<string, unknown> };
+
+/** One validator per branch of a top-level `anyOf`, else one; each closed at the top. */
+function validator(flavour: ApiFlavour, path: string, method: string): { validate: ValidateFunction; keys: string[] }[] {
   const key = `${flavour} ${method} ${path}`;
-  let validate = validators.get(key);
-  if (!validate) {
+  let found = validators.get(key);
+  if (!found) {
     const operation = description(flavour).paths[path]?.[method.toLowerCase()];
     if (!operation) throw new Error(`no ${method} ${path} in ${flavour}'s OpenAPI description`);
-    const schema = operation.requestBody?.content?.['application/json']?.schema ?? { type: 'object' };
-    validate = ajv.compile({ ...schema, additionalProperties: false });
-    validators.set(key, validate);
+    const schema = (operation.requestBody?.content?.['application/json']?.schema ?? { type: 'object' }) as Schema;
+    const branches = schema.anyOf ?? [schema];
+    found = branches.map((branch) => ({ validate: ajv.compile({ ...branch, additionalProperties: false }), keys: Object.keys(branch.properties ?? {}) }));
+    validators.set(key, found);
   }
-  return validate;
+  return found;
 }
 
 /** Throws GitHub's 422 for a body that `path`'s schema (as `flavour` describes it) refuses. */
 export function checkBody(flavour: ApiFlavour, path: string, method: string, body: unknown): void {
-  const validate = validator(flavour, path, method);
-  if (validate(body)) return;
-  throw new Refusal(422, `Invalid request.\n\n${describe(validate.errors?.[0], body)}`);
+  const branches = validator(flavour, path, method);
+  if (branches.some(({ validate }) => validate(body))) return;
+  const given = typeof body === 'object' && body !== null ? Object.keys(body) : [];
+  const nearest = branches.reduce((best, branch) => (covered(branch.keys, given) > covered(best.keys, given) ? branch : best));
+  nearest.validate(body);
+  throw new Refusal(422, `Invalid request.\n\n${describe(nearest.validate.errors?.[0], body)}`);
+}
+
+function covered(keys: string[], given: string[]): number {
+  return given.filter((k) => keys.includes(k)).length;
 }
 
 /** GitHub's wording of the first problem. */

@@ -7,15 +7,16 @@ const API_VERSIONS = ['2022-11-28', '2026-03-10'];
 /**
  * Throws GitHub's refusal when the headers (token, User-Agent, Accept, API version, content type) would
  * not do; a `token` of null leaves the credentials to the endpoint (the App's JWT, installation tokens).
+ * `anyAccept`: no Accept header, or the any-type one plain fetch sends, will do too, as GitHub takes them.
  */
-export function checkHeaders(record: RecordedRequest, token: string | null): void {
+export function checkHeaders(record: RecordedRequest, token: string | null, anyAccept = false): void {
   const { authorization, accept, contentType, apiVersion, userAgent } = record.headers;
   if (!authorization) throw new Refusal(401, 'Requires authentication');
   if (token !== null && /^(?:Bearer|token)\s+(.+)$/i.exec(authorization)?.[1] !== token) throw new Refusal(401, 'Bad credentials');
   // GitHub refuses a request without a User-Agent.
   if (!userAgent) throw new Refusal(403, 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header');
   // A preview media type too (@octokit/auth-app asks for `machine-man-preview` on access_tokens).
-  if (!/^application\/(?:vnd\.github(?:\.v3|\.[a-z-]+-preview)?\+json|json)$/.test(accept)) throw new Refusal(415, `Unsupported 'Accept' header: '${accept}'`);
+  if (!(anyAccept && (accept === '' || accept === '*/*')) && !/^application\/(?:vnd\.github(?:\.v3|\.[a-z-]+-preview)?\+json|json)$/.test(accept)) throw new Refusal(415, `Unsupported 'Accept' header: '${accept}'`);
   if (apiVersion && !API_VERSIONS.includes(apiVersion)) throw new Refusal(400, `API version '${apiVersion}' is not supported.`);
   if (record.method === 'POST' && record.body !== null && !/^application\/json\b/.test(contentType)) throw new Refusal(415, 'Unsupported Media Type: a JSON body is expected');
   if (record.method === 'GET' && record.body !== null) throw new Refusal(400, 'A GET request takes no body');

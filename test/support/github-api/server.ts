@@ -1,7 +1,8 @@
 /**
  * The fake's HTTP server: routes to repository_dispatch (dispatch.ts), the GitHub App's endpoints
- * (app-auth.ts), workflow dispatches (workflows.ts) or the deployment endpoints (deployments.ts),
- * records every request but repository_dispatch's with what it answered, and plays the failures a test scripts.
+ * (app-auth.ts), workflow dispatches (workflows.ts), sign-in, people and the protection rule
+ * (identity-routes.ts) or the deployment endpoints (deployments.ts), records every request but
+ * repository_dispatch's with what it answered, and plays the failures a test scripts.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -12,7 +13,12 @@ import type { FakeGitHubOptions } from './app-types.ts';
 import { DISPATCH_PATH, dispatchEndpoint } from './dispatch.ts';
 import { deploymentStore } from './deployments.ts';
 import type { DeploymentStore } from './deployments.ts';
+import { formOf, identityRoute } from './identity-routes.ts';
+import type { IdentityRoutes } from './identity-routes.ts';
+import { oauthServer } from './oauth.ts';
 import { checkBody } from './openapi.ts';
+import { directory } from './people.ts';
+import { protectionRules } from './protection.ts';
 import { checkHeaders } from './request-check.ts';
 import { Refusal } from './types.ts';
 import type { Answer, FailureRule, FakeGitHub, RecordedRequest } from './types.ts';
@@ -44,8 +50,11 @@ export async function startFakeGitHub(token: string, options: FakeGitHubOptions 
   const requests: RecordedRequest[] = [];
   const rules: FailureRule[] = [];
   const authority = options.app ? appAuthority(options.app, now) : null;
-  const workflows = workflowEndpoint(authority, options.ghes ? 'ghes-3.19' : 'api.github.com', now);
-  const answerDeployment = deploymentAnswerer(token, { store, authority, workflows }, requests, rules);
+  const flavour = options.ghes ? 'ghes-3.19' : 'api.github.com';
+  const workflows = workflowEndpoint(authority, flavour, now);
+  const people = directory(options.people ?? { users: [] }, authority);
+  const identity: IdentityRoutes = { oauth: oauthServer(options.oauth, people, now), people, protection: protectionRules(authority, flavour, now), base: () => base };
+  const answerDeployment = deploymentAnswerer(token, { store, authority, workflows, identity }, requests, rules);
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -56,9 +65,9 @@ export async function startFakeGitHub(token: string, options: FakeGitHubOptions 
       const answering = DISPATCH_PATH.test(url.pathname) ? Promise.resolve(dispatch.handle(req, raw)) : answerDeployment(req, url, raw);
       void answering.then((answer) => {
         if (!answer) return; // a scripted hang
-        const { status, body, headers = {} } = answer;
+        const { status, body, text, headers = {} } = answer;
         res.writeHead(status, body === undefined ? headers : { 'content-type': 'application/json; charset=utf-8', ...headers });
-        res.end(body === undefined ? undefined : JSON.stringify(body));
+        res.end(body === undefined ? text : JSON.stringify(body));
       });
     });
   });
@@ -83,6 +92,9 @@ export async function startFakeGitHub(token: string, options: FakeGitHubOptions 
     advanceClock: (seconds) => void (clockOffset += seconds * 1000),
     fail: (rule) => void rules.push({ ...rule }),
     seedDeployment: (fields) => store.seed(fields),
+    signInAs: (login) => identity.oauth.signInAs(login),
+    protectionRuleRequested: (request) => identity.protection.request(request, base, 'octocat'),
+    protectionReviews: identity.protection.reviews,
     refusals: () => requests.filter((r) => r.refusal !== null),
     async waitForCallbacks(count, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -105,6 +117,7 @@ interface Routes {
   store: DeploymentStore;
   authority: AppAuthority | null;
   workflows: WorkflowEndpoint;
+  identity: IdentityRoutes;
 }
 
 const INSTALLATION_PATH = /^\/repos\/([^/]+\/[^/]+)\/installation$/;
@@ -149,7 +162,9 @@ function deploymentAnswerer(token: string, routes: Routes, requests: RecordedReq
     };
     requests.push(record);
     try {
-      record.body = parseBody(raw);
+      const form = formOf(raw, record.headers.contentType);
+      // A form (the OAuth endpoints') is recorded as its fields, its credentials redacted: a failing test may print the record.
+      record.body = /^application\/x-www-form-urlencoded\b/i.test(record.headers.contentType) ? redacted(form) : parseBody(raw);
       const rule = rules.find((r) => (!r.method || r.method === method) && (!r.path || r.path.test(url.pathname)) && (r.times ?? 1) > 0);
       if (rule) {
         if (rule.times !== undefined) rule.times -= 1;
@@ -157,6 +172,12 @@ function deploymentAnswerer(token: string, routes: Routes, requests: RecordedReq
         record.status = rule.status;
         const message = rule.message ?? FAILURES[rule.status];
         return { status: rule.status, body: { message, documentation_url: 'https://docs.github.com/rest', status: String(rule.status) } };
+      }
+      const identity = identityRoute(routes.identity, method, url, record, form);
+      if (identity) {
+        record.headers.authorization = record.headers.authorization.replace(/^Basic\s+\S+$/i, 'Basic [redacted]');
+        record.status = identity.status;
+        return identity;
       }
       const app = await appRoute(routes, method, url, record);
       if (app) {
@@ -174,6 +195,12 @@ function deploymentAnswerer(token: string, routes: Routes, requests: RecordedReq
       return { status: error.status, body: error.body };
     }
   };
+}
+
+const CREDENTIALS = new Set(['client_secret', 'code', 'code_verifier', 'refresh_token']);
+
+function redacted(form: URLSearchParams): Record<string, string> {
+  return Object.fromEntries([...form].map(([name, value]) => [name, CREDENTIALS.has(name) ? '[redacted]' : value]));
 }
 
 function parseBody(raw: string): unknown {

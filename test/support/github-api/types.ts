@@ -1,5 +1,5 @@
 /** What the fake GitHub records and how a test scripts it; shared by its endpoint modules. */
-import type { FakeWorkflow, WorkflowDispatch } from './app-types.ts';
+import type { FakeWorkflow, ProtectionRequest, ProtectionReview, WorkflowDispatch } from './app-types.ts';
 
 export interface Dispatch {
   repository: string;
@@ -92,6 +92,19 @@ export interface FakeGitHub {
   seedDeployment(fields: Partial<Omit<FakeDeployment, 'id' | 'statuses'>> & { states?: DeploymentStatusState[] }): FakeDeployment;
   /** The requests GitHub would have refused as malformed. */
   refusals(): RecordedRequest[];
+  /**
+   * Who the OAuth authorize page signs in: a login answers at once with a 302 back to the app
+   * (as GitHub does for a user who authorized it before); null (the default) shows the
+   * "Sign in as" page, a button per known user.
+   */
+  signInAs(login: string | null): void;
+  /**
+   * GitHub asks the App's deployment protection rule about `request`: the rule is pending until the
+   * App reviews it, and the answer is the webhook payload GitHub sends (deliver it with deliverWebhook).
+   */
+  protectionRuleRequested(request: ProtectionRequest): Record<string, unknown>;
+  /** The protection rule reviews the fake accepted, oldest first. */
+  protectionReviews: ProtectionReview[];
   /** Resolves when `count` workflow callbacks have been answered. */
   waitForCallbacks(count: number, timeoutMs?: number): Promise<WorkflowCallback[]>;
   close(): Promise<void>;
@@ -100,7 +113,10 @@ export interface FakeGitHub {
 /** An HTTP answer of the fake. */
 export interface Answer {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is (an HTML page, a form-encoded answer), with its content type in `headers`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
