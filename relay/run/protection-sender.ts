@@ -1,17 +1,14 @@
 /**
  * The alarm's part of the deployment protection rule: it sends every due answer
  * (relay/github/protection-callback.ts) and records GitHub's reply. A refusal is retried as
- * resume dispatches are (2, 4, 8 … seconds, at most 5 minutes apart) until
- * RESUME_RETRY_SECONDS after the first try; then the request is `failed` with GitHub's message,
+ * resume dispatches are (relay/run/retry.ts); past the retry time the request is `failed` with GitHub's message,
  * and the deployment waits on GitHub's side until GitHub's own 30-day timeout or a person.
  */
-import { DEFAULT_RESUME_RETRY_SECONDS } from '../../shared/park.ts';
-import { appSetup, resumeRetrySeconds } from '../github/app-config.ts';
+import { appSetup } from '../github/app-config.ts';
 import { callbackRun, sendProtectionAnswer } from '../github/protection-callback.ts';
 import type { RunEnv } from './env.ts';
 import type { ProtectionRow, ProtectionStore } from './protection-store.ts';
-
-const MAX_BACKOFF_MS = 5 * 60 * 1000;
+import { nextTry } from './retry.ts';
 
 /** Sends the answers due by now, one after another; each reply is stored as it comes. */
 export async function sendDueAnswers(store: ProtectionStore, env: RunEnv): Promise<void> {
@@ -41,8 +38,6 @@ async function sendOne(store: ProtectionStore, env: RunEnv, row: ProtectionRow):
     store.update(row.id, { state: 'sent', tries, error: null, next_at: null, first_try_at: firstTry }, now);
     return;
   }
-  const retryMs = (resumeRetrySeconds(env.RESUME_RETRY_SECONDS) ?? DEFAULT_RESUME_RETRY_SECONDS) * 1000;
-  const failed = now - firstTry >= retryMs;
-  const next = failed ? null : now + Math.min(2 ** tries * 1000, MAX_BACKOFF_MS);
-  store.update(row.id, { state: failed ? 'failed' : 'due', tries, error: result.message, next_at: next, first_try_at: firstTry }, now);
+  const next = nextTry(env, tries, firstTry, now);
+  store.update(row.id, { state: next === null ? 'failed' : 'due', tries, error: result.message, next_at: next, first_try_at: firstTry }, now);
 }

@@ -1,16 +1,13 @@
 /**
  * The alarm's part of resuming: it sends every due dispatch (relay/github/dispatch.ts) and
- * records GitHub's answer. A refusal is retried with backoff (2, 4, 8 … seconds, at most
- * 5 minutes apart) until RESUME_RETRY_SECONDS after the first try, then the dispatch is
- * `failed` with GitHub's message; the parks stay parked, so a person can still resume.
+ * records GitHub's answer. A refusal is retried with backoff (relay/run/retry.ts); past the
+ * retry time the dispatch is `failed` with GitHub's message; the parks stay parked, so a person can still resume.
  */
-import { DEFAULT_RESUME_RETRY_SECONDS } from '../../shared/park.ts';
-import { appSetup, resumeRetrySeconds } from '../github/app-config.ts';
+import { appSetup } from '../github/app-config.ts';
 import { dispatchResume } from '../github/dispatch.ts';
 import type { RunEnv } from './env.ts';
 import type { DispatchRow, ParkStore } from './park-store.ts';
-
-const MAX_BACKOFF_MS = 5 * 60 * 1000;
+import { nextTry } from './retry.ts';
 
 /** Sends the dispatches due by now, one after another; each answer is stored as it comes. */
 export async function sendDue(store: ParkStore, env: RunEnv): Promise<void> {
@@ -40,18 +37,6 @@ async function sendOne(store: ParkStore, env: RunEnv, row: DispatchRow): Promise
     return;
   }
   const tries = row.tries + 1;
-  const retryMs = (resumeRetrySeconds(env.RESUME_RETRY_SECONDS) ?? DEFAULT_RESUME_RETRY_SECONDS) * 1000;
-  const failed = now - firstTry >= retryMs;
-  store.updateDispatch(
-    row.id,
-    {
-      ...keep,
-      tries,
-      error: answer.message,
-      state: failed ? 'failed' : 'due',
-      next_at: failed ? null : now + Math.min(2 ** tries * 1000, MAX_BACKOFF_MS),
-      first_try_at: firstTry,
-    },
-    now,
-  );
+  const next = nextTry(env, tries, firstTry, now);
+  store.updateDispatch(row.id, { ...keep, tries, error: answer.message, state: next === null ? 'failed' : 'due', next_at: next, first_try_at: firstTry }, now);
 }
