@@ -78,7 +78,8 @@ export async function run(): Promise<void> {
 async function finish(report: RunReport, session: Session, redact: Redact, log: Log, phase: Settings['phase']): Promise<void> {
   let parked: ParkedJob | null = null;
   let parkFailure: string | null = null;
-  if (session.watch.parked) {
+  // The park timer may fire as the last gate is decided: a job whose targets all ended does not park.
+  if (session.watch.parked && report.targets.some((target) => target.outcome === 'parked')) {
     // Whatever happens next, the post step leaves the gates pending and the targets running.
     core.saveState(STATE.parked, 'true');
     try {

@@ -127,7 +127,7 @@ export function getSettings(): Settings {
     githubToken: core.getInput(INPUTS.githubToken),
     // A resume names the deployment it continues: it wins over the deployment-id input.
     deploymentId: resumeId ?? (core.getInput(INPUTS.deploymentId) || `${github.repository}/${github.runId}`),
-    parkAfterMs: parseParkAfter(core.getInput(INPUTS.parkAfter)),
+    parkAfterMs: parkAfterFor(phase, parseParkAfter(core.getInput(INPUTS.parkAfter))),
     resumeRequested: resumeId !== null,
     github,
   };
@@ -237,4 +237,17 @@ export function githubContext(env: NodeJS.ProcessEnv): GitHubContext {
     eventName: env.GITHUB_EVENT_NAME || '',
     eventPath: env.GITHUB_EVENT_PATH || '',
   };
+}
+
+/**
+ * park-after, refused for an afterDeployment gate step: the job's beforeDeployment step and the
+ * user's deploy ran before it in this job, and a resumed run would run them again.
+ */
+function parkAfterFor(phase: Settings['phase'], parkAfterMs: number | null): number | null {
+  if (parkAfterMs !== null && phase === 'afterDeployment') {
+    throw new Error(
+      `input ${INPUTS.parkAfter}: an afterDeployment gate step cannot park (a resumed run would run the steps before it, your deploy included, again); leave it empty`,
+    );
+  }
+  return parkAfterMs;
 }

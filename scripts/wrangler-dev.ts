@@ -112,8 +112,11 @@ async function writeSecrets(options: WranglerDevOptions): Promise<string | null>
   if (entries.length === 0) return null;
   const lines = entries.map(([name, value]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`secret ${name}: not a variable name`);
+    // wrangler expands `$NAME` in every value (dotenv-expand) and reads escapes inside double quotes:
+    // a value holding either would reach the relay changed, so it is refused rather than altered.
+    if (/[$\\]/.test(value)) throw new Error(`secret ${name}: a value holding $ or \\ cannot be passed to wrangler dev unchanged`);
     // dotenv keeps a quoted value verbatim, newlines included; the quote must not occur in it.
-    const quote = ['"', "'", '`'].find((q) => !value.includes(q));
+    const quote = ["'", '`', '"'].find((q) => !value.includes(q));
     if (!quote) throw new Error(`secret ${name}: a value holding all of " ' and \` cannot be passed to wrangler dev`);
     return `${name}=${quote}${value}${quote}`;
   });

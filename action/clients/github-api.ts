@@ -43,7 +43,8 @@ export interface DeploymentsApi {
   /** Whether GitHub stored the status. (Every `timeoutMs` here can only shorten the calls' bound.) */
   setStatus(id: number, target: string, state: DeploymentState, description: string, timeoutMs?: number): Promise<boolean>;
   /** This run attempt's deployments (of `target`, or of every target), newest first. */
-  find(target: string | null, timeoutMs?: number): Promise<FoundDeployment[]>;
+  /** `anyCommit`: not only the run's commit (a continued target's deployment may be at an earlier one). */
+  find(target: string | null, timeoutMs?: number, anyCommit?: boolean): Promise<FoundDeployment[]>;
   /** The deployment's latest state, null when it has none yet, undefined when it could not be read. */
   latestState(id: number, target: string): Promise<string | null | undefined>;
   /** Reports an error no call should throw, as a warning. */
@@ -73,7 +74,7 @@ export function openGitHubApi(options: GitHubApiOptions): DeploymentsApi {
   return {
     create: (target, description) => createDeployment(call, where, target, description),
     setStatus: (id, target, state, description, ms) => setStatus(call, where, id, target, state, description, ms),
-    find: (target, ms) => findDeployments(call, where, target, ms),
+    find: (target, ms, anyCommit) => findDeployments(call, where, target, ms, anyCommit),
     latestState: (id, target) => latestState(call, where, id, target),
     unexpected(target, error) {
       options.log.warning(scrub(`${prefix(target)} GitHub deployment: unexpected error (${errorMessage(error)}); the deployment goes on`));
@@ -201,8 +202,8 @@ async function setStatus(
   return data !== undefined;
 }
 
-async function findDeployments(call: Call, { owner, repo, options }: Where, target: string | null, ms?: number): Promise<FoundDeployment[]> {
-  const ref = options.sha ? { sha: options.sha } : { ref: options.ref };
+async function findDeployments(call: Call, { owner, repo, options }: Where, target: string | null, ms?: number, anyCommit = false): Promise<FoundDeployment[]> {
+  const ref = anyCommit ? {} : options.sha ? { sha: options.sha } : { ref: options.ref };
   const data = await call(
     target,
     'look up its GitHub deployment',

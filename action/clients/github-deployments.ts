@@ -123,7 +123,8 @@ export function createGitHubDeployments(options: GitHubDeploymentsOptions): GitH
         if (!local && !options.gateMode && !options.continued?.has(target)) return;
         let id = (await local) ?? null;
         // Gate mode, or start's create failed: the deployment may exist all the same.
-        id ??= (await api.find(target, bound))[0]?.id ?? null;
+        // A continued target's deployment was made by the parked run, maybe at another commit (the branch moved since).
+        id ??= (await api.find(target, bound, options.continued?.has(target) ?? false))[0]?.id ?? null;
         if (id === null && outcome !== 'canceled') id = await api.create(target, description);
         if (id === null) return;
         await api.setStatus(id, target, state, description, bound);

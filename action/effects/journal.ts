@@ -5,6 +5,7 @@
  */
 import { MAX_JOURNAL_MESSAGE_CHARS, MAX_JOURNAL_PROGRESS, MAX_JOURNAL_PROGRESS_CHARS } from '../../shared/park.ts';
 import type { JournalEntry, JournalRecord, JournalStep, RunRef } from '../../shared/park.ts';
+import type { TargetRecord } from '../../shared/protocol.ts';
 import { truncateCodePoints } from '../../shared/text.ts';
 import { RelayError } from '../clients/relay.ts';
 import type { RelayClient } from '../clients/relay.ts';
@@ -34,6 +35,11 @@ export interface JournalOptions {
   writes: boolean;
   /** The parked attempt's entries, when continuing. */
   entries: readonly JournalEntry[];
+  /**
+   * The parked attempt's final target records, when continuing: a target a job without park-after
+   * ended wrote no `#end` entry, yet it is final and must not run again.
+   */
+  records?: readonly TargetRecord[];
 }
 
 /** A run's journal: what a parked attempt did, and the writes of this job. */
@@ -60,7 +66,7 @@ export class Journal {
   /** A target that ended in the parked attempt: its report, outcome kept and steps replayed; else null. */
   kept(target: string): TargetReport | null {
     const end = this.entries.get(`${target}#end`);
-    if (end?.record.type !== 'target') return null;
+    if (end?.record.type !== 'target') return this.keptByRecord(target);
     const steps = [...this.entries.values()]
       .filter((entry) => entry.key.startsWith(`${target}/`) && entry.record.type === 'step')
       .sort((a, b) => a.at - b.at)
@@ -74,6 +80,14 @@ export class Journal {
       start: steps[0]?.start ?? null,
       end: steps.at(-1)?.end ?? null,
     };
+  }
+
+  /** A target the parked attempt ended without a journal (its job had no park-after): its final record, kept. */
+  private keptByRecord(target: string): TargetReport | null {
+    const record = this.options.records?.find((r) => r.target === target && r.attempt === this.options.attempt);
+    if (!record || record.status === 'unknown' || record.status === 'running') return null;
+    const message = `${record.message} (${record.status} in an earlier run of this deployment)`;
+    return { target, outcome: record.status, message, steps: [], start: null, end: null };
   }
 
   /** Records a step that ended, before the next one starts; a parked step or one cut short by the abort is not over. */

@@ -79,7 +79,9 @@ export async function startSession(deps: SessionDeps): Promise<Session> {
   // Without park-after, a resume or a re-run nothing can be parked: no request at all, as before.
   const check = settings.parkAfterMs !== null || settings.resumeRequested || asked > 1;
   const answer = check ? await askResume(deps, job, asked, run) : null;
-  if (answer && !answer.continuing && settings.resumeRequested) {
+  // A re-run of a resumed run that failed still carries hookgate-resume: with nothing left to
+  // continue it runs its own attempt, as any re-run after a failure does.
+  if (answer && !answer.continuing && settings.resumeRequested && asked === 1) {
     throw new Error(`input hookgate-resume: deployment ${settings.deploymentId} has nothing to continue: ${answer.reason ?? 'the relay has no parked job of it'}`);
   }
   const continuing = answer?.continuing ?? false;
@@ -87,7 +89,8 @@ export async function startSession(deps: SessionDeps): Promise<Session> {
   if (continuing && answer) log.info(`hookgate: continuing attempt ${attempt} of deployment ${settings.deploymentId}, parked by run ${answer.parkedBy?.url || answer.parkedBy?.id || 'unknown'}`);
   const watch = new ParkWatch(settings.parkAfterMs, clock);
   const entries = continuing && answer ? answer.journal.filter((e) => e.attempt === attempt) : [];
-  const journal = new Journal({ ...deps, runId: settings.deploymentId, attempt, run, watch, writes: settings.parkAfterMs !== null || continuing, entries });
+  const records = continuing && answer ? answer.targets : [];
+  const journal = new Journal({ ...deps, runId: settings.deploymentId, attempt, run, watch, writes: settings.parkAfterMs !== null || continuing, entries, records });
   return {
     attempt,
     continuing,
@@ -112,6 +115,8 @@ async function askResume(deps: SessionDeps, job: string, attempt: number, run: R
     return await retried(clock, () => relay.resume({ runId: settings.deploymentId, job, attempt, requested: settings.resumeRequested, run }));
   } catch (error) {
     if (error instanceof RelayError && error.status === 404) {
+      // A plain re-run on a relay from before parking: nothing can be parked there, so nothing continues.
+      if (settings.parkAfterMs === null && !settings.resumeRequested) return { continuing: false, attempt, parkedBy: null, journal: [], targets: [], reason: null };
       throw new Error(`the relay does not know parking and resuming (${error.message}): update the relay, or leave input park-after empty`, { cause: error });
     }
     throw error;

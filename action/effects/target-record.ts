@@ -61,7 +61,9 @@ export function createRecordEffects(deps: EffectsContext): Pick<DeploymentEffect
           onRelayError: (error, retryIn) => log.warning(`hookgate: ${error.message}; asking again in ${formatDuration(retryIn)}`),
         });
         // The job only waits meanwhile: after park-after it may park, and the relay resumes it once the target is final.
-        const record = await deps.watch.waitingOn({ target: name }, wait);
+        // Not a beforeDeployment gate step: it parks only once its gates exist, so GitHub's protection rule
+        // (which asks when the deploy job is queued) finds them instead of rejecting a run without gates.
+        const record = settings.phase === 'beforeDeployment' ? await wait() : await deps.watch.waitingOn({ target: name }, wait);
         if (record.status === 'unknown' || record.status === 'running') {
           return { outcome: 'canceled', message: `it did not finish within ${formatDuration(UPSTREAM_MAX_WAIT_MS)}` };
         }

@@ -55,16 +55,20 @@ function parkedLines(parked: ParkedJob): string[] {
   }
   if (waits.targets.length > 0) lines.push(paragraph(`Upstream targets it waits for: ${waits.targets.join(', ')}`), '');
   const workflow = resume.workflow.split('/').at(-1) ?? resume.workflow;
-  const ref = resume.ref.replace(/^refs\/(heads|tags)\//, '');
-  const id = /^[\w./:-]+$/.test(deploymentId) ? deploymentId : `'${deploymentId.replace(/'/g, `'\\''`)}'`;
+  const ref = /^refs\/(?:heads|tags)\/(.+)$/.exec(resume.ref)?.[1] ?? null;
   if (answer.resume === 'automatic') {
     lines.push(
-      paragraph(`Resumes automatically: hookgate dispatches ${workflow} on ${ref} with hookgate-resume=${deploymentId} once every gate and upstream target above is final.`),
+      paragraph(`Resumes automatically: hookgate dispatches ${workflow} on ${ref ?? resume.ref} with hookgate-resume=${deploymentId} once every gate and upstream target above is final.`),
       '',
     );
   } else {
-    lines.push(paragraph(`Resumes by hand${answer.reason ? ` (${answer.reason})` : ''}: once every gate above is final, run`), '');
-    lines.push('```', `gh workflow run ${workflow} --ref ${ref} -f hookgate-resume=${id}`.replace(/`/g, "'"), '```', '', 'or re-run this run.', '');
+    lines.push(paragraph(`Resumes by hand${answer.reason ? ` (${answer.reason})` : ''}: once every gate above is final,`), '');
+    // A pull request's merge ref cannot be dispatched: only a re-run resumes it.
+    if (ref === null) lines.push('re-run this run.', '');
+    else {
+      const command = ['gh', 'workflow', 'run', workflow, '--ref', ref, '-f', `hookgate-resume=${deploymentId}`].map(shellArg).join(' ');
+      lines.push('run', '', '```sh', command, '```', '', 'or re-run this run.', '');
+    }
   }
   return lines;
 }
@@ -91,4 +95,12 @@ function escapeText(text: string): string {
 
 function escapeCode(text: string): string {
   return text.replace(/`/g, "'");
+}
+
+/**
+ * One argument of a shell command a person copies: as it is when it holds only safe characters,
+ * else in single quotes (a branch name may hold `$(…)`, `;` or a quote; the command must run only itself).
+ */
+function shellArg(value: string): string {
+  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

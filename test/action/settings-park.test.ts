@@ -65,6 +65,13 @@ describe('park-after', () => {
     process.env['INPUT_PARK-AFTER'] = 'soon';
     expect(() => getSettings()).toThrow("input park-after: 'soon' is not a duration");
   });
+
+  it('is refused for an afterDeployment gate step, whose job ran the deploy before it', () => {
+    Object.assign(process.env, { 'INPUT_PARK-AFTER': '10m', INPUT_TARGET: 'prod', INPUT_PHASE: 'afterDeployment' });
+    expect(() => getSettings()).toThrow('input park-after: an afterDeployment gate step cannot park');
+    process.env.INPUT_PHASE = 'beforeDeployment';
+    expect(getSettings().parkAfterMs).toBe(600_000);
+  });
 });
 
 describe('hookgate-resume', () => {

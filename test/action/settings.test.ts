@@ -66,7 +66,7 @@ describe('getSettings', () => {
     setEnv({
       INPUT_CONFIG: ' deploy/prod.yml ',
       INPUT_TARGET: 'prod',
-      INPUT_PHASE: 'afterDeployment',
+      INPUT_PHASE: 'beforeDeployment',
       'INPUT_RELAY-URL': 'https://relay.example.workers.dev',
       'INPUT_GITHUB-TOKEN': 'ghs_token',
       'INPUT_DEPLOYMENT-ID': 'custom/id',
@@ -80,7 +80,7 @@ describe('getSettings', () => {
     expect(getSettings()).toEqual({
       config: 'deploy/prod.yml',
       target: 'prod',
-      phase: 'afterDeployment',
+      phase: 'beforeDeployment',
       relayUrl: 'https://relay.example.workers.dev',
       relayToken: 'relay-t0ken-value',
       webhookSigningSecret: 'whsec_c2lnbmluZy1zZWNyZXQ=',

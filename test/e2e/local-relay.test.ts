@@ -42,6 +42,17 @@ async function stagingRecord(relay: LocalRelay, runId: string): Promise<unknown>
 }
 
 describe('the local relay launcher', () => {
+  it('refuses a secret wrangler would change on its way ($NAME expanded, escapes read), before starting anything', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'hookgate-secret-'));
+    try {
+      await expect(startLocalRelay({ stateDir, relayToken: 'abc$HOME' })).rejects.toThrow('secret RELAY_TOKEN: a value holding $ or \\ cannot be passed to wrangler dev unchanged');
+      await expect(startLocalRelay({ stateDir, callbackSecret: 'a\\nb' })).rejects.toThrow('secret CALLBACK_SECRET: a value holding $ or \\');
+      expect(await readdir(stateDir)).toEqual([]);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it('restarts wrangler dev on the same port and state when workerd alone crashes', async () => {
     const stateDir = await started.add(
       () => mkdtemp(join(tmpdir(), 'hookgate-crash-')),

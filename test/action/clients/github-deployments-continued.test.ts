@@ -1,7 +1,7 @@
 /** GitHub deployments of a target a parked attempt started (SPEC §9): the resumed job creates no second one. */
 import { describe, expect, it } from 'vitest';
 import { createGitHubDeployments } from '../../../action/clients/github-deployments.ts';
-import { SHA, github, line, options, statesOf, useFakeGitHub } from './github-deployments-fixture.ts';
+import { github, line, options, statesOf, useFakeGitHub } from './github-deployments-fixture.ts';
 
 useFakeGitHub();
 
@@ -18,9 +18,17 @@ describe('a continued target', () => {
 
     expect(github.deployments).toHaveLength(1);
     expect(github.requests.slice(before).map(line)).toEqual([
-      `GET /repos/octo/app/deployments?sha=${SHA}&task=deploy&environment=production&per_page=100`,
+      'GET /repos/octo/app/deployments?task=deploy&environment=production&per_page=100',
       'POST /repos/octo/app/deployments/1000/statuses',
     ]);
+    expect(statesOf(1000)).toEqual(['in_progress', 'success']);
+  });
+
+  it('finds the parked run’s deployment at its commit when the branch moved before the resume', async () => {
+    await createGitHubDeployments(options({ attempt: 1 })).start('production', 'deploying production');
+    const resumed = createGitHubDeployments(options({ attempt: 1, sha: 'f'.repeat(40), continued: new Set(['production']) }));
+    await resumed.finish('production', 'succeeded', 'production deployed');
+    expect(github.deployments).toHaveLength(1);
     expect(statesOf(1000)).toEqual(['in_progress', 'success']);
   });
 

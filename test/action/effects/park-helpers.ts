@@ -1,4 +1,5 @@
 /** The real effects with a park watch and a journal, over the harness's fakes, for the park and resume tests. */
+import type { TargetRecord } from '../../../shared/protocol.ts';
 import type { JournalEntry, JournalRecord } from '../../../shared/park.ts';
 import { createTargetEffects } from '../../../action/effects/index.ts';
 import { Journal } from '../../../action/effects/journal.ts';
@@ -11,6 +12,8 @@ export const PARKED_RUN = { id: '41', attempt: 1, url: 'https://github.com/octo/
 export const THIS_RUN = { id: '42', attempt: 1, url: 'https://github.com/octo/app/actions/runs/42' };
 
 export interface ParkSetup {
+  /** The parked attempt's target records (a continuing job's). */
+  records?: TargetRecord[];
   /** null: never park. */
   parkAfterMs?: number | null;
   /** The watch's clock; default the harness's (whose sleeps end at once: parks as soon as the job only waits). */
@@ -34,6 +37,7 @@ export function parkingEffects(h: Harness, setup: ParkSetup = {}): { fx: Deploym
     watch,
     writes: setup.writes ?? true,
     entries: setup.entries ?? [],
+    records: setup.records ?? [],
   });
   return { fx: createTargetEffects({ ...h.ctx, attempt: 1, watch, journal }), watch, journal };
 }

@@ -58,6 +58,22 @@ describe('parking the real effects', () => {
     expect(h.relay.targets.has('prod')).toBe(false);
   });
 
+  it('in a beforeDeployment gate step waits for the upstream target on the runner, and parks only once its gates exist', async () => {
+    const h = harness({ settings: { target: 'prod', phase: 'beforeDeployment' } });
+    h.relay.holdPolls = true;
+    // staging is still running for the job's first three polls (its job deploys it meanwhile), then succeeded.
+    const staging = { runId: 'octo/app/42', target: 'staging', attempt: 1, message: '', updatedAt: 1 };
+    let polls = 0;
+    const records = h.relay.targets;
+    const get = records.get.bind(records);
+    records.get = (name) => (name === 'staging' ? { ...staging, status: ++polls > 3 ? 'succeeded' : 'running' } : get(name));
+    const { fx, watch } = parkingEffects(h);
+    const report = await within(2000, runDeployment(plan([target('prod', { dependsOn: ['staging'], beforeDeployment: [approval] })]), 'octo/app/42', fx, watch.signal, 'beforeDeployment'));
+    expect(report.targets[0]?.outcome).toBe('parked');
+    // Parked on its gate, never on the upstream wait: GitHub's protection rule then finds the gate.
+    expect(watch.parked).toMatchObject({ gates: [{ kind: 'approval' }], targets: [] });
+  });
+
   it('journals each ended step before the next starts, and the target end before its final record', async () => {
     const h = harness({ webhooks: [webhookDef('Before'), webhookDef('After')] });
     h.relay.decisions.set('Before', { state: 'succeeded' });

