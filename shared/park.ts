@@ -164,6 +164,8 @@ export const ResumeResponse = z.object({
   journal: z.array(JournalEntry).max(MAX_JOURNAL_ENTRIES),
   targets: z.array(TargetRecord).max(MAX_TARGETS_PER_RUN),
   reason: z.string().nullable(),
+  /** Not continuing because another GitHub run is already continuing this job: that run. */
+  heldBy: RunRef.nullable().optional(),
 });
 export type ResumeResponse = z.infer<typeof ResumeResponse>;
 

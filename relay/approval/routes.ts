@@ -130,7 +130,9 @@ async function signedInDecision(c: PageContext, ref: GateRef, secret: string, de
     const html = approvalPageHtml(data, '', 'Nothing was recorded: sign in with GitHub to decide.', viewer);
     return page(401, html);
   }
-  if (data.gate.state === 'pending' && viewer.vote === null && !viewer.eligibility.eligible) {
+  // Only this person's own vote (matched by GitHub user id, never login) skips the check: the run object answers it 409.
+  const voted = viewer.vote !== null && viewer.vote.user_id === viewer.person.id;
+  if (data.gate.state === 'pending' && !voted && !viewer.eligibility.eligible) {
     const status = viewer.eligibility.unavailable ? 502 : 403;
     return page(status, approvalPageHtml(data, '', `Nothing was recorded: you may not decide: ${viewer.eligibility.why}.`, viewer));
   }

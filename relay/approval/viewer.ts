@@ -26,7 +26,8 @@ export async function viewerOf(request: ViewerRequest, data: ApprovalPage): Prom
   if (!setup.signIn) return { signIn: 'misconfigured', message: setup.message };
   const person = await readSession(request.secret, request.origin, request.cookie);
   if (!person) return { signIn: 'on', returnPath: request.returnPath, person: null };
-  const vote = (data.votes ?? []).find((v) => v.login.toLowerCase() === person.login.toLowerCase()) ?? null;
+  // By GitHub user id, not login: a login can be renamed, and then taken by someone else.
+  const vote = (data.votes ?? []).find((v) => v.user_id === person.id) ?? null;
   const answer: Eligibility =
     data.gate.state === 'pending' && vote === null
       ? await eligibility(setup.signIn, data.policy ?? DEFAULT_POLICY, data.run?.repository || null, person.login)

@@ -5,7 +5,7 @@
  * GitHub's status only: no token, no request headers.
  */
 import { z } from 'zod';
-import { appApi, installationToken } from './app.ts';
+import { appApi, forgetInstallation, installationToken } from './app.ts';
 import type { GitHubApp } from './app-config.ts';
 
 const User = z.object({ login: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/), id: z.number().int().positive() });
@@ -57,6 +57,8 @@ async function repoToken(app: GitHubApp, repository: string): Promise<string> {
   try {
     return await installationToken(app, repository);
   } catch (error) {
+    // As dispatch.ts does: the App may since have been installed (or reinstalled), so look it up again next time.
+    forgetInstallation(app, repository);
     throw new GitHubUnavailable(statusOf(error));
   }
 }

@@ -18,9 +18,9 @@ export type RunPart = {
 
 /**
  * The nearest pending gate's deadline or due item: the run is never deleted under them.
- * Otherwise, while a part holds the run (a parked job, a waiting protection request), none (the
- * change that makes it due re-arms the alarm); else the run's last activity plus the retention
- * time; null when the run has stored nothing.
+ * Otherwise, while a part holds the run (a parked job waiting for its dispatch, a waiting
+ * protection request), none (the change that makes it due re-arms the alarm); else the run's last
+ * activity plus the retention time; null when the run has stored nothing.
  */
 export function nextAlarm(store: RunStore, parts: readonly RunPart[], retentionMs: number): number | null {
   const due = [store.nextDeadline(), ...parts.map((part) => part.nextSend())].filter((at) => at !== null);

@@ -34,7 +34,7 @@ export class Approvals {
 
   /** The gate's signed-in decisions, oldest first. */
   votes(gateId: string): ApprovalVote[] {
-    return this.rows(gateId).map((row) => ({ login: row.login, approved: row.approved === 1, at: row.at }));
+    return this.rows(gateId).map((row) => ({ user_id: row.user_id, login: row.login, approved: row.approved === 1, at: row.at }));
   }
 
   /**
@@ -49,7 +49,7 @@ export class Approvals {
     if (!person) return { ok: true, decide: { state, message, decidedBy: decision.approver.trim() || 'anonymous' } };
     const rows = this.rows(row.id);
     const mine = rows.find((vote) => vote.user_id === person.id);
-    if (mine) return { ok: false, reason: 'duplicate', vote: { login: mine.login, approved: mine.approved === 1, at: mine.at } };
+    if (mine) return { ok: false, reason: 'duplicate', vote: { user_id: mine.user_id, login: mine.login, approved: mine.approved === 1, at: mine.at } };
     if (rows.length >= MAX_APPROVALS_PER_GATE) return { ok: false, reason: 'too-many-approvals', count: rows.length };
     this.insert(row.id, person, decision.approved, comment, now);
     if (!decision.approved) return { ok: true, decide: { state, message, decidedBy: `@${person.login}` } };

@@ -225,9 +225,14 @@ export class ParkStore {
     );
   }
 
-  /** True while a job is parked or a dispatch is due: the run must not be deleted. */
+  /**
+   * True while a parked job has no dispatch yet (it waits for its gates) or a dispatch is due: the
+   * run must not be deleted. A park whose dispatch was sent, failed, or is manual or unneeded holds
+   * nothing: its run is kept for the retention time after its last activity, like any other.
+   */
   holdsRun(): boolean {
-    const query = "SELECT 1 FROM parks WHERE state = 'parked' UNION ALL SELECT 1 FROM dispatches WHERE state = 'due' LIMIT 1";
+    const query = `SELECT 1 FROM parks WHERE state = 'parked' AND dispatch_id IS NULL
+      UNION ALL SELECT 1 FROM dispatches WHERE state = 'due' LIMIT 1`;
     return this.sql.exec(query).toArray().length > 0;
   }
 

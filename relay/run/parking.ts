@@ -71,7 +71,12 @@ export class Parking {
     return { ok: true, park: { job: request.job, ...this.resumeMode(request.resume) } };
   }
 
-  /** Whether the job continues a parked attempt; if so its own park becomes claimed by this run. */
+  /**
+   * Whether the job continues a parked attempt; if so its own park becomes claimed by this run.
+   * A dispatched resume (`requested`) continues while any job's park is active; a re-run only when
+   * its own is. A park claimed by another GitHub run stays with it (a later attempt of that same
+   * run, after a crash, may take it over).
+   */
   resume(request: ResumeRequest, now: number): R.ResumeResult {
     const active = this.store.parks().filter((row) => ACTIVE.includes(row.state));
     const first = active[0];
@@ -79,10 +84,15 @@ export class Parking {
       const reason = request.requested
         ? `deployment ${request.runId} has no parked job to continue: it finished, or it was never parked`
         : 'no job of this deployment is parked';
-      return { ok: true, resume: { continuing: false, attempt: request.attempt, parkedBy: null, journal: [], targets: [], reason } };
+      return notContinuing(request, reason);
     }
-    const attempt = Math.max(...active.map((row) => row.attempt));
     const own = active.find((row) => row.job === request.job);
+    const holder: RunRef | null = own?.state === 'claimed' && own.claimed_by ? JSON.parse(own.claimed_by) : null;
+    if (holder && holder.id !== request.run.id) {
+      return notContinuing(request, `job ${request.job} of this deployment is already being continued by run ${holder.url || holder.id}`, holder);
+    }
+    if (!request.requested && !own) return notContinuing(request, 're-run of a job that did not park: it starts afresh');
+    const attempt = Math.max(...active.map((row) => row.attempt));
     if (own) this.store.setParkState(own.job, 'claimed', JSON.stringify(request.run), now);
     const parkedBy: RunRef = JSON.parse((active.find((row) => row.attempt === attempt) ?? first).parked_by);
     const journal = this.store.journal(attempt).map(
@@ -188,7 +198,7 @@ export class Parking {
     return this.store.nextDispatchAt();
   }
 
-  /** True while a job is parked or a dispatch due: the run must not be deleted. */
+  /** True while a parked job waits for its dispatch, or a dispatch is due: the run must not be deleted (ParkStore.holdsRun). */
   holdsRun(): boolean {
     return this.store.holdsRun();
   }
@@ -201,6 +211,12 @@ export class Parking {
   get parkStore(): ParkStore {
     return this.store;
   }
+}
+
+/** The answer to a job that does not continue: it runs the attempt it asked for, as it always did. */
+function notContinuing(request: ResumeRequest, reason: string, heldBy?: RunRef): R.ResumeResult {
+  const resume = { continuing: false, attempt: request.attempt, parkedBy: null, journal: [], targets: [], reason };
+  return { ok: true, resume: heldBy ? { ...resume, heldBy } : resume };
 }
 
 function outdated(attempt: number, highest: number, what: string): R.Refusal {

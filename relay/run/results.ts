@@ -84,8 +84,11 @@ export type Person = { id: string; login: string };
  */
 export type ApprovalDecision = { approved: boolean; comment: string; approver: string; person?: Person };
 
-/** One signed-in person's recorded decision on an approval gate (relay/run/approvals.ts). */
-export type ApprovalVote = { login: string; approved: boolean; at: number };
+/**
+ * One signed-in person's recorded decision on an approval gate (relay/run/approvals.ts). `user_id`
+ * is their GitHub user id, what a person is matched by: a login can be renamed, and taken by another.
+ */
+export type ApprovalVote = { user_id: string; login: string; approved: boolean; at: number };
 
 /**
  * An approval decision's result: as DecisionResult, or `duplicate` (this person already decided

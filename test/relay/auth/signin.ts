@@ -33,8 +33,12 @@ export function newLogin(prefix = 'user'): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** Scripts the fake's people: `teams` {"org/team": [logins]}, `permissions` {"owner/repo": {login: permission}}. */
-export async function scriptPeople(people: { teams?: Record<string, string[]>; permissions?: Record<string, Record<string, string>> }): Promise<void> {
+/** Scripts the fake's people: `users` {login: GitHub user id}, `teams` {"org/team": [logins]}, `permissions` {"owner/repo": {login: permission}}. */
+export async function scriptPeople(people: {
+  users?: Record<string, number>;
+  teams?: Record<string, string[]>;
+  permissions?: Record<string, Record<string, string>>;
+}): Promise<void> {
   const res = await fetch(`${GITHUB_API}/_control/people`, { method: 'POST', body: JSON.stringify(people) });
   expect(res.status).toBe(200);
 }

@@ -1,6 +1,8 @@
 /**
- * Retention with parking (relay/run/alarm.ts): a run with a parked job or a due dispatch is never
- * deleted; the journal, parks and dispatches count as activity, and go with the run's storage.
+ * Retention with parking (relay/run/alarm.ts): a run with a parked job still waiting for its
+ * dispatch, or a due dispatch, is never deleted (a park whose dispatch was sent, failed, or is
+ * manual or unneeded no longer holds it); the journal, parks and dispatches count as activity,
+ * and go with the run's storage.
  */
 import { runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -51,13 +53,31 @@ describe('a run with parking', { timeout: 30_000 }, () => {
 
     await park(runId, newRepository(), { gateIds: [gate.gateId] });
     expect((await settledDispatch(runId)).state).toBe('sent');
-    expect(await alarmOf(runId)).toBeNull();
+    // Sent: the park no longer holds the run, which is kept the retention time after its last activity.
+    await expectDeletionAlarm(runId);
     expect((await postJson('/v1/runs/unpark', { runId, job: '*', attempt: 1 })).status).toBe(200);
     await expectDeletionAlarm(runId);
     await ageRun(runId, RETENTION_MS + 1000);
     expect(await runDurableObjectAlarm(runStub(runId))).toBe(true);
     expect(await tableNames(runId)).toEqual([]);
   });
+});
+
+describe('a park whose dispatch is no longer due', { timeout: 30_000 }, () => {
+  // A resumed run that crashed before it unparked, or a park to resume by hand, must not keep the run forever.
+  for (const [state, ref] of [['sent', 'refs/heads/main'], ['manual', 'refs/pull/7/merge']] as const) {
+    it(`does not hold the run once its dispatch is ${state}: deleted after the retention time`, async () => {
+      const runId = newRunId(`retention-${state}`);
+      const repository = newRepository();
+      await park(runId, repository, { resume: { repository, workflow: '.github/workflows/deploy.yml', ref } });
+      expect((await settledDispatch(runId)).state).toBe(state);
+      expect((await runView(runId)).parks[0]?.state).toBe('parked');
+      await expectDeletionAlarm(runId);
+      await ageRun(runId, RETENTION_MS + 1000);
+      expect(await runDurableObjectAlarm(runStub(runId))).toBe(true);
+      expect(await tableNames(runId)).toEqual([]);
+    });
+  }
 });
 
 /** Waits until the run's dispatch was tried once. */
