@@ -79,6 +79,8 @@ export async function startSession(deps: SessionDeps): Promise<Session> {
   // Without park-after, a resume or a re-run nothing can be parked: no request at all, as before.
   const check = settings.parkAfterMs !== null || settings.resumeRequested || asked > 1;
   const answer = check ? await askResume(deps, job, asked, run) : null;
+  // Another run continues this job now: running it here as well would repeat what that run is doing.
+  if (answer?.heldBy) throw new Error(`deployment ${settings.deploymentId}: ${answer.reason ?? 'another run continues this job'}; wait for that run, or cancel it and run again`);
   // A re-run of a resumed run that failed still carries hookgate-resume: with nothing left to
   // continue it runs its own attempt, as any re-run after a failure does.
   if (answer && !answer.continuing && settings.resumeRequested && asked === 1) {

@@ -72,7 +72,18 @@ export class FakeParking {
       return Response.json(answer);
     }
     const own = this.parks.get(request.job);
-    if (own && own.state !== 'closed') Object.assign(own, { state: 'claimed', claimedBy: request.run });
+    const ownActive = own !== undefined && own.state !== 'closed';
+    // As the relay (relay/run/parking.ts): one run at a time continues a job; a re-run continues only its own park.
+    if (own?.state === 'claimed' && own.claimedBy && own.claimedBy.id !== request.run.id) {
+      const reason = `job ${request.job} of this deployment is already being continued by run ${own.claimedBy.url || own.claimedBy.id}`;
+      const held: ResumeResponse = { continuing: false, attempt: request.attempt, parkedBy: null, journal: [], targets: [], reason, heldBy: own.claimedBy };
+      return Response.json(held);
+    }
+    if (!request.requested && !ownActive) {
+      const fresh: ResumeResponse = { continuing: false, attempt: request.attempt, parkedBy: null, journal: [], targets: [], reason: 're-run of a job that did not park: it starts afresh' };
+      return Response.json(fresh);
+    }
+    if (own && ownActive) Object.assign(own, { state: 'claimed', claimedBy: request.run });
     const attempt = first.request.attempt;
     const answer: ResumeResponse = {
       continuing: true,

@@ -68,6 +68,15 @@ describe('startSession', () => {
     await expect(startSession(deps)).rejects.toThrow('the relay does not know parking and resuming (relay answered 404: scripted 404): update the relay, or leave input park-after empty');
   });
 
+  it('fails at start when another run continues this job now, naming that run', async () => {
+    const { relay, deps } = setup({ resumeRequested: true }, { GITHUB_RUN_ID: '43' });
+    const held = { id: '44', attempt: 1, url: 'https://github.com/octo/app/actions/runs/44' };
+    relay.parking.parks.set('*', { request: parkedJob, state: 'claimed', claimedBy: held });
+    await expect(startSession(deps)).rejects.toThrow(
+      'deployment octo/app/42: job * of this deployment is already being continued by run https://github.com/octo/app/actions/runs/44; wait for that run',
+    );
+  });
+
   it('on a plain re-run against a relay from before parking runs its own attempt, as always', async () => {
     const { relay, deps } = setup({}, { GITHUB_RUN_ATTEMPT: '2' });
     relay.refusals.set('POST /v1/runs/resume', 404);
