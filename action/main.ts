@@ -60,7 +60,9 @@ export async function run(): Promise<void> {
       continued: new Set(plan.targets.map((t) => t.name).filter((name) => session.startedBefore(name))),
     });
     const { attempt, watch, journal } = session;
-    const effects = createTargetEffects({ plan, settings, relay, deployments, log, redact, clock: systemClock, attempt, watch, journal });
+    // A continuing job's approvals keep the parked attempt's initiator (preventSelfReview), not its own run's starter.
+    const jobSettings = { ...settings, github: { ...settings.github, initiator: session.initiator } };
+    const effects = createTargetEffects({ plan, settings: jobSettings, relay, deployments, log, redact, clock: systemClock, attempt, watch, journal });
     const cancellation = onJobCanceled(log);
     // Until run() returns: a late SIGINT must not kill the step while it writes its outputs.
     dispose = cancellation.dispose;

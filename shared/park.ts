@@ -122,6 +122,11 @@ export const ParkRequest = z.strictObject({
   targets: z.array(TargetName).max(MAX_TARGETS_PER_RUN),
   resume: ResumeTarget,
   run: RunRef,
+  /**
+   * The login that started the parked attempt (GITHUB_TRIGGERING_ACTOR of its first run): a resumed
+   * run is started by the App or by whoever resumed it, so preventSelfReview must keep this one.
+   */
+  initiator: z.string().max(100).optional(),
 });
 export type ParkRequest = z.infer<typeof ParkRequest>;
 
@@ -166,6 +171,8 @@ export const ResumeResponse = z.object({
   reason: z.string().nullable(),
   /** Not continuing because another GitHub run is already continuing this job: that run. */
   heldBy: RunRef.nullable().optional(),
+  /** The login that started the parked attempt, as its park recorded it; null when unknown. */
+  initiator: z.string().max(100).nullable().optional(),
 });
 export type ResumeResponse = z.infer<typeof ResumeResponse>;
 

@@ -5,6 +5,7 @@
 import { MAX_GATES_PER_RUN, MAX_TARGETS_PER_RUN } from '../../shared/protocol.ts';
 import { ResumeTarget } from '../../shared/park.ts';
 import type { ParkResponse, ResumeResponse, RunRef } from '../../shared/park.ts';
+import { truncateCodePoints } from '../../shared/text.ts';
 import { RelayError } from '../clients/relay.ts';
 import type { RelayClient } from '../clients/relay.ts';
 import { errorMessage } from '../lib/errors.ts';
@@ -38,6 +39,11 @@ export interface Session {
   startedBefore(target: string): boolean;
   watch: ParkWatch;
   journal: Journal;
+  /**
+   * The login that started the deployment's attempt: a continuing job takes the parked run's (its own
+   * run was started by the relay's App or by whoever resumed it), so preventSelfReview still means that person.
+   */
+  initiator: string;
   /** Parks the job after its targets parked; rejects when the relay cannot store the park. */
   park(): Promise<ParkedJob>;
   /** The job ended without parking: closes the park it continued (a warning when that fails). */
@@ -93,13 +99,15 @@ export async function startSession(deps: SessionDeps): Promise<Session> {
   const entries = continuing && answer ? answer.journal.filter((e) => e.attempt === attempt) : [];
   const records = continuing && answer ? answer.targets : [];
   const journal = new Journal({ ...deps, runId: settings.deploymentId, attempt, run, watch, writes: settings.parkAfterMs !== null || continuing, entries, records });
+  const initiator = (continuing && answer?.initiator) || settings.github.initiator;
   return {
     attempt,
     continuing,
+    initiator,
     startedBefore: (target) => continuing && answer !== null && startedIn(answer, attempt, target),
     watch,
     journal,
-    park: () => parkJob(deps, job, attempt, run, watch),
+    park: () => parkJob(deps, job, attempt, run, watch, initiator),
     async end() {
       if (!continuing) return;
       try {
@@ -125,7 +133,7 @@ async function askResume(deps: SessionDeps, job: string, attempt: number, run: R
   }
 }
 
-async function parkJob(deps: SessionDeps, job: string, attempt: number, run: RunRef, watch: ParkWatch): Promise<ParkedJob> {
+async function parkJob(deps: SessionDeps, job: string, attempt: number, run: RunRef, watch: ParkWatch, initiator: string): Promise<ParkedJob> {
   const { relay, settings, clock } = deps;
   const waits = watch.parked ?? { gates: [], targets: [] };
   const resume = resumeTarget(settings.github);
@@ -138,6 +146,7 @@ async function parkJob(deps: SessionDeps, job: string, attempt: number, run: Run
       targets: waits.targets.slice(0, MAX_TARGETS_PER_RUN),
       resume,
       run,
+      ...(initiator === '' ? {} : { initiator: truncateCodePoints(initiator, 100) }),
     }),
   );
   return { deploymentId: settings.deploymentId, waits, answer, resume };

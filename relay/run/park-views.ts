@@ -11,7 +11,7 @@ export function parkView(row: ParkRow): ParkView {
     gateIds: JSON.parse(row.gate_ids) as string[],
     targets: JSON.parse(row.targets) as string[],
     parkedAt: row.parked_at,
-    parkedBy: JSON.parse(row.parked_by) as RunRef,
+    parkedBy: runRefOf(storedParkedBy(row.parked_by)),
     claimedBy: row.claimed_by === null ? null : (JSON.parse(row.claimed_by) as RunRef),
   };
 }
@@ -28,4 +28,14 @@ export function dispatchView(row: DispatchRow): DispatchView {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** A park's `parked_by` column: the run that parked, and the login that started its attempt when the action sent it. */
+export function storedParkedBy(column: string): RunRef & { initiator?: string } {
+  return JSON.parse(column) as RunRef & { initiator?: string };
+}
+
+/** Only the RunRef's fields (the column may hold the initiator beside them). */
+function runRefOf({ id, attempt, url }: RunRef): RunRef {
+  return { id, attempt, url };
 }

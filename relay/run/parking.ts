@@ -15,7 +15,7 @@ import { dispatchRef } from '../github/dispatch.ts';
 import type { RunEnv } from './env.ts';
 import type { ParkRow } from './park-store.ts';
 import { ParkStore } from './park-store.ts';
-import { dispatchView, parkView } from './park-views.ts';
+import { dispatchView, parkView, storedParkedBy } from './park-views.ts';
 import type * as R from './results.ts';
 import { targetRecord } from './rows.ts';
 
@@ -62,7 +62,7 @@ export class Parking {
       gate_ids: JSON.stringify([...new Set(request.gateIds)]),
       targets: JSON.stringify([...new Set(request.targets)]),
       ...request.resume,
-      parked_by: JSON.stringify(request.run),
+      parked_by: JSON.stringify(request.initiator === undefined ? request.run : { ...request.run, initiator: request.initiator }),
       claimed_by: null,
       dispatch_id: null,
       parked_at: now,
@@ -94,12 +94,12 @@ export class Parking {
     if (!request.requested && !own) return notContinuing(request, 're-run of a job that did not park: it starts afresh');
     const attempt = Math.max(...active.map((row) => row.attempt));
     if (own) this.store.setParkState(own.job, 'claimed', JSON.stringify(request.run), now);
-    const parkedBy: RunRef = JSON.parse((active.find((row) => row.attempt === attempt) ?? first).parked_by);
+    const { initiator, ...parkedBy } = storedParkedBy((active.find((row) => row.attempt === attempt) ?? first).parked_by);
     const journal = this.store.journal(attempt).map(
       (row): JournalEntry => ({ key: row.key, attempt: row.attempt, record: JSON.parse(row.record), run: JSON.parse(row.run), at: row.at }),
     );
     const targets = this.store.targets().map((row) => targetRecord(request.runId, row.target, row));
-    return { ok: true, resume: { continuing: true, attempt, parkedBy, journal, targets, reason: null } };
+    return { ok: true, resume: { continuing: true, attempt, parkedBy, journal, targets, reason: null, initiator: initiator ?? null } };
   }
 
   /** Closes the job's park: it ended without parking again, so a later re-run does not continue it. */

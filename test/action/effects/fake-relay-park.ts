@@ -92,6 +92,7 @@ export class FakeParking {
       journal: this.journal.filter((e) => e.attempt === attempt),
       targets: this.targets().filter((t) => t.attempt === attempt),
       reason: null,
+      initiator: first.request.initiator ?? null,
     };
     return Response.json(answer);
   }

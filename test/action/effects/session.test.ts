@@ -68,6 +68,20 @@ describe('startSession', () => {
     await expect(startSession(deps)).rejects.toThrow('the relay does not know parking and resuming (relay answered 404: scripted 404): update the relay, or leave input park-after empty');
   });
 
+  it('continuing, keeps the parked attempt’s initiator (not the run the App started) and parks again with it', async () => {
+    const { relay, deps } = setup({ resumeRequested: true }, { GITHUB_RUN_ID: '43', GITHUB_TRIGGERING_ACTOR: 'hookgate-relay[bot]' });
+    relay.parking.parks.set('*', { request: { ...parkedJob, initiator: 'mona' }, state: 'parked', claimedBy: null });
+    const session = await startSession(deps);
+    expect(session).toMatchObject({ continuing: true, initiator: 'mona' });
+    await session.park();
+    expect(relay.parking.parks.get('*')?.request.initiator).toBe('mona');
+  });
+
+  it('not continuing, its initiator is its own run’s', async () => {
+    const { deps } = setup({ parkAfterMs: 600_000 }, { GITHUB_TRIGGERING_ACTOR: 'hubot' });
+    expect((await startSession(deps)).initiator).toBe('hubot');
+  });
+
   it('fails at start when another run continues this job now, naming that run', async () => {
     const { relay, deps } = setup({ resumeRequested: true }, { GITHUB_RUN_ID: '43' });
     const held = { id: '44', attempt: 1, url: 'https://github.com/octo/app/actions/runs/44' };

@@ -60,3 +60,16 @@ describe('a re-run (not a dispatched resume)', () => {
     expect(await resume(runId, { job: 'prod', requested: false, attempt: 3, run: { ...PARKED_RUN, attempt: 3 } })).toMatchObject({ continuing: true, attempt: 1 });
   });
 });
+
+describe('the initiator of a parked attempt', () => {
+  it('is kept with the park and handed to the run that continues it; the run view shows only the run', async () => {
+    const runId = newRunId('initiator');
+    await park(runId, newRepository(), { job: 'prod', targets: ['never'], initiator: 'mona' });
+    expect(await resume(runId, { job: 'prod' })).toMatchObject({ continuing: true, initiator: 'mona', parkedBy: PARKED_RUN });
+    expect((await runView(runId)).parks[0]?.parkedBy).toEqual(PARKED_RUN);
+
+    const unknown = newRunId('initiator-none');
+    await park(unknown, newRepository(), { job: 'prod', targets: ['never'] });
+    expect((await resume(unknown, { job: 'prod' })).initiator).toBeNull();
+  });
+});
