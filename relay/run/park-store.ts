@@ -149,6 +149,14 @@ export class ParkStore {
   }
 
   /** How many of the targets listed (a JSON array of names) have no final record in `attempt` or later. */
+  /** The targets whose record is `running` in `attempt`: a job of the run still works on each. */
+  runningTargets(attempt: number): string[] {
+    return this.sql
+      .exec<{ target: string }>("SELECT target FROM targets WHERE attempt = ? AND status = 'running'", attempt)
+      .toArray()
+      .map((row) => row.target);
+  }
+
   unfinishedTargets(targets: string, attempt: number): number {
     return this.sql
       .exec<{ count: number }>(

@@ -137,6 +137,7 @@ export class Parking {
     const created = new Map<string, number>();
     for (const row of waiting) {
       if (this.store.pendingGates(row.gate_ids) > 0 || this.store.unfinishedTargets(row.targets, row.attempt) > 0) continue;
+      if (this.liveJobElsewhere(row.attempt)) continue;
       const key = resumeKey(row);
       if (created.has(key)) continue;
       const target: ResumeTarget = { repository: row.repository, workflow: row.workflow, ref: row.ref };
@@ -148,6 +149,18 @@ export class Parking {
       const id = created.get(resumeKey(row));
       if (id !== undefined) this.store.linkPark(row.job, id, now);
     }
+  }
+
+  /**
+   * Whether a job of the attempt that did not park is still running (its target's record is
+   * `running` and no parked job covers it): the dispatched run would start that job a second time,
+   * beside the one still at work, so the resume waits until it ends (its final record is a change too).
+   */
+  private liveJobElsewhere(attempt: number): boolean {
+    const parked = this.store.parks().filter((row) => row.attempt === attempt && row.state === 'parked');
+    if (parked.some((row) => row.job === '*')) return false;
+    const covered = new Set(parked.map((row) => row.job.replace(/#(?:beforeDeployment|afterDeployment)$/, '')));
+    return this.store.runningTargets(attempt).some((target) => !covered.has(target));
   }
 
   private newDispatch(row: ParkRow, mode: Omit<ParkResponse, 'job'>, now: number): number {

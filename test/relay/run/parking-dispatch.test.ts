@@ -87,6 +87,22 @@ describe('a parked job', { timeout: 30_000 }, () => {
     expect((await storedDispatches(runId)).length).toBe(1);
   });
 
+  it('waits while a job of the run that did not park is still running: the dispatched run would start it a second time', async () => {
+    const repository = newRepository();
+    const runId = newRunId('park-live');
+    const gate = await register({ runId, stepKey: 'prod-us/g', target: 'prod-us' });
+    await reportTarget({ runId, target: 'prod-us', attempt: 1, status: 'running', message: '' });
+    await reportTarget({ runId, target: 'prod-eu', attempt: 1, status: 'running', message: 'canary 50%' });
+    await park(runId, repository, { job: 'prod-us', gateIds: [gate.gateId] });
+    await decide(gate.callbackUri, { success: true });
+    await sleep(300);
+    expect(await storedDispatches(runId)).toHaveLength(0);
+    // prod-eu's job ends: nothing else runs, the parked job is resumed.
+    await reportTarget({ runId, target: 'prod-eu', attempt: 1, status: 'succeeded', message: 'done' });
+    expect((await settledDispatch(runId)).state).toBe('sent');
+    expect((await githubLog(repository)).dispatches).toHaveLength(1);
+  });
+
   it('parked when everything it waits for is already final is resumed at once', async () => {
     const repository = newRepository();
     const gate = await register({ runId: newRunId('park-final') });
