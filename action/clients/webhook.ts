@@ -4,7 +4,7 @@ import { truncateCodePoints } from '../../shared/text.ts';
 import type { Redact } from '../output/redact.ts';
 import type { RequestTemplate, WebhookDef } from '../plan/plan.ts';
 import { renderTemplate, templateNames } from '../plan/template.ts';
-import { backoffMs, systemClock } from '../lib/time.ts';
+import { backoffMs, formatDuration, systemClock } from '../lib/time.ts';
 import type { Clock } from '../lib/time.ts';
 import { createSigner, newMessageId, SIGNATURE_HEADERS } from './webhook-signing.ts';
 import type { WebhookSigner } from './webhook-signing.ts';
@@ -104,6 +104,10 @@ export interface CallOptions {
   fetch?: typeof fetch;
   /** Told about each failed attempt that will be retried. */
   onRetry?: (reason: string, attempt: number, delayMs: number) => void;
+  /** When the step ends (epoch ms): no retry waits past it, whatever Retry-After asks. */
+  deadline?: number;
+  /** Jitter's source, 0 ≤ x < 1; default Math.random (tests pass a constant). */
+  random?: () => number;
   /**
    * Applied to an error answer's body before it is cut to its first characters: cut first, an
    * echoed secret could lose its end and, half there, no longer be recognised (and masked).
@@ -112,8 +116,10 @@ export interface CallOptions {
 }
 
 /**
- * Calls the webhook; network errors and non-2xx answers are retried `retryCount` times. A signed
- * request keeps one `webhook-id` for all its attempts, with a fresh timestamp and signature each.
+ * Calls the webhook. Network errors, 408, 429 and 5xx are retried `retryCount` times, after an
+ * exponential backoff with jitter or the answer's Retry-After, whichever is longer, and never past
+ * the step's deadline; any other answer (a 4xx) fails at once, quoting it. A signed request keeps
+ * one `webhook-id` for all its attempts, with a fresh timestamp and signature each.
  */
 export async function callWebhook(request: WebhookRequest, options: CallOptions): Promise<WebhookCallResult> {
   const clock = options.clock ?? systemClock;
@@ -127,6 +133,7 @@ export async function callWebhook(request: WebhookRequest, options: CallOptions)
   const tag = messageId === undefined ? {} : { messageId };
   let reason = '';
   for (let attempt = 0; attempt <= options.retryCount; attempt++) {
+    let retryAfter: number | null = null;
     const signals = [AbortSignal.timeout(timeoutMs)];
     if (options.signal) signals.push(options.signal);
     try {
@@ -141,12 +148,19 @@ export async function callWebhook(request: WebhookRequest, options: CallOptions)
       const text = await response.text().catch(() => '');
       if (response.ok) return { ok: true, status: response.status, attempts: attempt + 1, ...tag };
       reason = `HTTP ${response.status}${text ? `: ${truncateCodePoints(options.redact(text), ERROR_BODY_CHARS)}` : ''}`;
+      // Another attempt gets the same answer: a 4xx other than 408 and 429 fails at once.
+      if (!retryableStatus(response.status)) return { ok: false, reason, attempts: attempt + 1, ...tag };
+      retryAfter = retryAfterMs(response.headers.get('retry-after'), clock.now());
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
       reason = networkReason(error, timeoutMs);
     }
     if (attempt < options.retryCount) {
-      const delay = backoffMs(attempt);
+      const backoff = backoffMs(attempt);
+      const delay = Math.max(Math.round(backoff / 2 + ((options.random ?? Math.random)() * backoff) / 2), retryAfter ?? 0);
+      if (options.deadline !== undefined && clock.now() + delay >= options.deadline) {
+        return { ok: false, reason: `${reason}; no attempt left before the step's deadline (the next would be in ${formatDuration(delay)})`, attempts: attempt + 1, ...tag };
+      }
       options.onRetry?.(reason, attempt + 1, delay);
       await clock.sleep(delay, options.signal);
     }
@@ -158,6 +172,20 @@ export async function callWebhook(request: WebhookRequest, options: CallOptions)
 function signed(headers: Record<string, string>, signer: WebhookSigner, id: string, nowMs: number, body: Uint8Array | null): Record<string, string> {
   const kept = Object.entries(headers).filter(([key]) => !SIGNATURE_HEADERS.includes(key.toLowerCase()));
   return { ...Object.fromEntries(kept), ...signer.headers(id, Math.floor(nowMs / 1000), body ?? new Uint8Array()) };
+}
+
+/** Answers another attempt may change: 408 Request Timeout, 429 Too Many Requests and every 5xx. */
+function retryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Retry-After in ms from `now`: delay-seconds or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number): number | null {
+  if (header === null) return null;
+  const value = header.trim();
+  if (/^\d{1,9}$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) || !/[a-z]/i.test(value) ? null : Math.max(0, at - now);
 }
 
 function networkReason(error: unknown, timeoutMs: number): string {

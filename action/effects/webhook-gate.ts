@@ -34,6 +34,8 @@ interface Call {
   gate: GateView | null;
   /** Set once the external system has the work: tells it the work is no longer needed (cancelTemplate). */
   callOff: ((why: string) => Promise<void>) | null;
+  /** When the step started (epoch ms). */
+  started: number;
 }
 
 /** Runs the webhook step; resolves with its step (never rejects), `canceled` once `signal` aborts. */
@@ -50,7 +52,7 @@ export async function webhookGate(
   const done: Done = (state, message, progress = []) => ctx.step('webhook', item.webhook, phase, started, state, message, progress);
   const def = ctx.plan.webhooks[item.webhook];
   if (!def) return done('failed', `webhook ${item.webhook} is not defined`);
-  const call: Call = { target, phase, item, def, key, list, signal, done, gate: null, callOff: null };
+  const call: Call = { target, phase, item, def, key, list, signal, done, gate: null, callOff: null, started };
   try {
     return await callAndAwait(ctx, call);
   } catch (error) {
@@ -101,6 +103,8 @@ async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport
   const request = renderWebhook(def, resolve, signing);
   const answer = await callWebhook(request, {
     retryCount: def.retryCount,
+    // The gate's deadline; without a gate (disableCallback) the step's own timeout from its start.
+    deadline: call.gate?.deadline ?? call.started + def.timeoutSeconds * 1000,
     signal,
     clock: ctx.clock,
     redact: ctx.redact,

@@ -84,19 +84,58 @@ describe('callWebhook', () => {
     expect(received[0]?.headers['content-length']).toBeUndefined();
   });
 
-  it('retries non-2xx answers with exponential backoff and succeeds', async () => {
-    replies.push(status(500, 'database locked'), status(404, 'no such job'));
+  it('retries 5xx, 408 and 429 with exponential backoff and succeeds', async () => {
+    replies.push(status(500, 'database locked'), status(408, 'slow'), status(429, 'slow down'));
     const clock = new FakeClock();
     const retries: string[] = [];
     const result = await callWebhook(request({ body: 'x' }), {
       redact: asIs, retryCount: 3,
       clock,
+      random: () => 1,
       onRetry: (reason, attempt, delay) => retries.push(`${attempt} ${delay} ${reason}`),
     });
-    expect(result).toEqual({ ok: true, status: 200, attempts: 3 });
-    expect(received.map((r) => r.body)).toEqual(['x', 'x', 'x']);
-    expect(retries).toEqual(['1 1000 HTTP 500: database locked', '2 2000 HTTP 404: no such job']);
-    expect(clock.sleeps).toEqual([1000, 2000]);
+    expect(result).toEqual({ ok: true, status: 200, attempts: 4 });
+    expect(received.map((r) => r.body)).toEqual(['x', 'x', 'x', 'x']);
+    expect(retries).toEqual(['1 1000 HTTP 500: database locked', '2 2000 HTTP 408: slow', '3 4000 HTTP 429: slow down']);
+    expect(clock.sleeps).toEqual([1000, 2000, 4000]);
+  });
+
+  it('fails at once on any other 4xx, quoting the answer: another attempt would get the same', async () => {
+    replies.push(status(404, 'no such job'));
+    const clock = new FakeClock();
+    const result = await callWebhook(request(), { redact: asIs, retryCount: 3, clock });
+    expect(result).toEqual({ ok: false, reason: 'HTTP 404: no such job', attempts: 1 });
+    expect(received).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('jitters the backoff between half and all of it', async () => {
+    replies.push(status(503), status(503));
+    const clock = new FakeClock();
+    await callWebhook(request(), { redact: asIs, retryCount: 2, clock, random: () => 0 });
+    expect(clock.sleeps).toEqual([500, 1000]);
+  });
+
+  it('waits as long as Retry-After asks (seconds or a date), when that is longer than the backoff', async () => {
+    const retryAfter = (value: string): Reply => (_req, res) => res.writeHead(503, { 'retry-after': value }).end('busy');
+    const clock = new FakeClock();
+    const later = new Date(clock.now() + 90_000).toUTCString();
+    replies.push(retryAfter('7'), retryAfter(later), retryAfter('0'));
+    const result = await callWebhook(request(), { redact: asIs, retryCount: 3, clock, random: () => 1 });
+    expect(result).toMatchObject({ ok: true, attempts: 4 });
+    expect(clock.sleeps[0]).toBe(7000);
+    // The date was 90 s after the first attempt, the second came 7 s later; HTTP dates have no milliseconds.
+    expect(clock.sleeps[1]).toBeGreaterThan(82_000);
+    expect(clock.sleeps[1]).toBeLessThanOrEqual(83_000);
+    expect(clock.sleeps[2]).toBe(4000);
+  });
+
+  it('never waits past the step’s deadline: it gives up when the next attempt would come after it', async () => {
+    replies.push((_req, res) => res.writeHead(429, { 'retry-after': '3600' }).end('quota'));
+    const clock = new FakeClock();
+    const result = await callWebhook(request(), { redact: asIs, retryCount: 3, clock, deadline: clock.now() + 600_000 });
+    expect(result).toEqual({ ok: false, reason: "HTTP 429: quota; no attempt left before the step's deadline (the next would be in 1h)", attempts: 1 });
+    expect(clock.sleeps).toEqual([]);
   });
 
   it('retries network errors', async () => {
@@ -113,7 +152,7 @@ describe('callWebhook', () => {
     const long = 'e'.repeat(1000);
     replies.push(status(503, long), status(503, long), status(503, long), status(502, long));
     const clock = new FakeClock();
-    const result = await callWebhook(request(), { redact: asIs, retryCount: 3, clock });
+    const result = await callWebhook(request(), { redact: asIs, retryCount: 3, clock, random: () => 1 });
     expect(result).toEqual({ ok: false, reason: `HTTP 502: ${'e'.repeat(300)}`, attempts: 4 });
     expect(received).toHaveLength(4);
     expect(clock.sleeps).toEqual([1000, 2000, 4000]);
