@@ -5,6 +5,9 @@ export interface TemplateScope {
   deploymentId: string;
   application: string;
   target: string;
+  /** The target's Armory `account` and `namespace`, when the file gives them. */
+  account?: string | undefined;
+  namespace?: string | undefined;
   callbackUri: string;
   approvalUrl: string;
   github: GitHubContext;
@@ -20,9 +23,10 @@ export function templateResolver(scope: TemplateScope): (name: string) => string
     deploymentId: scope.deploymentId,
     applicationName: scope.application,
     environmentName: scope.target,
-    // Kubernetes notions hookgate has no use for; Armory files may still mention them.
-    accountName: '',
-    namespace: '',
+    // Kubernetes notions hookgate deploys nothing to; Armory files still send them to their webhooks.
+    accountName: scope.account ?? '',
+    namespace: scope.namespace ?? '',
+    replicaSetName: replicaSetName(scope.application, scope.github),
   };
   const hookgate: Record<string, string> = { ...common, approvalUrl: scope.approvalUrl, runUrl: scope.github.runUrl };
   const github: Record<string, string> = {
@@ -48,4 +52,13 @@ export function templateResolver(scope: TemplateScope): (name: string) => string
     const key = name.slice(dot + 1);
     return space && Object.hasOwn(space, key) ? space[key] : undefined;
   };
+}
+
+/**
+ * `{{armory.replicaSetName}}`: Armory's name of the new version's ReplicaSet. hookgate creates none,
+ * so it renders a name stable for the commit, as a ReplicaSet's is for its manifest:
+ * `<application>-<the commit SHA's first 10 characters>` (`<application>-<run id>` without a SHA).
+ */
+function replicaSetName(application: string, github: GitHubContext): string {
+  return `${application}-${github.sha ? github.sha.slice(0, 10) : github.runId}`;
 }

@@ -87,6 +87,8 @@ async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport
     deploymentId: settings.deploymentId,
     application: ctx.plan.application,
     target: target.name,
+    account: target.account,
+    namespace: target.namespace,
     callbackUri,
     approvalUrl: await approvalUrlOf(ctx, target, phase, call.list, signal),
     github: settings.github,

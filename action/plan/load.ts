@@ -95,6 +95,8 @@ function readPlan(ctx: Ctx, root: unknown, options: LoadOptions): Plan | undefin
     beforeDeployment: target.beforeDeployment,
     strategy: target.strategy === undefined ? null : (strategies.get(target.strategy) ?? null),
     afterDeployment: target.afterDeployment,
+    ...(target.account === undefined ? {} : { account: target.account }),
+    ...(target.namespace === undefined ? {} : { namespace: target.namespace }),
   }));
   return {
     file: options.file,

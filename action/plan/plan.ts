@@ -76,6 +76,9 @@ export interface TargetPlan {
   beforeDeployment: GateItem[];
   strategy: Strategy | null;
   afterDeployment: GateItem[];
+  /** Armory's `account` and `namespace` of the target: hookgate deploys nothing to them, `{{armory.accountName}}` and `{{armory.namespace}}` carry them. */
+  account?: string;
+  namespace?: string;
 }
 
 export interface Plan {

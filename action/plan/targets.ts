@@ -16,9 +16,12 @@ export interface ParsedTarget {
   dependsOn: { name: string; path: Path }[];
   beforeDeployment: GateItem[];
   afterDeployment: GateItem[];
+  account: string | undefined;
+  namespace: string | undefined;
 }
 
-const TARGET_FIELDS = ['strategy', 'constraints', 'commands'];
+/** `account` and `namespace` (Armory's Kubernetes cluster and namespace) only feed `{{armory.accountName}}` and `{{armory.namespace}}`. */
+const TARGET_FIELDS = ['strategy', 'constraints', 'commands', 'account', 'namespace'];
 const CONSTRAINT_FIELDS = ['dependsOn', 'beforeDeployment', 'afterDeployment'];
 
 /** The `targets` map in file order, with the names of all targets, valid or not; every runWebhook lands in `refs`. */
@@ -50,6 +53,8 @@ export function readTargets(ctx: Ctx, value: unknown, refs: WebhookRef[]): { tar
       dependsOn: dependsOn.map((dep, i) => ({ name: dep, path: [...dependsOnPath, i] })),
       beforeDeployment: readGates(ctx, own(constraints, 'beforeDeployment'), [...constraintsPath, 'beforeDeployment'], user, 'constraint', refs),
       afterDeployment: readGates(ctx, own(constraints, 'afterDeployment'), [...constraintsPath, 'afterDeployment'], user, 'constraint', refs),
+      account: check(ctx, nonEmpty.optional(), own(fields, 'account'), [...path, 'account']),
+      namespace: check(ctx, nonEmpty.optional(), own(fields, 'namespace'), [...path, 'namespace']),
     });
   }
   return { targets, names: new Set(Object.keys(all)) };

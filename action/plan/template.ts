@@ -20,7 +20,7 @@ const SECRETS_PREFIX = 'secrets.';
 
 /** Every template variable that exists regardless of the file, the context and the secrets. */
 export const BUILTIN_NAMES: readonly string[] = [
-  ...['callbackUri', 'deploymentId', 'applicationName', 'environmentName', 'accountName', 'namespace'].flatMap(
+  ...['callbackUri', 'deploymentId', 'applicationName', 'environmentName', 'accountName', 'namespace', 'replicaSetName'].flatMap(
     (field) => [`armory.${field}`, `hookgate.${field}`],
   ),
   'hookgate.approvalUrl',

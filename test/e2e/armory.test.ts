@@ -49,7 +49,7 @@ describe('an Armory deployment file', () => {
     expect(report.targets.map((t) => `${t.target}:${t.outcome}`)).toEqual(['dev:succeeded', 'staging:succeeded', 'prod:succeeded']);
 
     // Kubernetes-only fields and the role the file does not define: one notice each.
-    for (const field of ['kind', 'deploymentConfig', 'account', 'namespace', 'manifests', 'trafficManagement', 'exposeServices']) {
+    for (const field of ['kind', 'deploymentConfig', 'manifests', 'trafficManagement', 'exposeServices']) {
       expect(run.stdout.match(new RegExp(`::notice::[^\\n]*\\b${field} is a Kubernetes field and is ignored`, 'g'))).toHaveLength(1);
     }
     expect(run.stdout).toMatch(/::notice::[^\n]*requiresRoles? names role release-managers, which is not defined under roles: it means the team release-managers of the repository owner's organization/);
@@ -99,6 +99,12 @@ describe('an Armory deployment file', () => {
     expect(ticket?.query.severity).toBe('low');
     const logs = h.external.webhooks.filter((w) => w.path === '/hooks/check-logs');
     expect(logs.map((w) => w.query.env)).toEqual(['staging', 'prod']);
+    // The target's account and namespace reach the webhook; replicaSetName is <application>-<commit>.
+    expect(logs.map((w) => [w.query.cluster, w.query.ns])).toEqual([
+      ['demo-staging-cluster', 'potato-facts-staging'],
+      ['demo-prod-cluster', 'potato-facts-prod'],
+    ]);
+    expect(logs[0]?.query.rs).toMatch(/^potato-facts-\w{1,10}$/);
     expect(logs[0]?.headers.authorization).toBe(`Bearer ${SECRET}`);
 
     // bodyTemplate.inline is sent verbatim after templating: the folded block keeps its newlines and odd indentation.

@@ -43,11 +43,19 @@ describe('templateResolver', () => {
       environmentName: 'staging',
       accountName: '',
       namespace: '',
+      replicaSetName: 'potato-facts-abc123',
     };
     for (const [field, value] of Object.entries(expected)) {
       expect(resolve(`armory.${field}`)).toBe(value);
       expect(resolve(`hookgate.${field}`)).toBe(value);
     }
+  });
+
+  it('gives the target’s account and namespace, and a replicaSetName stable for the commit', () => {
+    const sha = '0123456789abcdef0123456789abcdef01234567';
+    const target = templateResolver({ ...scope, account: 'prod-cluster', namespace: 'payments', github: { ...github, sha } });
+    expect([target('armory.accountName'), target('armory.namespace'), target('armory.replicaSetName')]).toEqual(['prod-cluster', 'payments', 'potato-facts-0123456789']);
+    expect(templateResolver({ ...scope, github: { ...github, sha: '' } })('armory.replicaSetName')).toBe('potato-facts-4242');
   });
 
   it('has the approval URL and run URL under hookgate only', () => {

@@ -76,8 +76,6 @@ describe('whole files', () => {
     expect(plan.notices).toEqual([
       'kind is a Kubernetes field and is ignored (deploy.yml:2:1)',
       'deploymentConfig is a Kubernetes field and is ignored (deploy.yml:4:1)',
-      'targets.prod-west.account is a Kubernetes field and is ignored (deploy.yml:10:5)',
-      'targets.prod-west.namespace is a Kubernetes field and is ignored (deploy.yml:11:5)',
       "targets.prod-west.constraints.beforeDeployment[0].pause.requiresRoles names role release-managers, which is not defined under roles: it means the team release-managers of the repository owner's organization (deploy.yml:21:13)",
       'manifests is a Kubernetes field and is ignored (deploy.yml:55:1)',
       'strategies.canary-with-checks.canary.steps[1].exposeServices is a Kubernetes field and is ignored (deploy.yml:70:11)',

@@ -85,10 +85,13 @@ describe('top level', () => {
     expect(plan.notices).toEqual([
       'kind is a Kubernetes field and is ignored (deploy.yml:2:1)',
       'manifests is a Kubernetes field and is ignored (deploy.yml:3:1)',
-      'targets.staging.account is a Kubernetes field and is ignored (deploy.yml:7:5)',
-      'targets.staging.namespace is a Kubernetes field and is ignored (deploy.yml:8:5)',
       'targets.prod.trafficManagement is a Kubernetes field and is ignored (deploy.yml:13:5)',
       'targets.prod.deploymentConfig is a Kubernetes field and is ignored (deploy.yml:14:5)',
+    ]);
+    // A target's account and namespace are kept for {{armory.accountName}} and {{armory.namespace}}.
+    expect(plan.targets.map((t) => [t.name, t.account, t.namespace])).toEqual([
+      ['staging', 'c1', 'ns1'],
+      ['prod', 'c2', 'ns2'],
     ]);
   });
 

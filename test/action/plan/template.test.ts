@@ -116,9 +116,9 @@ describe('isKnownName', () => {
   it('knows every Armory, hookgate and github name', () => {
     const expected = [
       'armory.callbackUri', 'armory.deploymentId', 'armory.applicationName', 'armory.environmentName',
-      'armory.accountName', 'armory.namespace',
+      'armory.accountName', 'armory.namespace', 'armory.replicaSetName',
       'hookgate.callbackUri', 'hookgate.deploymentId', 'hookgate.applicationName', 'hookgate.environmentName',
-      'hookgate.accountName', 'hookgate.namespace', 'hookgate.approvalUrl', 'hookgate.runUrl',
+      'hookgate.accountName', 'hookgate.namespace', 'hookgate.replicaSetName', 'hookgate.approvalUrl', 'hookgate.runUrl',
       'github.repository', 'github.sha', 'github.ref', 'github.runId', 'github.runAttempt', 'github.actor',
     ];
     for (const name of expected) expect(isKnownName(name, known), name).toBe(true);
