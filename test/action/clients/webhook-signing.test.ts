@@ -114,11 +114,11 @@ describe('signed webhooks, verified by the standardwebhooks library', () => {
   it('keeps the webhook-id across retries, with a fresh timestamp and signature that each verify', async () => {
     statuses.push(503);
     const request = renderWebhook(def({ bodyTemplate: '{"a": 1}' }), vars, { signingSecret: WHSEC });
-    const result = await callWebhook(request, { redact: asIs, retryCount: 1, clock: new FakeClock(Date.now()) });
+    const result = await callWebhook(request, { redact: asIs, retryCount: 1, clock: new FakeClock(Date.now()), random: () => 1 });
     expect(result).toMatchObject({ ok: true, attempts: 2 });
     const [first, second] = received;
     expect(first?.headers['webhook-id']).toBe(second?.headers['webhook-id']);
-    // The fake clock moved on by the 1 s backoff.
+    // The fake clock moved on by the 1 s backoff (its jitter pinned to the whole of it).
     expect(Number(second?.headers['webhook-timestamp'])).toBe(Number(first?.headers['webhook-timestamp']) + 1);
     expect(first?.headers['webhook-signature']).not.toBe(second?.headers['webhook-signature']);
     expect(verify(new Webhook(WHSEC), first)).toBe(true);
