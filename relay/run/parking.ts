@@ -135,9 +135,12 @@ export class Parking {
   checkDue(now: number): void {
     const waiting = this.store.waitingParks().filter((row) => !this.ruleResumes(row.job));
     const created = new Map<string, number>();
+    // Per attempt, read once per check: every callback runs this, and a run may hold many parks.
+    const live = new Map<number, boolean>();
     for (const row of waiting) {
       if (this.store.pendingGates(row.gate_ids) > 0 || this.store.unfinishedTargets(row.targets, row.attempt) > 0) continue;
-      if (this.liveJobElsewhere(row.attempt)) continue;
+      if (!live.has(row.attempt)) live.set(row.attempt, this.liveJobElsewhere(row.attempt));
+      if (live.get(row.attempt)) continue;
       const key = resumeKey(row);
       if (created.has(key)) continue;
       const target: ResumeTarget = { repository: row.repository, workflow: row.workflow, ref: row.ref };
