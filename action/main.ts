@@ -16,6 +16,7 @@ import type { Settings } from './settings.ts';
 import { createGitHubDeployments, deploymentOptions } from './clients/github-deployments.ts';
 import { createTargetEffects } from './effects/index.ts';
 import { summaryMarkdown } from './output/summary.ts';
+import { collectOutputs } from './engine/report.ts';
 import type { RunReport } from './engine/report.ts';
 import { startSession } from './effects/session.ts';
 import type { ParkedJob, Session } from './effects/session.ts';
@@ -106,6 +107,7 @@ async function finish(report: RunReport, session: Session, redact: Redact, log: 
   const safe = redactDeep(report, redact);
   core.setOutput(OUTPUTS.result, report.result);
   core.setOutput(OUTPUTS.report, redact(commandSafeJson(safe)));
+  core.setOutput(OUTPUTS.outputs, redact(commandSafeJson(collectOutputs(safe))));
   await writeSummary(redact(summaryMarkdown(safe, parked && redactDeep(parked, redact))), log);
   log.info(`hookgate: result ${report.result}`);
   if (parkFailure !== null) core.setFailed(neutralizeCommands(redact(parkFailure)));

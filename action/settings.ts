@@ -66,6 +66,7 @@ export const OUTPUTS = {
   deploymentId: 'deployment-id',
   result: 'result',
   report: 'report',
+  outputs: 'outputs',
 } as const;
 
 /**

@@ -5,7 +5,7 @@
  * `workflow_dispatch` once every gate and upstream target a parked job waits for is final.
  */
 import { z } from 'zod';
-import { Attempt, GateId, MAX_GATES_PER_RUN, MAX_TARGETS_PER_RUN, RunId, TargetName, TargetRecord } from './protocol.ts';
+import { Attempt, GateId, MAX_GATES_PER_RUN, MAX_TARGETS_PER_RUN, Outputs, RunId, TargetName, TargetRecord } from './protocol.ts';
 
 /** The workflow input that carries the deployment id into a resumed run. */
 export const RESUME_INPUT = 'hookgate-resume';
@@ -62,6 +62,8 @@ export const JournalStep = z.strictObject({
   progress: z.array(z.string().max(MAX_JOURNAL_PROGRESS_CHARS)).max(MAX_JOURNAL_PROGRESS),
   start: z.string().max(40),
   end: z.string().max(40),
+  /** The decision's outputs (SPEC §11): a replayed step hands them to later steps as the original did. */
+  outputs: Outputs.optional(),
 });
 export type JournalStep = z.infer<typeof JournalStep>;
 

@@ -46,6 +46,13 @@ export const DEFAULT_GATE_TIMEOUT_SECONDS = 24 * 60 * 60;
  */
 export const MAX_GATE_TIMEOUT_SECONDS = 30 * 24 * 60 * 60;
 
+/** Most keys a decision's `outputs` may carry (SPEC §11). */
+export const MAX_OUTPUT_KEYS = 50;
+/** Most bytes a decision's `outputs` may take as JSON (SPEC §11); a callback body is 64 KiB in all. */
+export const MAX_OUTPUTS_BYTES = 64 * 1024;
+/** Most targets the run's graph (RunInfo.graph) may name: beyond it the approval page lists targets without the picture. */
+export const MAX_GRAPH_TARGETS = 100;
+
 /** Deployment (run) id: `<owner>/<repo>/<run id>` by default; any printable id up to 200 chars. */
 export const RunId = z
   .string()
@@ -74,6 +81,13 @@ export const Attempt = z.number().int().min(1).max(10_000);
 
 export const TargetName = z.string().min(1).max(200);
 
+/** A target of the run and what it waits for: the approval page draws the deployment from these. */
+export const GraphTarget = z.strictObject({
+  name: TargetName,
+  dependsOn: z.array(TargetName).max(50).default([]),
+});
+export type GraphTarget = z.input<typeof GraphTarget>;
+
 /** What the approval page shows about the run. Sent with every registration; the latest wins. */
 export const RunInfo = z.strictObject({
   application: z.string().max(200),
@@ -83,6 +97,8 @@ export const RunInfo = z.strictObject({
   actor: z.string().max(100),
   /** Link to the workflow run; http(s) only, so the page never renders another scheme. */
   runUrl: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]),
+  /** The deployment's targets in run order with their dependsOn (hookgate ≥ issue 13); absent from older actions. */
+  graph: z.array(GraphTarget).max(MAX_GRAPH_TARGETS).optional(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 
@@ -111,6 +127,24 @@ export const ApprovalPolicy = z.strictObject({
 });
 export type ApprovalPolicy = z.output<typeof ApprovalPolicy>;
 
+/**
+ * A key of a decision's `outputs`: later steps read it as `{{outputs.<webhook>.<key>}}`, so it is a
+ * plain name (no dots, no braces, no spaces).
+ */
+export const OutputKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'must be a name of letters, digits, _ and - (at most 64, not starting with a digit or -)');
+/** One output value: a string, a finite number or a boolean (flat: no lists, no maps, no null). */
+export const OutputValue = z.union([z.string(), z.number().refine(Number.isFinite, 'must be a finite number'), z.boolean()], {
+  error: 'must be a string, a number or true/false (outputs are flat)',
+});
+export type OutputValue = z.infer<typeof OutputValue>;
+/** What a decision hands to later steps (SPEC §11): flat, at most MAX_OUTPUT_KEYS keys and MAX_OUTPUTS_BYTES of JSON. */
+export const Outputs = z
+  .record(OutputKey, OutputValue)
+  .refine((o) => Object.keys(o).length <= MAX_OUTPUT_KEYS, `must have at most ${MAX_OUTPUT_KEYS} keys`)
+  .refine((o) => new TextEncoder().encode(JSON.stringify(o)).length <= MAX_OUTPUTS_BYTES, `must be at most ${MAX_OUTPUTS_BYTES} bytes as JSON`);
+export type Outputs = z.infer<typeof Outputs>;
+
+
 export const RegisterGateRequest = z.strictObject({
   runId: RunId,
   stepKey: StepKey,
@@ -124,6 +158,11 @@ export const RegisterGateRequest = z.strictObject({
   requiresRoles: z.array(z.string().min(1).max(100)).max(20).default([]),
   /** An approval gate's policy: who may decide, how many, self-review (SPEC §10); enforced when the relay has sign-in. */
   approval: ApprovalPolicy.optional(),
+  /**
+   * A webhook gate's `heartbeatTimeout` (SPEC §11): once the action says the webhook was called
+   * (POST /v1/gates/called), silence longer than this fails the gate, enforced by the relay's alarm.
+   */
+  heartbeatSeconds: z.number().int().min(1).max(MAX_GATE_TIMEOUT_SECONDS).optional(),
   run: RunInfo.optional(),
 });
 export type RegisterGateRequest = z.input<typeof RegisterGateRequest>;
@@ -158,8 +197,25 @@ export const GateView = z.object({
   deadline: z.number(),
   decidedAt: z.number().nullable(),
   progress: z.array(ProgressReport),
+  /** The decision's outputs (SPEC §11); null when it carried none or the gate is pending. */
+  // The three below default to null so that an action parses the answers of a relay older than issue 13.
+  outputs: Outputs.nullable().default(null),
+  /** The gate's heartbeatTimeout in seconds; null without one. */
+  heartbeatSeconds: z.number().nullable().default(null),
+  /** When the external system was last heard (the call, a progress post or a bare heartbeat); null before the call is reported. */
+  lastHeardAt: z.number().nullable().default(null),
 });
 export type GateView = z.infer<typeof GateView>;
+
+/**
+ * POST /v1/gates/called: the action called the gate's webhook (2xx). A gate with heartbeatSeconds
+ * starts its heartbeat clock now; a repeat changes nothing. Answers the GateView.
+ */
+export const GateCalledRequest = z.strictObject({
+  runId: RunId,
+  gateId: GateId,
+});
+export type GateCalledRequest = z.infer<typeof GateCalledRequest>;
 
 export const RegisterGateResponse = GateView.extend({
   callbackUri: z.url(),
@@ -192,21 +248,24 @@ export type CancelRunResponse = z.infer<typeof CancelRunResponse>;
 const MdMessage = z.string().max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`);
 
 /**
- * The callback body an external system posts (SPEC §3). Either a decision
- * (`success`) or an interim report (`progress: true`), never both.
+ * The callback body an external system posts (SPEC §3, §11). Either a decision (`success`, with
+ * optional `outputs`) or an interim report (`progress: true`; without mdMessage it is a bare
+ * heartbeat, stored as one and never shown), never both.
  * Unknown fields are ignored: Armory clients send extras.
  */
 export const CallbackBody = z.union([
   z.object({
     success: z.boolean(),
     mdMessage: MdMessage.optional(),
+    outputs: Outputs.optional(),
     // A body with both is ambiguous: refused, not read as one of them.
     progress: z.never({ error: 'send either success (a decision) or progress: true (a report), not both' }).optional(),
   }),
   z.object({
     progress: z.literal(true),
-    mdMessage: MdMessage,
+    mdMessage: MdMessage.optional(),
     success: z.never({ error: 'send either success (a decision) or progress: true (a report), not both' }).optional(),
+    outputs: z.never({ error: 'outputs come with the decision (success), not with a progress report' }).optional(),
   }),
 ]);
 export type CallbackBody = z.infer<typeof CallbackBody>;

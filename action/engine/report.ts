@@ -1,4 +1,5 @@
 /** What a run produced: the `report` output and the source of the job summary. */
+import type { Outputs } from '../../shared/protocol.ts';
 
 export type StepKind = 'webhook' | 'pause' | 'approval' | 'command';
 export type StepPhase = 'beforeDeployment' | 'deploy' | 'strategy' | 'afterDeployment' | 'rollback';
@@ -19,6 +20,11 @@ export interface StepReport {
   progress: string[];
   start: string;
   end: string;
+  /**
+   * What the decision handed to later steps (SPEC §11): a webhook's callback `outputs`, a monitor's
+   * status, an approval's decision; absent when none. Later steps read `{{outputs.<name>.<key>}}`.
+   */
+  outputs?: Outputs;
 }
 
 export interface TargetReport {
@@ -36,6 +42,17 @@ export interface RunReport {
   application: string;
   result: TargetOutcome;
   targets: TargetReport[];
+}
+
+/** The `outputs` output: by target, by step name (a webhook's, `approval`), what each decision handed on; a later step of the same name wins. */
+export function collectOutputs(report: RunReport): Record<string, Record<string, Outputs>> {
+  const all: Record<string, Record<string, Outputs>> = {};
+  for (const target of report.targets) {
+    const byStep: Record<string, Outputs> = {};
+    for (const step of target.steps) if (step.outputs !== undefined) byStep[step.name] = step.outputs;
+    if (Object.keys(byStep).length > 0) all[target.target] = byStep;
+  }
+  return all;
 }
 
 /** Worst first: a run's result is the worst of its targets (SPEC §5); a parked target is not done yet, so it outranks success only. */

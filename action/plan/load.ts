@@ -104,6 +104,7 @@ function readPlan(ctx: Ctx, root: unknown, options: LoadOptions): Plan | undefin
     context: { ...options.inputContext, ...fileContext },
     targets: plannedTargets,
     webhooks: Object.fromEntries([...webhooks].map(([name, w]) => [name, w.def])),
+    deploymentQueue: null,
     notices: [...ctx.notices.values()].toSorted((a, b) => a.line - b.line || a.col - b.col).map((n) => n.text),
   };
 }

@@ -19,6 +19,26 @@ export interface RequestTemplate {
   bodyTemplate: string | null;
 }
 
+/**
+ * hookgate's `monitor` on a webhook (SPEC §11): after the call, poll a status request until the
+ * value at `statusPath` is one of `success` or `failure` (anything else: keep waiting) or the gate's
+ * timeout. Its templates have the webhook's variables plus `{{response.location}}`,
+ * `{{response.locationId}}` and `{{response.body.<key>…}}` from the call's answer.
+ */
+export interface MonitorDef extends RequestTemplate {
+  /** Default 30, at least 5. */
+  intervalSeconds: Seconds;
+  /** A JSONPath into the status answer's JSON (templated), e.g. `$.result`. */
+  statusPath: string;
+  /** Values (compared as text) that decide success / failure. */
+  success: string[];
+  failure: string[];
+  location: Location;
+}
+
+/** `deploymentConfig.ifDeploymentInProgress.strategy` (Armory): one deployment of an application at a time, per repository, through the relay. */
+export type DeploymentQueue = 'reject' | 'enqueueOne';
+
 export interface WebhookDef extends RequestTemplate {
   name: string;
   retryCount: number;
@@ -29,6 +49,10 @@ export interface WebhookDef extends RequestTemplate {
   cancel: RequestTemplate | null;
   /** hookgate: `{{secrets.NAME}}` (checked at load time); false: never signed; null: signed with the webhook-signing-secret input, if set. */
   signingSecret: string | false | null;
+  /** hookgate's `heartbeatTimeout`: silence after the call longer than this fails the gate; null: none. */
+  heartbeatSeconds: Seconds | null;
+  /** hookgate's `monitor`: poll a status URL instead of (or beside) waiting for the callback; null: none. */
+  monitor: MonitorDef | null;
   location: Location;
 }
 
@@ -79,6 +103,8 @@ export interface TargetPlan {
   /** Armory's `account` and `namespace` of the target: hookgate deploys nothing to them, `{{armory.accountName}}` and `{{armory.namespace}}` carry them. */
   account?: string;
   namespace?: string;
+  /** Armory's `contextOverrides.<target>`: context for this target's steps, over the file's, under a step's own. */
+  context?: Record<string, string>;
 }
 
 export interface Plan {
@@ -91,4 +117,6 @@ export interface Plan {
   webhooks: Record<string, WebhookDef>;
   /** One line per kind of ignored field, naming where it was first seen. */
   notices: string[];
+  /** `deploymentConfig.ifDeploymentInProgress.strategy`; null when the file sets none (no queue). */
+  deploymentQueue: DeploymentQueue | null;
 }

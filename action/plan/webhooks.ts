@@ -107,6 +107,8 @@ export function readWebhooks(ctx: Ctx, value: unknown, readBody: (path: string) 
         timeoutSeconds: w.timeout ?? DEFAULT_GATE_TIMEOUT_SECONDS,
         cancel,
         signingSecret,
+        heartbeatSeconds: null,
+        monitor: null,
         location: location(ctx, path),
       },
     });

@@ -124,6 +124,9 @@ export function gateView(row: GateRow, progress: ProgressReport[]): GateView {
     deadline: row.deadline,
     decidedAt: row.decided_at,
     progress,
+    outputs: null,
+    heartbeatSeconds: null,
+    lastHeardAt: null,
   };
 }
 

@@ -38,7 +38,7 @@ export function blueGreen(redirectTrafficAfter: GateItem[], shutDownOldVersionAf
 }
 
 export function plan(targets: TargetPlan[]): Plan {
-  return { file: 'deploy.yml', application: 'potato-facts', context: {}, targets, webhooks: {}, notices: [] };
+  return { file: 'deploy.yml', application: 'potato-facts', context: {}, targets, webhooks: {}, notices: [], deploymentQueue: null };
 }
 
 /** A clock whose sleep advances virtual time at once; it honours abort signals like the real one. */
@@ -278,6 +278,9 @@ export function gateView(fields: Partial<GateView> = {}): GateView {
     deadline: 24 * 3600_000,
     decidedAt: null,
     progress: [],
+    outputs: null,
+    heartbeatSeconds: null,
+    lastHeardAt: null,
     ...fields,
   };
 }

@@ -81,6 +81,8 @@ const def = (fields: Partial<WebhookDef> = {}): WebhookDef => ({
   timeoutSeconds: 3600,
   cancel: null,
   signingSecret: null,
+  heartbeatSeconds: null,
+  monitor: null,
   location: here,
   ...fields,
 });

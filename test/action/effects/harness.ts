@@ -93,6 +93,8 @@ export function webhookDef(name: string, fields: Partial<WebhookDef> = {}): Webh
     disableCallback: false,
     timeoutSeconds: 3600,
     cancel: null,
+    heartbeatSeconds: null,
+    monitor: null,
     signingSecret: false,
     location: here,
     ...fields,
