@@ -49,7 +49,7 @@ export function collectOutputs(report: RunReport): Record<string, Record<string,
   const all: Record<string, Record<string, Outputs>> = {};
   for (const target of report.targets) {
     const byStep: Record<string, Outputs> = {};
-    for (const step of target.steps) if (step.outputs !== undefined) byStep[step.name] = step.outputs;
+    for (const step of target.steps) if (step.outputs !== undefined) byStep[step.kind === 'approval' ? 'approval' : step.name] = step.outputs;
     if (Object.keys(byStep).length > 0) all[target.target] = byStep;
   }
   return all;
