@@ -9,7 +9,7 @@
  * a job that died loses it after LEASE_SECONDS. A parked job holds it until its gates' latest deadline.
  */
 import { z } from 'zod';
-import { Attempt, MAX_GATE_TIMEOUT_SECONDS, RunId } from './protocol.ts';
+import { Attempt, GateId, MAX_GATE_TIMEOUT_SECONDS, MAX_TARGETS_PER_RUN, RunId, TargetName } from './protocol.ts';
 
 /** How long a running holder's place is kept without a renewal. */
 export const LEASE_SECONDS = 10 * 60;
@@ -45,6 +45,17 @@ export const EnterQueueRequest = QueueKey.extend({
   attempt: Attempt,
   runUrl: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]),
   strategy: QueueStrategy,
+  /**
+   * Every target of the deployment: with one job per environment each job enters and leaves for its
+   * own target, and the application is free once every target left (or the lease ran out).
+   */
+  targets: z.array(TargetName).min(1).max(MAX_TARGETS_PER_RUN),
+  /**
+   * A waiting deployment's queue gate (a webhook gate of its own run, registered after `waiting`):
+   * the relay decides it (success) when the deployment becomes the holder, or fails it when a newer
+   * one replaces it. So the waiting job can park on it like on any gate (SPEC §9).
+   */
+  wakeGateId: GateId.optional(),
 });
 export type EnterQueueRequest = z.infer<typeof EnterQueueRequest>;
 
@@ -76,7 +87,11 @@ export const RenewQueueRequest = QueueKey.extend({
 export type RenewQueueRequest = z.infer<typeof RenewQueueRequest>;
 
 /** POST /v1/queue/leave: the deployment ended (or was canceled); the waiting one, if any, becomes the holder. */
-export const LeaveQueueRequest = QueueKey.extend({ runId: RunId });
+export const LeaveQueueRequest = QueueKey.extend({
+  runId: RunId,
+  /** The target whose job ended; absent: the whole deployment ended. */
+  target: TargetName.optional(),
+});
 export type LeaveQueueRequest = z.infer<typeof LeaveQueueRequest>;
 
 /** Longest `holdUntil` ahead of now the relay accepts: a gate's longest timeout. */
