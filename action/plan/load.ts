@@ -2,14 +2,17 @@ import { isMap, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
 import { errorMessage } from '../lib/errors.ts';
 import type { Plan, TargetPlan } from './plan.ts';
+import { ARMORY_TOP_FIELDS, noticeCliFields, readContextOverrides, readDeploymentConfig } from './armory.ts';
 import { check, fail, fieldsOf, own, suggest } from './fields.ts';
 import type { Ctx, FileError } from './fields.ts';
 import { commandsSchema, contextSchema, describe, isPlainMap, nonEmpty } from './schemas.ts';
 import { readRoles } from './roles.ts';
 import { readStrategies } from './steps.ts';
-import type { WebhookRef } from './steps.ts';
+import type { StepRef } from './steps.ts';
 import { orderTargets, readTargets } from './targets.ts';
-import { checkTemplates } from './templates.ts';
+import { checkWebhook } from './templates.ts';
+import type { TemplateUses } from './templates.ts';
+import { checkUses } from './uses.ts';
 import { readWebhooks } from './webhooks.ts';
 import type { BodyRead } from './webhooks.ts';
 import { makeLocator, rangeStart, resolveAliases } from './yaml-locator.ts';
@@ -36,7 +39,7 @@ export type LoadResult = { ok: true; plan: Plan } | { ok: false; errors: FileErr
 const MAX_ALIAS_COUNT = 10_000;
 // yaml resolves each alias by scanning every alias before it: 10,000 aliases cost seconds.
 const MAX_ALIASES = 1_000;
-const TOP_FIELDS = ['version', 'application', 'context', 'commands', 'roles', 'targets', 'strategies', 'webhooks'];
+const TOP_FIELDS = ['version', 'application', 'context', 'commands', 'roles', 'targets', 'strategies', 'webhooks', ...ARMORY_TOP_FIELDS];
 
 /** Formats a FileError as `file:line:col: path: message`, the shape of a GitHub annotation's text. */
 export function formatFileError(e: FileError): string {
@@ -66,7 +69,7 @@ function readPlan(ctx: Ctx, root: unknown, options: LoadOptions): Plan | undefin
     }
   };
 
-  const refs: WebhookRef[] = [];
+  const refs: StepRef[] = [];
   const { webhooks, names: webhookNames } = readWebhooks(ctx, own(top, 'webhooks'), readBody);
   const rawStrategies = own(top, 'strategies');
   const strategies = readStrategies(ctx, rawStrategies, refs);
@@ -80,31 +83,45 @@ function readPlan(ctx: Ctx, root: unknown, options: LoadOptions): Plan | undefin
     }
   }
   for (const ref of refs) {
-    if (!webhookNames.has(ref.name)) {
+    if (ref.kind === 'webhook' && !webhookNames.has(ref.name)) {
       fail(ctx, [...ref.path, 'name'], `webhook '${ref.name}' is used by ${ref.user} but not defined under webhooks${suggest(ref.name, webhookNames)}`);
     }
   }
   const ordered = orderTargets(ctx, targets, targetNames);
-  checkTemplates(ctx, webhooks, refs, new Set([...Object.keys(fileContext), ...Object.keys(options.inputContext)]), options.secretNames);
+  const overrides = readContextOverrides(ctx, own(top, 'contextOverrides'), targetNames);
+  const deploymentQueue = readDeploymentConfig(ctx, own(top, 'deploymentConfig'));
+  noticeCliFields(ctx, top);
+  const names = {
+    secretNames: options.secretNames,
+    webhookNames,
+    noCallback: new Set([...webhooks.values()].filter((w) => w.def.disableCallback).map((w) => w.def.name)),
+  };
+  const uses = new Map<string, TemplateUses>([...webhooks].map(([name, webhook]) => [name, checkWebhook(ctx, webhook, names)]));
+  const scopes = targets.map((t) => ({ name: t.name, strategy: t.strategy, overrideKeys: new Set(Object.keys(overrides.get(t.name) ?? {})) }));
+  checkUses(ctx, uses, refs, scopes, new Set([...Object.keys(fileContext), ...Object.keys(options.inputContext)]));
   if (ctx.errors.length > 0 || ordered === undefined) return undefined;
 
-  const plannedTargets: TargetPlan[] = ordered.map(({ target, dependsOn }) => ({
-    name: target.name,
-    dependsOn,
-    commands: { ...commands, ...target.commands },
-    beforeDeployment: target.beforeDeployment,
-    strategy: target.strategy === undefined ? null : (strategies.get(target.strategy) ?? null),
-    afterDeployment: target.afterDeployment,
-    ...(target.account === undefined ? {} : { account: target.account }),
-    ...(target.namespace === undefined ? {} : { namespace: target.namespace }),
-  }));
+  const plannedTargets: TargetPlan[] = ordered.map(({ target, dependsOn }) => {
+    const context = overrides.get(target.name);
+    return {
+      name: target.name,
+      dependsOn,
+      commands: { ...commands, ...target.commands },
+      beforeDeployment: target.beforeDeployment,
+      strategy: target.strategy === undefined ? null : (strategies.get(target.strategy) ?? null),
+      afterDeployment: target.afterDeployment,
+      ...(target.account === undefined ? {} : { account: target.account }),
+      ...(target.namespace === undefined ? {} : { namespace: target.namespace }),
+      ...(context === undefined ? {} : { context }),
+    };
+  });
   return {
     file: options.file,
     application,
     context: { ...options.inputContext, ...fileContext },
     targets: plannedTargets,
     webhooks: Object.fromEntries([...webhooks].map(([name, w]) => [name, w.def])),
-    deploymentQueue: null,
+    deploymentQueue,
     notices: [...ctx.notices.values()].toSorted((a, b) => a.line - b.line || a.col - b.col).map((n) => n.text),
   };
 }

@@ -102,6 +102,26 @@ export type RequestFields = z.infer<typeof requestSchema>;
 const signingSecretSchema = z.union([z.string(), z.literal(false)], {
   error: (iss) => (iss.input === undefined ? 'required field missing' : 'expected "{{secrets.NAME}}" (in quotes) or false'),
 });
+/** A monitor polls at most this often: an external system's status API is not a busy loop. */
+export const MIN_MONITOR_INTERVAL_SECONDS = 5;
+export const DEFAULT_MONITOR_INTERVAL_SECONDS = 30;
+/** Most values in a monitor's success or failure list, and their length: they are stored with the gate. */
+const MAX_MONITOR_VALUES = 50;
+const MAX_MONITOR_VALUE_CHARS = 200;
+const MAX_STATUS_PATH_CHARS = 1000;
+const monitorValues = z.array(scalarString.pipe(z.string().max(MAX_MONITOR_VALUE_CHARS))).max(MAX_MONITOR_VALUES);
+/** hookgate's `monitor`: a status request polled until the value at statusPath decides (SPEC §11). */
+export const monitorSchema = z.strictObject({
+  ...requestFields,
+  interval: durationSchema
+    .refine((s) => s >= MIN_MONITOR_INTERVAL_SECONDS, `must be at least ${MIN_MONITOR_INTERVAL_SECONDS} seconds`)
+    .refine((s) => s <= MAX_GATE_TIMEOUT_SECONDS, 'must be at most 30 days (720 hours)')
+    .optional(),
+  statusPath: nonEmpty.max(MAX_STATUS_PATH_CHARS),
+  success: monitorValues.min(1),
+  failure: monitorValues.nullish(),
+});
+export type MonitorFields = z.output<typeof monitorSchema>;
 export const webhookSchema = z.object({
   name: nonEmpty,
   ...requestFields,
@@ -110,6 +130,17 @@ export const webhookSchema = z.object({
   timeout: timeoutSchema.optional(),
   cancelTemplate: requestSchema.nullish(),
   signingSecret: signingSecretSchema.nullish(),
+  heartbeatTimeout: timeoutSchema.optional(),
+  monitor: monitorSchema.nullish(),
+});
+/** `deploymentConfig.ifDeploymentInProgress.strategy` values (Armory's). */
+export const QUEUE_STRATEGIES = ['reject', 'enqueueOne'] as const;
+/** Armory's top-level `deploymentConfig`; timeout and keepDeploymentObject are Kubernetes settings, noticed and ignored. */
+export const deploymentConfigSchema = z.strictObject({
+  timeout: z.unknown().optional(),
+  keepDeploymentObject: z.unknown().optional(),
+  // The strategy is checked by the reader, which can suggest the value meant.
+  ifDeploymentInProgress: z.strictObject({ strategy: z.string().nullish() }).nullish(),
 });
 
 const EXPECTED: Readonly<Record<string, string>> = {

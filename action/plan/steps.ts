@@ -7,15 +7,44 @@ import { resolveRoles } from './roles.ts';
 import { describe, durationSchema, isPlainMap, pauseSchema, runWebhookSchema, setWeightSchema } from './schemas.ts';
 import type { Path } from './yaml-locator.ts';
 
-/** One runWebhook step, kept to check its webhook exists and has every context key it uses. */
+/**
+ * When a step runs within its target, for `{{outputs.*}}`: a step sees the outputs of steps of a lower
+ * stage only. A constraint or blue/green list is one stage (its items run in parallel); each canary
+ * step is its own.
+ */
+export const STAGE = { beforeDeployment: 0, redirectTrafficAfter: 1, shutDownOldVersionAfter: 2, afterDeployment: Number.MAX_SAFE_INTEGER } as const;
+
+/** One runWebhook step, kept to check its webhook exists and has every context key and output it uses. */
 export interface WebhookRef {
+  kind: 'webhook';
   name: string;
-  /** The step's `runWebhook` key. */
+  /** The step's `runWebhook` key; `path[0..1]` is its target or strategy. */
   path: Path;
   /** Who uses the webhook, for messages: `target prod` or `strategy canary`. */
   user: string;
   /** The keys of the step's own context. */
   contextKeys: string[];
+  stage: number;
+}
+
+/** A `pause: {untilApproved: true}` step: its decision is `{{outputs.approval.*}}` for later steps. */
+export interface ApprovalRef {
+  kind: 'approval';
+  path: Path;
+  stage: number;
+}
+
+export type StepRef = WebhookRef | ApprovalRef;
+
+/** The stage of the step at `path` (its list, then its index), in a list of the given kind. */
+function stageOf(where: Where, path: Path): number {
+  const list = path.at(-2);
+  const index = path.at(-1);
+  if (where === 'canary') return 1 + (typeof index === 'number' ? index : 0);
+  if (list === 'beforeDeployment') return STAGE.beforeDeployment;
+  if (list === 'redirectTrafficAfter') return STAGE.redirectTrafficAfter;
+  if (list === 'afterDeployment') return STAGE.afterDeployment;
+  return STAGE.shutDownOldVersionAfter;
 }
 
 /** Which list a step is in: it decides the step kinds allowed. */
@@ -76,7 +105,7 @@ function readPause(ctx: Ctx, value: unknown, path: Path, at: Location): GateItem
   return seconds === undefined || approvalOnly.length > 0 ? undefined : { kind: 'pause', seconds, location: at };
 }
 
-function readStep(ctx: Ctx, item: unknown, path: Path, user: string, where: Where, refs: WebhookRef[]): StrategyStep | undefined {
+function readStep(ctx: Ctx, item: unknown, path: Path, user: string, where: Where, refs: StepRef[]): StrategyStep | undefined {
   const kinds = where === 'canary' ? ['setWeight', 'pause', 'runWebhook', 'exposeServices'] : ['pause', 'runWebhook'];
   if (!isPlainMap(item)) {
     fail(ctx, path, `expected a step (${kinds.join(', ')}), got ${describe(item)}`);
@@ -94,13 +123,16 @@ function readStep(ctx: Ctx, item: unknown, path: Path, user: string, where: Wher
   const at = [...path, kind];
   const here = location(ctx, path);
   switch (kind) {
-    case 'pause':
-      return readPause(ctx, body, at, here);
+    case 'pause': {
+      const pause = readPause(ctx, body, at, here);
+      if (pause?.kind === 'approval') refs.push({ kind: 'approval', path: at, stage: stageOf(where, path) });
+      return pause;
+    }
     case 'runWebhook': {
       const step = check(ctx, runWebhookSchema, body, at);
       if (step === undefined) return undefined;
       const context = step.context ?? {};
-      refs.push({ name: step.name, path: at, user, contextKeys: Object.keys(context) });
+      refs.push({ kind: 'webhook', name: step.name, path: at, user, contextKeys: Object.keys(context), stage: stageOf(where, path) });
       return { kind: 'webhook', webhook: step.name, context, location: here };
     }
     case 'setWeight': {
@@ -123,7 +155,7 @@ function readStep(ctx: Ctx, item: unknown, path: Path, user: string, where: Wher
   }
 }
 
-function readSteps(ctx: Ctx, value: unknown, path: Path, user: string, where: Where, refs: WebhookRef[]): StrategyStep[] {
+function readSteps(ctx: Ctx, value: unknown, path: Path, user: string, where: Where, refs: StepRef[]): StrategyStep[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     fail(ctx, path, `expected a list of steps, got ${describe(value)}`);
@@ -132,13 +164,13 @@ function readSteps(ctx: Ctx, value: unknown, path: Path, user: string, where: Wh
   return value.flatMap((item: unknown, i) => readStep(ctx, item, [...path, i], user, where, refs) ?? []);
 }
 
-/** A list of pause and runWebhook items (constraints, blue/green lists); every runWebhook lands in `refs`. */
-export function readGates(ctx: Ctx, value: unknown, path: Path, user: string, where: Where, refs: WebhookRef[]): GateItem[] {
+/** A list of pause and runWebhook items (constraints, blue/green lists); every runWebhook and approval lands in `refs`. */
+export function readGates(ctx: Ctx, value: unknown, path: Path, user: string, where: Where, refs: StepRef[]): GateItem[] {
   return readSteps(ctx, value, path, user, where, refs).filter((s): s is GateItem => s.kind !== 'setWeight');
 }
 
-/** The `strategies` map, valid strategies only; every runWebhook step lands in `refs`. */
-export function readStrategies(ctx: Ctx, value: unknown, refs: WebhookRef[]): Map<string, Strategy> {
+/** The `strategies` map, valid strategies only; every runWebhook and approval step lands in `refs`. */
+export function readStrategies(ctx: Ctx, value: unknown, refs: StepRef[]): Map<string, Strategy> {
   const strategies = new Map<string, Strategy>();
   if (value === undefined || value === null) return strategies;
   const all = mapOf(ctx, value, ['strategies'], 'strategy names to strategies');

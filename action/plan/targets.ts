@@ -4,7 +4,7 @@ import { check, fail, fieldsOf, mapOf, own, suggest } from './fields.ts';
 import type { Ctx } from './fields.ts';
 import { commandsSchema, dependsOnSchema, nonEmpty } from './schemas.ts';
 import { readGates } from './steps.ts';
-import type { WebhookRef } from './steps.ts';
+import type { StepRef } from './steps.ts';
 import type { Path } from './yaml-locator.ts';
 
 /** A target as written, before its strategy name and dependencies are checked against the rest of the file. */
@@ -24,8 +24,8 @@ export interface ParsedTarget {
 const TARGET_FIELDS = ['strategy', 'constraints', 'commands', 'account', 'namespace'];
 const CONSTRAINT_FIELDS = ['dependsOn', 'beforeDeployment', 'afterDeployment'];
 
-/** The `targets` map in file order, with the names of all targets, valid or not; every runWebhook lands in `refs`. */
-export function readTargets(ctx: Ctx, value: unknown, refs: WebhookRef[]): { targets: ParsedTarget[]; names: Set<string> } {
+/** The `targets` map in file order, with the names of all targets, valid or not; every runWebhook and approval lands in `refs`. */
+export function readTargets(ctx: Ctx, value: unknown, refs: StepRef[]): { targets: ParsedTarget[]; names: Set<string> } {
   const targets: ParsedTarget[] = [];
   if (value === undefined) {
     fail(ctx, ['targets'], 'required field missing: a map of targets (environments) such as staging and prod');

@@ -1,3 +1,5 @@
+import { OutputKey } from '../../shared/protocol.ts';
+
 export type TemplatePart = { kind: 'text'; text: string } | { kind: 'var'; name: string };
 
 export interface TemplateSyntaxError {
@@ -17,6 +19,14 @@ export interface KnownNames {
 
 const CONTEXT_PREFIX = 'context.';
 const SECRETS_PREFIX = 'secrets.';
+export const OUTPUTS_PREFIX = 'outputs.';
+export const RESPONSE_PREFIX = 'response.';
+/** `{{outputs.approval.<key>}}`: the decision of an untilApproved pause earlier in the target. */
+export const APPROVAL_STEP = 'approval';
+export const APPROVAL_OUTPUT_KEYS: readonly string[] = ['decision', 'comment', 'approvedBy'];
+/** The families of names, for hints: which ones exist and how they are written. */
+export const NAME_FAMILIES = 'armory.*, hookgate.*, github.*, context.<key>, secrets.<name> or outputs.<webhook name>.<key>';
+export const RESPONSE_NAMES = 'response.location, response.locationId or response.body.<key>(.<key>|.<index>)*';
 
 /** Every template variable that exists regardless of the file, the context and the secrets. */
 export const BUILTIN_NAMES: readonly string[] = [
@@ -96,4 +106,33 @@ export function isKnownName(name: string, known: KnownNames): boolean {
   if (name.startsWith(CONTEXT_PREFIX)) return known.contextKeys.has(name.slice(CONTEXT_PREFIX.length));
   if (name.startsWith(SECRETS_PREFIX)) return known.secretNames.has(name.slice(SECRETS_PREFIX.length));
   return false;
+}
+
+/**
+ * `outputs.<step>.<key>` split at its last dot (a webhook name may hold dots, a key may not); null for
+ * another name or a key that is no OutputKey. `<step>` is a webhook's name or `approval`.
+ */
+export function outputName(name: string): { step: string; key: string } | null {
+  if (!name.startsWith(OUTPUTS_PREFIX)) return null;
+  const rest = name.slice(OUTPUTS_PREFIX.length);
+  const dot = rest.lastIndexOf('.');
+  if (dot <= 0) return null;
+  const key = rest.slice(dot + 1);
+  return OutputKey.safeParse(key).success ? { step: rest.slice(0, dot), key } : null;
+}
+
+/** A value of the monitored call's answer, as a monitor's templates name it. */
+export type ResponseName = { kind: 'location' } | { kind: 'locationId' } | { kind: 'body'; path: string[] };
+
+/**
+ * `response.location`, `response.locationId` (the Location header's last non-empty path segment) or
+ * `response.body.<key>(.<key>|.<index>)*` (digits index a list); null for anything else.
+ */
+export function responseName(name: string): ResponseName | null {
+  if (name === `${RESPONSE_PREFIX}location`) return { kind: 'location' };
+  if (name === `${RESPONSE_PREFIX}locationId`) return { kind: 'locationId' };
+  const bodyPrefix = `${RESPONSE_PREFIX}body.`;
+  if (!name.startsWith(bodyPrefix)) return null;
+  const path = name.slice(bodyPrefix.length).split('.');
+  return path.every((segment) => segment !== '') ? { kind: 'body', path } : null;
 }

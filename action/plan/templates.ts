@@ -1,15 +1,15 @@
-// Template checks. A webhook's templates are checked once for everything but `{{context.*}}`; context
-// keys are checked per runWebhook step, because a step's own context is part of what its call has
-// (step over file over input, SPEC §2), and a key only a sibling step sets fails at run time.
+// Template checks of each webhook, once: syntax, names, URLs, the monitor's statusPath. Uses of
+// `{{context.*}}` and `{{outputs.*}}` are returned, to be checked per runWebhook step (uses.ts).
 import { fail, suggest } from './fields.ts';
 import type { Ctx } from './fields.ts';
-import type { WebhookRef } from './steps.ts';
 import type { ParsedWebhook, TemplateField } from './webhooks.ts';
-import { BUILTIN_NAMES, isKnownName, parseTemplate } from './template.ts';
+import { statusPathProblem } from './status-path.ts';
+import { APPROVAL_OUTPUT_KEYS, APPROVAL_STEP, BUILTIN_NAMES, isKnownName, NAME_FAMILIES, OUTPUTS_PREFIX, outputName, parseTemplate, renderTemplate, RESPONSE_NAMES, RESPONSE_PREFIX, responseName } from './template.ts';
 import { formatPath } from './yaml-locator.ts';
 
 const CONTEXT_PREFIX = 'context.';
 const NO_CONTEXT_KEYS: ReadonlySet<string> = new Set();
+const STAND_IN = 'x';
 
 function isHttpUrlStart(text: string, whole: boolean): boolean {
   if (!whole) {
@@ -24,14 +24,14 @@ function isHttpUrlStart(text: string, whole: boolean): boolean {
   }
 }
 
-function unknownVariable(name: string, secretNames: ReadonlySet<string>): string {
+function unknownVariable(name: string, secretNames: ReadonlySet<string>, monitor: boolean): string {
   const head = `unknown template variable {{${name}}}`;
   if (name.startsWith('secrets.')) {
     const key = name.slice('secrets.'.length);
     return `${head}: the secrets input has no '${key}'${suggest(key, secretNames)}`;
   }
   const hint = suggest(name, BUILTIN_NAMES);
-  return hint === '' ? `${head}; use armory.*, hookgate.*, github.*, context.<key> or secrets.<name>` : `${head}${hint}`;
+  return hint === '' ? `${head}; use ${NAME_FAMILIES}${monitor ? `, or in a monitor ${RESPONSE_NAMES}` : ''}` : `${head}${hint}`;
 }
 
 const SECRET_HOWTO = 'store it as a repository secret, pass it in the secrets input (secrets: ${{ toJSON(secrets) }}) and write signingSecret: "{{secrets.NAME}}"';
@@ -52,16 +52,74 @@ function checkSigningSecret(ctx: Ctx, field: TemplateField, secretNames: Readonl
     const literal = parts.some((p) => p.kind === 'text') ? ': text around it would be committed to git as part of the secret' : '';
     fail(ctx, field.path, `must be exactly "{{secrets.NAME}}", one secret from the secrets input and nothing else${literal}`);
   } else if (!isKnownName(only.name, { secretNames, contextKeys: NO_CONTEXT_KEYS })) {
-    fail(ctx, field.path, unknownVariable(only.name, secretNames));
+    fail(ctx, field.path, unknownVariable(only.name, secretNames, false));
   }
 }
 
-/** Checks one webhook's templates except context keys; returns each context key with the fields that use it. */
-function checkWebhook(ctx: Ctx, webhook: ParsedWebhook, secretNames: ReadonlySet<string>): Map<string, string[]> {
-  const contextUses = new Map<string, string[]>();
+/** The names a webhook's templates may refer to beyond the built-ins: secrets, and the steps that have outputs. */
+export interface Names {
+  secretNames: ReadonlySet<string>;
+  /** Every webhook's name, valid or not, so a use of an invalid one gets no second error. */
+  webhookNames: ReadonlySet<string>;
+  /** The webhooks with disableCallback: true, which have no decision and so no outputs. */
+  noCallback: ReadonlySet<string>;
+}
+
+/** Where one webhook's templates use context keys and outputs, by key resp. variable, with the fields that use them. */
+export interface TemplateUses {
+  context: Map<string, string[]>;
+  outputs: Map<string, { step: string; fields: string[] }>;
+}
+
+function addField(fields: string[], fieldName: string): void {
+  if (!fields.includes(fieldName)) fields.push(fieldName);
+}
+
+/** Why an `outputs.*` name cannot be used, or undefined when only its uses remain to be checked. */
+function outputProblem(variable: string, names: Names): string | undefined {
+  const ref = outputName(variable);
+  if (ref === null) return `{{${variable}}} is not an output: write {{outputs.<webhook name>.<key>}} or {{outputs.${APPROVAL_STEP}.<key>}}, a key being letters, digits, _ and -`;
+  if (ref.step === APPROVAL_STEP) {
+    return APPROVAL_OUTPUT_KEYS.includes(ref.key) ? undefined : `{{${variable}}}: an approval's outputs are ${APPROVAL_OUTPUT_KEYS.join(', ')}${suggest(ref.key, APPROVAL_OUTPUT_KEYS)}`;
+  }
+  if (!names.webhookNames.has(ref.step)) {
+    return `{{${variable}}}: no webhook is named ${ref.step}${suggest(ref.step, [...names.webhookNames, APPROVAL_STEP])}; write {{outputs.<webhook name>.<key>}}`;
+  }
+  if (names.noCallback.has(ref.step)) return `{{${variable}}}: webhook ${ref.step} has disableCallback: true, so no decision and no outputs come back from it`;
+  return undefined;
+}
+
+/** The problem of one variable of a field, or undefined; records context keys and outputs in `uses`. */
+function checkVariable(variable: string, field: TemplateField, fieldName: string, names: Names, uses: TemplateUses): string | undefined {
+  if (variable.startsWith(CONTEXT_PREFIX)) {
+    const key = variable.slice(CONTEXT_PREFIX.length);
+    const fields = uses.context.get(key) ?? [];
+    addField(fields, fieldName);
+    uses.context.set(key, fields);
+    return undefined;
+  }
+  if (variable.startsWith(OUTPUTS_PREFIX)) {
+    const problem = outputProblem(variable, names);
+    const ref = outputName(variable);
+    if (problem !== undefined || ref === null) return problem;
+    const entry = uses.outputs.get(variable) ?? { step: ref.step, fields: [] };
+    addField(entry.fields, fieldName);
+    uses.outputs.set(variable, entry);
+    return undefined;
+  }
+  if (variable.startsWith(RESPONSE_PREFIX)) {
+    if (field.monitor !== true) return `{{${variable}}}: only a monitor can use the call's answer; use it in the webhook's monitor`;
+    return responseName(variable) === null ? `unknown template variable {{${variable}}}; a monitor's answer is ${RESPONSE_NAMES}` : undefined;
+  }
+  return isKnownName(variable, { secretNames: names.secretNames, contextKeys: NO_CONTEXT_KEYS }) ? undefined : unknownVariable(variable, names.secretNames, field.monitor === true);
+}
+
+/** Checks one webhook's templates except the uses of context keys and outputs, which it returns. */
+export function checkWebhook(ctx: Ctx, webhook: ParsedWebhook, names: Names): TemplateUses {
+  const uses: TemplateUses = { context: new Map(), outputs: new Map() };
   for (const field of webhook.templates) {
     if (field.kind === 'secret') {
-      checkSigningSecret(ctx, field, secretNames);
+      checkSigningSecret(ctx, field, names.secretNames);
       continue;
     }
     const from = field.source === undefined ? '' : `in ${field.source}: `;
@@ -71,44 +129,22 @@ function checkWebhook(ctx: Ctx, webhook: ParsedWebhook, secretNames: ReadonlySet
       continue;
     }
     const fieldName = `${formatPath(field.path.slice(webhook.path.length))}${field.source === undefined ? '' : ` (${field.source})`}`;
+    let valid = true;
     for (const variable of parsed.names) {
-      if (variable.startsWith(CONTEXT_PREFIX)) {
-        const key = variable.slice(CONTEXT_PREFIX.length);
-        contextUses.set(key, [...(contextUses.get(key) ?? []), fieldName]);
-      } else if (!isKnownName(variable, { secretNames, contextKeys: NO_CONTEXT_KEYS })) {
-        fail(ctx, field.path, from + unknownVariable(variable, secretNames));
-      }
+      const problem = checkVariable(variable, field, fieldName, names, uses);
+      if (problem === undefined) continue;
+      fail(ctx, field.path, from + problem);
+      valid = false;
     }
     const first = parsed.parts[0];
     if (field.kind === 'uri' && first?.kind === 'text' && !isHttpUrlStart(first.text, parsed.parts.length === 1)) {
       fail(ctx, field.path, 'expected an http:// or https:// URL');
     }
+    if (field.kind === 'jsonpath' && valid) {
+      // A variable's value comes at run time; a plain name stands in for it, so `$.{{context.field}}` and `== '{{x}}'` both parse.
+      const problem = statusPathProblem(renderTemplate(field.text, () => STAND_IN));
+      if (problem !== undefined) fail(ctx, field.path, `not a usable JSONPath: ${problem}`);
+    }
   }
-  return contextUses;
-}
-
-function listed(items: readonly string[]): string {
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1) ?? ''}`;
-}
-
-/** Reports, at the step, each context key its webhook uses that neither the step, the file nor the input sets. */
-function checkUse(ctx: Ctx, ref: WebhookRef, contextUses: ReadonlyMap<string, readonly string[]>, baseContextKeys: ReadonlySet<string>): void {
-  const stepKeys = new Set(ref.contextKeys);
-  for (const [key, fields] of contextUses) {
-    if (stepKeys.has(key) || baseContextKeys.has(key)) continue;
-    const hint = suggest(key, [...stepKeys, ...baseContextKeys]);
-    fail(ctx, ref.path, `webhook '${ref.name}' uses {{context.${key}}} in ${listed(fields)}, but neither this step's context, the file's context nor the context input sets ${key}${hint}`, 'key');
-  }
-}
-
-/**
- * Checks every webhook's templates, and for each runWebhook step the context keys its webhook uses.
- * An unused webhook's context keys are not checked: no call of it exists whose context could be known.
- */
-export function checkTemplates(ctx: Ctx, webhooks: ReadonlyMap<string, ParsedWebhook>, refs: readonly WebhookRef[], baseContextKeys: ReadonlySet<string>, secretNames: ReadonlySet<string>): void {
-  const uses = Map.groupBy(refs, (ref) => ref.name);
-  for (const [name, webhook] of webhooks) {
-    const contextUses = checkWebhook(ctx, webhook, secretNames);
-    for (const ref of uses.get(name) ?? []) checkUse(ctx, ref, contextUses, baseContextKeys);
-  }
+  return uses;
 }

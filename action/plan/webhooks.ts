@@ -1,68 +1,25 @@
-// The `webhooks` list: each definition (its call, its cancelTemplate, its signing secret) and the
-// template texts it holds, checked later against its uses.
+// The `webhooks` list: each definition (its call, its cancelTemplate, its signing secret, its
+// heartbeat and monitor) and the template texts it holds, checked later against its uses.
 import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../../shared/protocol.ts';
-import type { RequestTemplate, WebhookDef } from './plan.ts';
+import type { WebhookDef } from './plan.ts';
 import { check, fail, fieldsOf, location, notice, own } from './fields.ts';
 import type { Ctx } from './fields.ts';
+import { readListening } from './monitor.ts';
+import { readRequest } from './request.ts';
+import type { BodyRead, TemplateField } from './request.ts';
 import { describe, webhookSchema } from './schemas.ts';
-import type { RequestFields } from './schemas.ts';
-import { SIGNATURE_HEADERS } from '../clients/webhook-signing.ts';
 import { formatPath } from './yaml-locator.ts';
 import type { Path } from './yaml-locator.ts';
 
-/** One templated text of a webhook: a URI, a header value, a body or the signing secret. */
-export interface TemplateField {
-  path: Path;
-  text: string;
-  /** A URI must be http(s); a signing secret must be `{{secrets.NAME}}` alone. */
-  kind: 'uri' | 'text' | 'secret';
-  /** The file a `bodyTemplate.path` template came from. */
-  source?: string;
-}
+export type { BodyRead, TemplateField } from './request.ts';
+
+const NETWORK_FIELDS = ['networkMode', 'agentIdentifier'];
+const WEBHOOK_FIELDS = ['name', 'method', 'uriTemplate', 'headers', 'bodyTemplate', 'retryCount', 'disableCallback', 'timeout', 'cancelTemplate', 'signingSecret', 'heartbeatTimeout', 'monitor', ...NETWORK_FIELDS];
 
 export interface ParsedWebhook {
   def: WebhookDef;
   path: Path;
   templates: TemplateField[];
-}
-
-export type BodyRead = { ok: true; text: string } | { ok: false; message: string };
-
-const NETWORK_FIELDS = ['networkMode', 'agentIdentifier'];
-const WEBHOOK_FIELDS = ['name', 'method', 'uriTemplate', 'headers', 'bodyTemplate', 'retryCount', 'disableCallback', 'timeout', 'cancelTemplate', 'signingSecret', ...NETWORK_FIELDS];
-
-/** One request (the call or its cancelTemplate) with its templates added to `templates`. */
-function readRequest(ctx: Ctx, r: RequestFields, path: Path, readBody: (path: string) => BodyRead, templates: TemplateField[]): RequestTemplate {
-  templates.push({ path: [...path, 'uriTemplate'], text: r.uriTemplate, kind: 'uri' });
-  const headers = (r.headers ?? []).map((h, j) => {
-    if (SIGNATURE_HEADERS.includes(h.key.toLowerCase())) {
-      fail(ctx, [...path, 'headers', j, 'key'], `${h.key} is set by hookgate when it signs the request (signingSecret or the webhook-signing-secret input); remove this header`);
-    }
-    templates.push({ path: [...path, 'headers', j, 'value'], text: h.value, kind: 'text' });
-    return { key: h.key, value: h.value };
-  });
-  let bodyTemplate: string | null = null;
-  if (r.bodyTemplate !== undefined && r.bodyTemplate !== null) {
-    const { inline, path: bodyPath } = r.bodyTemplate;
-    const at = [...path, 'bodyTemplate'];
-    if (inline !== undefined && bodyPath !== undefined) {
-      fail(ctx, at, 'give either inline or path, not both');
-    } else if (inline !== undefined) {
-      bodyTemplate = inline;
-      templates.push({ path: [...at, 'inline'], text: inline, kind: 'text' });
-    } else if (bodyPath !== undefined) {
-      const read = readBody(bodyPath);
-      if (read.ok) {
-        bodyTemplate = read.text;
-        templates.push({ path: [...at, 'path'], text: read.text, kind: 'text', source: bodyPath });
-      } else {
-        fail(ctx, [...at, 'path'], read.message);
-      }
-    } else {
-      fail(ctx, at, 'needs inline (the body itself) or path (a file holding it)');
-    }
-  }
-  return { method: (r.method ?? 'POST').toUpperCase(), uriTemplate: r.uriTemplate, headers, bodyTemplate };
 }
 
 /** The valid webhooks by name, and the names of all of them, so uses of an invalid one are not called undefined. */
@@ -96,6 +53,9 @@ export function readWebhooks(ctx: Ctx, value: unknown, readBody: (path: string) 
     const cancel = w.cancelTemplate ? readRequest(ctx, w.cancelTemplate, [...path, 'cancelTemplate'], readBody, templates) : null;
     const signingSecret = w.signingSecret ?? null;
     if (typeof signingSecret === 'string') templates.push({ path: [...path, 'signingSecret'], text: signingSecret, kind: 'secret' });
+    const disableCallback = w.disableCallback ?? false;
+    const timeoutSeconds = w.timeout ?? DEFAULT_GATE_TIMEOUT_SECONDS;
+    const listening = readListening(ctx, { disableCallback, timeoutSeconds, heartbeatTimeout: w.heartbeatTimeout, monitor: w.monitor }, path, readBody, templates);
     webhooks.set(w.name, {
       path,
       templates,
@@ -103,12 +63,11 @@ export function readWebhooks(ctx: Ctx, value: unknown, readBody: (path: string) 
         name: w.name,
         ...call,
         retryCount: w.retryCount ?? 0,
-        disableCallback: w.disableCallback ?? false,
-        timeoutSeconds: w.timeout ?? DEFAULT_GATE_TIMEOUT_SECONDS,
+        disableCallback,
+        timeoutSeconds,
         cancel,
         signingSecret,
-        heartbeatSeconds: null,
-        monitor: null,
+        ...listening,
         location: location(ctx, path),
       },
     });

@@ -49,7 +49,7 @@ describe('an Armory deployment file', () => {
     expect(report.targets.map((t) => `${t.target}:${t.outcome}`)).toEqual(['dev:succeeded', 'staging:succeeded', 'prod:succeeded']);
 
     // Kubernetes-only fields and the role the file does not define: one notice each.
-    for (const field of ['kind', 'deploymentConfig', 'manifests', 'trafficManagement', 'exposeServices']) {
+    for (const field of ['kind', 'deploymentConfig.timeout', 'manifests', 'trafficManagement', 'exposeServices']) {
       expect(run.stdout.match(new RegExp(`::notice::[^\\n]*\\b${field} is a Kubernetes field and is ignored`, 'g'))).toHaveLength(1);
     }
     expect(run.stdout).toMatch(/::notice::[^\n]*requiresRoles? names role release-managers, which is not defined under roles: it means the team release-managers of the repository owner's organization/);

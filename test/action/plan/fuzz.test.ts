@@ -28,12 +28,13 @@ const REPLAY = process.env.HOOKGATE_FUZZ_CASE;
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
+    // GitHub workflow files (examples/workflows) show how to run the action; they are no deployment files.
+    if (statSync(path).isDirectory()) return name === 'workflows' ? [] : yamlFiles(path);
     return /\.ya?ml$/.test(name) ? [path] : [];
   });
 }
 
-/** test/fixtures/*.yml, test/fixtures/armory/*.yml and examples/**\/*.yml, plus the smaller seeds cut from them. */
+/** test/fixtures/*.yml, test/fixtures/armory/*.yml and examples/**\/*.yml but workflows, plus the smaller seeds cut from them. */
 function loadSeeds(): { full: SeedFile[]; all: SeedFile[] } {
   const paths = [...yamlFiles(join(ROOT, 'test', 'fixtures')), ...yamlFiles(join(ROOT, 'examples'))].sort();
   const full = paths.map((path) => ({ name: relative(ROOT, path), text: readFileSync(path, 'utf8') }));

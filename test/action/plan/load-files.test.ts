@@ -75,7 +75,7 @@ describe('whole files', () => {
     expect(plan.webhooks['Open Change Ticket']).toMatchObject({ method: 'PUT', disableCallback: true });
     expect(plan.notices).toEqual([
       'kind is a Kubernetes field and is ignored (deploy.yml:2:1)',
-      'deploymentConfig is a Kubernetes field and is ignored (deploy.yml:4:1)',
+      'deploymentConfig.timeout is a Kubernetes field and is ignored (deploy.yml:5:3)',
       "targets.prod-west.constraints.beforeDeployment[0].pause.requiresRoles names role release-managers, which is not defined under roles: it means the team release-managers of the repository owner's organization (deploy.yml:21:13)",
       'manifests is a Kubernetes field and is ignored (deploy.yml:55:1)',
       'strategies.canary-with-checks.canary.steps[1].exposeServices is a Kubernetes field and is ignored (deploy.yml:70:11)',

@@ -25,7 +25,7 @@ describe('templates', () => {
   it('rejects an unknown built-in, suggesting the right one', () => {
     expect(errorsOf(hook('uriTemplate: https://x.example.com/{{armory.callbackURI}}/{{foo.bar}}').replace('{{context.only_b}}', 'b'))).toEqual([
       "deploy.yml:9:18: webhooks[0].uriTemplate: unknown template variable {{armory.callbackURI}} (did you mean 'armory.callbackUri'?)",
-      'deploy.yml:9:18: webhooks[0].uriTemplate: unknown template variable {{foo.bar}}; use armory.*, hookgate.*, github.*, context.<key> or secrets.<name>',
+      'deploy.yml:9:18: webhooks[0].uriTemplate: unknown template variable {{foo.bar}}; use armory.*, hookgate.*, github.*, context.<key>, secrets.<name> or outputs.<webhook name>.<key>',
     ]);
   });
 

@@ -16,6 +16,7 @@ describe('top level', () => {
       ],
       webhooks: {},
       notices: [],
+      deploymentQueue: null,
     });
   });
 

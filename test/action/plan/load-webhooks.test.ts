@@ -21,6 +21,8 @@ describe('webhooks', () => {
         timeoutSeconds: 86400,
         cancel: null,
         signingSecret: null,
+        heartbeatSeconds: null,
+        monitor: null,
         location: loc(4, 5),
       },
     });
@@ -58,6 +60,8 @@ describe('webhooks', () => {
       timeoutSeconds: 7200,
       cancel: null,
       signingSecret: null,
+      heartbeatSeconds: null,
+      monitor: null,
       location: loc(3, 5),
     });
     expect(plan.notices).toEqual([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_NAMES, isKnownName, parseTemplate, renderTemplate, templateNames } from '../../../action/plan/template.ts';
+import { BUILTIN_NAMES, isKnownName, outputName, parseTemplate, renderTemplate, responseName, templateNames } from '../../../action/plan/template.ts';
 
 const vars =
   (values: Record<string, string>) =>
@@ -139,5 +139,34 @@ describe('isKnownName', () => {
     expect(isKnownName('secrets.ci_token', known)).toBe(true);
     expect(isKnownName('secrets.CI_TOKEN', known)).toBe(false);
     expect(isKnownName('secrets.', known)).toBe(false);
+  });
+});
+
+describe('outputName', () => {
+  it('splits outputs.<step>.<key> at the last dot, a webhook name may hold dots', () => {
+    expect(outputName('outputs.Run-Tests.build')).toEqual({ step: 'Run-Tests', key: 'build' });
+    expect(outputName('outputs.Build.v2.image_tag')).toEqual({ step: 'Build.v2', key: 'image_tag' });
+    expect(outputName('outputs.approval.approvedBy')).toEqual({ step: 'approval', key: 'approvedBy' });
+  });
+
+  it('is null for another family, a missing step or key, and a key that is no output key', () => {
+    for (const name of ['context.a.b', 'outputs.', 'outputs.build', 'outputs..key', 'outputs.A.', 'outputs.A.1st', 'outputs.A.-x', `outputs.A.${'k'.repeat(65)}`]) {
+      expect(outputName(name), name).toBeNull();
+    }
+  });
+});
+
+describe('responseName', () => {
+  it('reads location, locationId and a path into the body', () => {
+    expect(responseName('response.location')).toEqual({ kind: 'location' });
+    expect(responseName('response.locationId')).toEqual({ kind: 'locationId' });
+    expect(responseName('response.body.id')).toEqual({ kind: 'body', path: ['id'] });
+    expect(responseName('response.body.items.0.url')).toEqual({ kind: 'body', path: ['items', '0', 'url'] });
+  });
+
+  it('is null for anything else', () => {
+    for (const name of ['response', 'response.body', 'response.body.', 'response.body.a..b', 'response.status', 'response.locationid', 'outputs.a.b']) {
+      expect(responseName(name), name).toBeNull();
+    }
   });
 });
