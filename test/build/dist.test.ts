@@ -2,9 +2,8 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildOptions } from '../../build.ts';
+import { buildDist } from '../../build.ts';
 import { ROOT } from '../../scripts/local-relay.ts';
 
 async function files(dir: string): Promise<Map<string, Buffer>> {
@@ -22,7 +21,7 @@ afterAll(() => rm(outdir, { recursive: true, force: true }));
 
 describe('dist/', () => {
   it('is fresh: rebuilding the source gives the committed files byte for byte (run `npm run build`)', async () => {
-    await build({ ...buildOptions, absWorkingDir: ROOT, outdir, logLevel: 'silent' });
+    await buildDist(outdir, { absWorkingDir: ROOT, logLevel: 'silent' });
     const fresh = await files(outdir);
     const committed = await files(join(ROOT, 'dist'));
     expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());

@@ -132,7 +132,11 @@ describe('summaryMarkdown', () => {
     ['a thematic break after a line break', 'x\n---\n> quote', 'x<br>---<br>&gt; quote'],
     ['an indented code block', '    code', 'code'],
   ])('keeps a target message that starts %s one paragraph', (_what, message, paragraph) => {
-    const markdown = summaryMarkdown(run([targetReport({ message, steps: [] })]));
-    expect(markdown.split('\n')).toEqual(['## hookgate: potato-facts — ✅ succeeded', '', 'Deployment `octo/app/42`', '', '### ✅ staging: succeeded', '', paragraph, '']);
+    const lines = summaryMarkdown(run([targetReport({ message, steps: [] })])).split('\n');
+    const heading = lines.indexOf('### ✅ staging: succeeded');
+    expect(lines.slice(0, 5)).toEqual(['## hookgate: potato-facts — ✅ succeeded', '', 'Deployment `octo/app/42`', '', '```mermaid']);
+    // The graph's fence is closed before the target's part begins.
+    expect(lines.slice(heading - 2, heading)).toEqual(['```', '']);
+    expect(lines.slice(heading)).toEqual(['### ✅ staging: succeeded', '', paragraph, '']);
   });
 });
