@@ -1,4 +1,4 @@
-/** The action's side of the relay protocol: register, long-poll, cancel, park and resume. Answers are validated. */
+/** The action's side of the relay protocol: register, report the call, long-poll, cancel, park and resume. Answers are validated. */
 import type { z } from 'zod';
 import {
   CancelRunResponse,
@@ -8,7 +8,7 @@ import {
   RegisterGateResponse,
   TargetRecord,
 } from '../../shared/protocol.ts';
-import type { CancelRunRequest, RegisterGateRequest, ReportTargetRequest } from '../../shared/protocol.ts';
+import type { CancelRunRequest, GateCalledRequest, RegisterGateRequest, ReportTargetRequest } from '../../shared/protocol.ts';
 import { JournalResponse, ParkResponse, ResumeResponse, UnparkResponse } from '../../shared/park.ts';
 import type { JournalRequest, ParkRequest, ResumeRequest, UnparkRequest } from '../../shared/park.ts';
 import { backoffMs, formatDuration, systemClock } from '../lib/time.ts';
@@ -68,6 +68,11 @@ export class RelayClient {
       signal,
       timeoutMs: (waitSeconds + 15) * 1000,
     });
+  }
+
+  /** Tells the relay the gate's webhook was called (2xx): a gate with heartbeatSeconds starts its heartbeat clock; a repeat changes nothing. */
+  gateCalled(request: GateCalledRequest, signal?: AbortSignal): Promise<GateView> {
+    return this.call('POST', '/v1/gates/called', GateView, { body: request, signal, timeoutMs: 30_000 });
   }
 
   /** Cancels the run's pending gates: only `gateIds`, else those of `target`, else all. */

@@ -31,8 +31,19 @@ export interface RenderOptions {
   signingSecret?: string | null;
 }
 
+/** Most bytes of a 2xx answer's body kept for the webhook's `monitor` (`{{response.body.*}}`). */
+export const MAX_ANSWER_BODY_BYTES = 64 * 1024;
+
 export type WebhookCallResult =
-  | { ok: true; status: number; attempts: number; messageId?: string }
+  | {
+      ok: true;
+      status: number;
+      attempts: number;
+      messageId?: string;
+      /** The answer's headers, and its body cut to MAX_ANSWER_BODY_BYTES: a monitor reads where to poll from them. */
+      headers: Headers;
+      body: string;
+    }
   | { ok: false; reason: string; attempts: number; messageId?: string };
 
 type Vars = (name: string) => string | undefined;
@@ -146,7 +157,7 @@ export async function callWebhook(request: WebhookRequest, options: CallOptions)
         redirect: 'follow',
       });
       const text = await response.text().catch(() => '');
-      if (response.ok) return { ok: true, status: response.status, attempts: attempt + 1, ...tag };
+      if (response.ok) return { ok: true, status: response.status, attempts: attempt + 1, ...tag, headers: response.headers, body: cutBytes(text, MAX_ANSWER_BODY_BYTES) };
       reason = `HTTP ${response.status}${text ? `: ${truncateCodePoints(options.redact(text), ERROR_BODY_CHARS)}` : ''}`;
       // Another attempt gets the same answer: a 4xx other than 408 and 429 fails at once.
       if (!retryableStatus(response.status)) return { ok: false, reason, attempts: attempt + 1, ...tag };
@@ -200,4 +211,12 @@ function networkReason(error: unknown, timeoutMs: number): string {
 function looksLikeJson(body: string): boolean {
   const trimmed = body.trim();
   return trimmed.startsWith('{') || trimmed.startsWith('[');
+}
+
+/** The text's first `max` bytes of UTF-8, never ending inside a character. */
+function cutBytes(text: string, max: number): string {
+  const encoded = new TextEncoder().encode(text);
+  if (encoded.length <= max) return text;
+  // A cut inside a character decodes to U+FFFD at the end: drop it.
+  return new TextDecoder().decode(encoded.subarray(0, max)).replace(/\uFFFD$/, '');
 }

@@ -1,6 +1,6 @@
 /** Approval gates: a person decides on the relay's approval page, whose link the log shows. */
 import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../../shared/protocol.ts';
-import type { GateView, RegisterGateResponse } from '../../shared/protocol.ts';
+import type { GateView, Outputs, RegisterGateResponse } from '../../shared/protocol.ts';
 import { RelayError } from '../clients/relay.ts';
 import type { GateList, GatePhase } from '../engine/effects.ts';
 import type { StepReport, StepState } from '../engine/report.ts';
@@ -71,14 +71,15 @@ export async function approvalStep(
   signal: AbortSignal,
 ): Promise<StepReport> {
   const started = ctx.clock.now();
-  const done = (state: StepState, message: string | null): StepReport => ctx.step('approval', APPROVAL_NAME, phase, started, state, message);
+  const done = (state: StepState, message: string | null, outputs: Outputs | null = null): StepReport =>
+    ctx.step('approval', APPROVAL_NAME, phase, started, state, message, [], outputs);
   let gate: GateView | null = null;
   try {
     gate = await approvalGate(ctx, target, phase, item, key, signal);
     const decided = await waitFor(ctx, target, phase, 'an approval', APPROVAL_NAME, gate, signal);
     const [state, message] = decision(decided);
     ctx.say(target, `Approval (${phase}): ${message}`);
-    return done(state, message);
+    return done(state, message, approvalOutputs(decided));
   } catch (error) {
     // Parked: the gate stays pending at the relay, and a resumed run waits for it again.
     if (signal.aborted && isParking(signal.reason)) return done('parked', 'parked: the decision is awaited at the relay');
@@ -103,4 +104,21 @@ function decision(decided: GateView): [StepState, string] {
     pending: ['failed', 'the relay answered an undecided approval'],
   };
   return result[decided.state];
+}
+
+/**
+ * What a decided approval hands to later steps as `{{outputs.approval.*}}`: `decision` (`approved` or
+ * `rejected`), the approvers' `comment` ('' without one) and `approvedBy` (the GitHub logins without
+ * `@`, comma-separated, with sign-in; else the name typed on the page; '' for a rejection). None when
+ * nobody decided (expired, withdrawn).
+ */
+export function approvalOutputs(decided: GateView): Outputs | null {
+  if (decided.state !== 'succeeded' && decided.state !== 'failed') return null;
+  const approved = decided.state === 'succeeded';
+  return { decision: approved ? 'approved' : 'rejected', comment: decided.message ?? '', approvedBy: approved ? approvers(decided.decidedBy ?? '') : '' };
+}
+
+/** `@mona, @hubot` (signed-in approvals, as the relay records them) → `mona,hubot`; a typed name stays as it is. */
+function approvers(decidedBy: string): string {
+  return /^@[A-Za-z0-9-]+(?:, @[A-Za-z0-9-]+)*$/.test(decidedBy) ? decidedBy.split(', ').map((login) => login.slice(1)).join(',') : decidedBy;
 }

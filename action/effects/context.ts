@@ -2,7 +2,9 @@
  * What every effect module shares, passed explicitly: the plan, the settings, the
  * clients, the log, the clock, and the run's approval registrations.
  */
-import type { RegisterGateResponse } from '../../shared/protocol.ts';
+import { MAX_GRAPH_TARGETS } from '../../shared/protocol.ts';
+import type { GraphTarget, Outputs, RegisterGateResponse } from '../../shared/protocol.ts';
+import { truncateCodePoints } from '../../shared/text.ts';
 import type { GitHubDeployments } from '../clients/github-deployments.ts';
 import type { RelayClient } from '../clients/relay.ts';
 import type { StepKind, StepPhase, StepReport, StepState } from '../engine/report.ts';
@@ -33,6 +35,11 @@ export interface EffectsDeps {
   watch?: ParkWatch;
   /** The run's journal; default one that writes nothing and replays nothing. */
   journal?: Journal;
+  /**
+   * Every target of the file, for the run's graph on the approval page: with input `target`
+   * main.ts narrows `plan.targets` to that one; default `plan.targets`.
+   */
+  allTargets?: readonly TargetPlan[];
 }
 
 export interface EffectsContext extends EffectsDeps {
@@ -45,10 +52,27 @@ export interface EffectsContext extends EffectsDeps {
    * of its list (its link in `{{hookgate.approvalUrl}}`) share one gate.
    */
   approvals: Map<string, Promise<RegisterGateResponse>>;
+  /** The deployment's targets and their dependsOn (RunInfo.graph); undefined past MAX_GRAPH_TARGETS. */
+  graph: GraphTarget[] | undefined;
+  /** By target: the outputs of its ended steps by step name (`approval` for approvals), for `{{outputs.*}}`. */
+  outputs: Map<string, Map<string, Outputs>>;
+  /** The target's outputs so far, for its next steps' templates. */
+  outputsOf(target: string): ReadonlyMap<string, Outputs>;
+  /** Keeps an ended webhook or approval step's outputs (none: an empty set) for the target's later steps. */
+  keepOutputs(target: string, step: StepReport): void;
   /** One line of the target's story: `[<target>] <message>`. */
   say(target: TargetPlan, message: string): void;
   /** A step's report, ending now. */
-  step(kind: StepKind, name: string, phase: StepPhase, started: number, state: StepState, message: string | null, progress?: string[]): StepReport;
+  step(
+    kind: StepKind,
+    name: string,
+    phase: StepPhase,
+    started: number,
+    state: StepState,
+    message: string | null,
+    progress?: string[],
+    outputs?: Outputs | null,
+  ): StepReport;
 }
 
 /** The context for one run's effects. */
@@ -58,14 +82,25 @@ export function createContext(deps: EffectsDeps): EffectsContext {
   const journal =
     deps.journal ??
     new Journal({ ...deps, runId: deps.settings.deploymentId, attempt, run: runRef(deps.settings.github), watch, writes: false, entries: [] });
+  const outputs = new Map<string, Map<string, Outputs>>();
   return {
     ...deps,
     attempt,
     watch,
     journal,
     approvals: new Map(),
+    graph: graphOf(deps.allTargets ?? deps.plan.targets),
+    outputs,
+    outputsOf: (target) => outputs.get(target) ?? new Map(),
+    keepOutputs(target, step) {
+      if (step.kind !== 'webhook' && step.kind !== 'approval') return;
+      if (step.state === 'parked') return;
+      const byStep = outputs.get(target) ?? new Map<string, Outputs>();
+      byStep.set(outputsKey(step), step.outputs ?? {});
+      outputs.set(target, byStep);
+    },
     say: (target, message) => deps.log.info(`[${target.name}] ${message}`),
-    step: (kind, name, phase, started, state, message, progress = []) => ({
+    step: (kind, name, phase, started, state, message, progress = [], handed = null) => ({
       kind,
       name,
       phase,
@@ -74,6 +109,20 @@ export function createContext(deps: EffectsDeps): EffectsContext {
       progress,
       start: new Date(started).toISOString(),
       end: new Date(deps.clock.now()).toISOString(),
+      ...(handed ? { outputs: handed } : {}),
     }),
   };
+}
+
+/** The name later steps read a step's outputs by: the webhook's, `approval` for any approval (as the `outputs` output keys them). */
+export function outputsKey(step: Pick<StepReport, 'kind' | 'name'>): string {
+  return step.kind === 'approval' ? 'approval' : step.name;
+}
+
+/** The targets as the approval page draws them; none beyond MAX_GRAPH_TARGETS (the page then lists them without the picture). */
+function graphOf(targets: readonly TargetPlan[]): GraphTarget[] | undefined {
+  if (targets.length === 0 || targets.length > MAX_GRAPH_TARGETS) return undefined;
+  // The protocol's bounds (200 characters a name, 50 dependencies) are the file's too; cut, never refused, if a file passed them.
+  const name = (text: string): string => truncateCodePoints(text, 200);
+  return targets.map((t) => ({ name: name(t.name), dependsOn: t.dependsOn.slice(0, 50).map(name) }));
 }

@@ -14,7 +14,8 @@ import { webhookGate } from './webhook-gate.ts';
 /**
  * Effects that talk to the relay, the external systems, GitHub and the shell. Each step is
  * busy for the park watch (only its waits on the relay are not), replayed when the parked
- * attempt this job continues ended it, and journaled before the next step starts.
+ * attempt this job continues ended it, and journaled before the next step starts. A webhook's
+ * or approval's outputs are kept for the target's later steps (`{{outputs.<step>.<key>}}`).
  */
 export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
   const ctx = createContext(deps);
@@ -24,9 +25,12 @@ export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
       const replayed = ctx.journal.replayed(target.name, key);
       if (replayed) {
         ctx.say(target, `${replayed.kind} ${replayed.name}: ${replayed.state} in the parked run (not run again)`);
+        // Its outputs reach later steps as the original's did, so a resumed run renders them the same.
+        ctx.keepOutputs(target.name, replayed);
         return replayed;
       }
       const step = await run();
+      ctx.keepOutputs(target.name, step);
       await ctx.journal.step(target.name, key, step, signal);
       return step;
     });

@@ -5,6 +5,7 @@
  */
 import { MAX_JOURNAL_MESSAGE_CHARS, MAX_JOURNAL_PROGRESS, MAX_JOURNAL_PROGRESS_CHARS } from '../../shared/park.ts';
 import type { JournalEntry, JournalRecord, JournalStep, RunRef } from '../../shared/park.ts';
+import { MAX_BODY_BYTES } from '../../shared/protocol.ts';
 import type { TargetRecord } from '../../shared/protocol.ts';
 import { truncateCodePoints } from '../../shared/text.ts';
 import { RelayError } from '../clients/relay.ts';
@@ -19,6 +20,11 @@ import type { ParkWatch } from './park-watch.ts';
 
 /** Tries of one journal write before the job gives up parking. */
 const JOURNAL_TRIES = 3;
+/**
+ * Most bytes a journaled step may take as JSON: the relay reads MAX_BODY_BYTES a request, and the
+ * rest of the entry (its key of at most 1300 characters, the run id and the run's URL) stays under 4 KiB.
+ */
+const STEP_BYTES = MAX_BODY_BYTES - 4096;
 
 export interface JournalOptions {
   relay: RelayClient;
@@ -55,7 +61,9 @@ export class Journal {
   /** The step `<target>/<key>` ended in the parked attempt: its report, replayed; else null. */
   replayed(target: string, key: string): StepReport | null {
     const entry = this.entries.get(`${target}/${key}`);
-    return entry?.record.type === 'step' ? { ...entry.record.step, progress: [...entry.record.step.progress] } : null;
+    if (entry?.record.type !== 'step') return null;
+    const { outputs, ...step } = entry.record.step;
+    return { ...step, progress: [...step.progress], ...(outputs ? { outputs: { ...outputs } } : {}) };
   }
 
   /** Whether the webhook of `<target>/<key>` was called in the parked attempt (its callback is still awaited). */
@@ -108,10 +116,14 @@ export class Journal {
     await this.write(`${target}#end`, { type: 'target', outcome, message: text });
   }
 
-  /** The step within the journal's limits, and redacted: its message may quote an external system. */
+  /**
+   * The step within the journal's limits, and redacted: its message and outputs may quote an external
+   * system. Outputs are kept whole (a resumed run renders them); past the relay's body limit the
+   * progress goes first, then the message.
+   */
   private cut(step: StepReport): JournalStep {
     const { redact } = this.options;
-    return {
+    const cut: JournalStep = {
       kind: step.kind,
       name: truncateCodePoints(step.name, 200),
       phase: step.phase,
@@ -121,6 +133,11 @@ export class Journal {
       start: step.start.slice(0, 40),
       end: step.end.slice(0, 40),
     };
+    if (step.outputs === undefined) return cut;
+    cut.outputs = Object.fromEntries(Object.entries(step.outputs).map(([key, value]) => [key, typeof value === 'string' ? redact(value) : value]));
+    if (bytes(cut) > STEP_BYTES) cut.progress = [];
+    if (bytes(cut) > STEP_BYTES) cut.message = null;
+    return cut;
   }
 
   /** Writes one entry, retrying what may pass; when it cannot, the job stops parking (it keeps waiting on its runner). */
@@ -146,4 +163,8 @@ export class Journal {
     }
     watch.disable();
   }
+}
+
+function bytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
 }

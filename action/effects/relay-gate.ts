@@ -1,11 +1,11 @@
 /** A gate's life at the relay, shared by webhook and approval gates: register, wait for its decision, withdraw. */
-import { MAX_CANCEL_REASON_CHARS } from '../../shared/protocol.ts';
+import { MAX_CANCEL_REASON_CHARS, MAX_GATE_TIMEOUT_SECONDS } from '../../shared/protocol.ts';
 import type { ApprovalPolicy, GateKind, GateView, RegisterGateResponse } from '../../shared/protocol.ts';
-import { waitForDecision } from '../clients/relay.ts';
+import { RelayError, waitForDecision } from '../clients/relay.ts';
 import type { GatePhase } from '../engine/effects.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { truncateCodePoints } from '../../shared/text.ts';
-import { formatDuration } from '../lib/time.ts';
+import { backoffMs, formatDuration } from '../lib/time.ts';
 import type { TargetPlan } from '../plan/plan.ts';
 import type { EffectsContext } from './context.ts';
 
@@ -18,6 +18,8 @@ export interface GateSpec {
   roles?: string[];
   /** An approval gate's policy; a webhook gate has none. */
   approval?: ApprovalPolicy;
+  /** A webhook gate's heartbeatTimeout in seconds; none without one. */
+  heartbeatSeconds?: number | null;
 }
 
 /** Registers the gate (idempotently: an earlier try of this step gets its gate back). */
@@ -36,6 +38,7 @@ export function registerGate(ctx: EffectsContext, target: TargetPlan, phase: Gat
       attempt,
       requiresRoles: gate.roles ?? [],
       ...(gate.approval === undefined ? {} : { approval: gate.approval }),
+      ...(gate.heartbeatSeconds == null ? {} : { heartbeatSeconds: Math.min(MAX_GATE_TIMEOUT_SECONDS, Math.max(1, Math.ceil(gate.heartbeatSeconds))) }),
       run: {
         application: ctx.plan.application,
         repository: settings.github.repository,
@@ -43,6 +46,7 @@ export function registerGate(ctx: EffectsContext, target: TargetPlan, phase: Gat
         ref: settings.github.ref,
         actor: settings.github.actor,
         runUrl: /^https?:\/\//.test(settings.github.runUrl) ? settings.github.runUrl : '',
+        ...(ctx.graph === undefined ? {} : { graph: ctx.graph }),
       },
     },
     signal,
@@ -80,6 +84,29 @@ function longPoll(ctx: EffectsContext, target: TargetPlan, phase: GatePhase, wha
     onRelayError: (error, retryIn) => log.warning(`[${target.name}] ${error.message}; asking again in ${formatDuration(retryIn)}`),
   });
 }
+
+/**
+ * Tells the relay the gate's webhook was called, so its heartbeat clock starts (heartbeatTimeout);
+ * tried again through what may pass. A failure is a warning: the gate still waits for its callback.
+ */
+export async function reportCalled(ctx: EffectsContext, target: TargetPlan, gate: GateView, signal: AbortSignal): Promise<void> {
+  let failure: unknown = null;
+  for (let tries = 0; tries < CALLED_TRIES; tries++) {
+    try {
+      if (tries > 0) await ctx.clock.sleep(backoffMs(tries - 1), signal);
+      await ctx.relay.gateCalled({ runId: gate.runId, gateId: gate.gateId }, signal);
+      return;
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      failure = error;
+      if (!(error instanceof RelayError) || !error.retryable) break;
+    }
+  }
+  ctx.log.warning(`[${target.name}] could not tell the relay that ${gate.name} was called, so its heartbeatTimeout may not be enforced: ${errorMessage(failure)}`);
+}
+
+/** Tries of POST /v1/gates/called before it is left at a warning. */
+const CALLED_TRIES = 3;
 
 /** Cancels the gate at the relay, briefly; a failure is only a warning. */
 export async function withdraw(ctx: EffectsContext, gate: GateView, reason: string): Promise<void> {

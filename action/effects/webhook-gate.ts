@@ -2,7 +2,7 @@
  * Webhook gates: call the external system with a callback URI, then wait for its
  * callback at the relay (or, with disableCallback, only for its HTTP answer).
  */
-import type { GateView } from '../../shared/protocol.ts';
+import type { GateView, Outputs, RegisterGateResponse } from '../../shared/protocol.ts';
 import { RelayError } from '../clients/relay.ts';
 import { CANCEL_ATTEMPT_TIMEOUT_MS, callWebhook, renderCancel, renderWebhook } from '../clients/webhook.ts';
 import type { WebhookRequest } from '../clients/webhook.ts';
@@ -14,11 +14,19 @@ import { formatDuration } from '../lib/time.ts';
 import type { GateItem, TargetPlan, WebhookDef } from '../plan/plan.ts';
 import { approvalUrlOf } from './approval-gate.ts';
 import type { EffectsContext } from './context.ts';
-import { registerGate, waitFor, withdraw } from './relay-gate.ts';
-import { templateResolver } from './template-vars.ts';
+import { monitorGate } from './monitor.ts';
+import type { CallAnswer } from './monitor-vars.ts';
+import { registerGate, reportCalled, waitFor, withdraw } from './relay-gate.ts';
+import { missingOutput, templateResolver } from './template-vars.ts';
 
 type Webhook = Extract<GateItem, { kind: 'webhook' }>;
-type Done = (state: StepState, message: string | null, progress?: string[]) => StepReport;
+/** What a webhook's monitor starts from: the call's variables and its answer. */
+interface Monitored {
+  resolve: (name: string) => string | undefined;
+  answer: CallAnswer;
+}
+
+type Done = (state: StepState, message: string | null, progress?: string[], outputs?: Outputs | null) => StepReport;
 
 /** One webhook step in a list: what it needs and where it ended up. */
 interface Call {
@@ -31,7 +39,7 @@ interface Call {
   signal: AbortSignal;
   done: Done;
   /** The relay gate once registered. */
-  gate: GateView | null;
+  gate: RegisterGateResponse | null;
   /** Set once the external system has the work: tells it the work is no longer needed (cancelTemplate). */
   callOff: ((why: string) => Promise<void>) | null;
   /** When the step started (epoch ms). */
@@ -49,7 +57,7 @@ export async function webhookGate(
   list: GateList,
 ): Promise<StepReport> {
   const started = ctx.clock.now();
-  const done: Done = (state, message, progress = []) => ctx.step('webhook', item.webhook, phase, started, state, message, progress);
+  const done: Done = (state, message, progress = [], outputs = null) => ctx.step('webhook', item.webhook, phase, started, state, message, progress, outputs);
   const def = ctx.plan.webhooks[item.webhook];
   if (!def) return done('failed', `webhook ${item.webhook} is not defined`);
   const call: Call = { target, phase, item, def, key, list, signal, done, gate: null, callOff: null, started };
@@ -73,9 +81,14 @@ export async function webhookGate(
 async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport> {
   const { target, phase, item, def, signal, done } = call;
   const { settings, log } = ctx;
+  const outputs = ctx.outputsOf(target.name);
+  // Before anything is registered or sent: a request missing an earlier step's output is never made.
+  const missing = missingOutput(def, target.name, outputs);
+  if (missing !== null) return done('failed', missing);
   let callbackUri = '';
   if (!def.disableCallback) {
-    const registered = await registerGate(ctx, target, phase, { kind: 'webhook', name: item.webhook, key: call.key, timeoutSeconds: def.timeoutSeconds }, signal);
+    const spec = { kind: 'webhook' as const, name: item.webhook, key: call.key, timeoutSeconds: def.timeoutSeconds, heartbeatSeconds: def.heartbeatSeconds };
+    const registered = await registerGate(ctx, target, phase, spec, signal);
     call.gate = registered;
     callbackUri = registered.callbackUri;
     ctx.say(target, `Gate registered for webhook ${item.webhook} (${phase}); it times out at ${new Date(registered.deadline).toISOString()}`);
@@ -92,14 +105,21 @@ async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport
     callbackUri,
     approvalUrl: await approvalUrlOf(ctx, target, phase, call.list, signal),
     github: settings.github,
-    context: { ...settings.context, ...ctx.plan.context, ...item.context },
+    // Step over target (contextOverrides) over file over input.
+    context: { ...settings.context, ...ctx.plan.context, ...target.context, ...item.context },
     secrets: settings.secrets,
+    outputs,
   });
   const signing = { signingSecret: settings.webhookSigningSecret };
   if (call.gate && ctx.journal.called(target.name, call.key)) {
     // The parked attempt called it already: never again (SPEC §9); its callback is awaited as before.
     ctx.say(target, `Webhook ${item.webhook} was called by the parked run; waiting for its callback …`);
     call.callOff = (why) => cancelWebhook(ctx, target, item.webhook, renderCancel(def, resolve, signing), why);
+    // Idempotent at the relay: a clock the parked run started keeps running.
+    if (def.heartbeatSeconds !== null) await reportCalled(ctx, target, call.gate, signal);
+    // A job never parks while its monitor polls, so a parked call's monitor had posted its verdict already
+    // (the gate is decided); the answer it started from is gone with the parked run anyway.
+    if (def.monitor) ctx.say(target, `The monitor of ${item.webhook} is not restarted: the parked run's call answer is gone; its callback decides`);
     return awaitCallback(ctx, call, call.gate);
   }
   const request = renderWebhook(def, resolve, signing);
@@ -124,15 +144,32 @@ async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport
   call.callOff = (why) => cancelWebhook(ctx, target, item.webhook, renderCancel(def, resolve, signing), why);
   // Before the wait, when the job may park: a resumed run must know the call was made.
   await ctx.journal.markCalled(target.name, call.key);
+  // From here the system must be heard from at least every heartbeatTimeout (the relay's alarm enforces it).
+  if (def.heartbeatSeconds !== null) await reportCalled(ctx, target, call.gate, signal);
 
-  ctx.say(target, `Waiting for the callback of ${item.webhook} …`);
-  return awaitCallback(ctx, call, call.gate);
+  ctx.say(target, def.monitor ? `Polling the status of ${item.webhook} (monitor) while waiting for its callback …` : `Waiting for the callback of ${item.webhook} …`);
+  const monitored = def.monitor ? { resolve, answer: { status: answer.status, headers: answer.headers, body: answer.body } } : null;
+  return awaitCallback(ctx, call, call.gate, monitored);
 }
 
-/** Waits for the callback of a called webhook; on a timeout tells the system the work is no longer needed. */
-async function awaitCallback(ctx: EffectsContext, call: Call, gate: GateView): Promise<StepReport> {
-  const { target, phase, item, signal, done } = call;
-  const decided = await waitFor(ctx, target, phase, `the callback of ${item.webhook}`, item.webhook, gate, signal);
+/**
+ * Waits for the callback of a called webhook, its monitor (if any) polling beside the wait until the
+ * wait returns or the step is canceled; on a timeout tells the system the work is no longer needed.
+ */
+async function awaitCallback(ctx: EffectsContext, call: Call, gate: RegisterGateResponse, monitored: Monitored | null = null): Promise<StepReport> {
+  const { target, phase, item, def, signal, done } = call;
+  const monitoring = new AbortController();
+  // Busy: the monitor polls from the runner, so the job must not park while it does.
+  const polling = monitored
+    ? ctx.watch.busyWhile(() => monitorGate({ ctx, target, def, ...monitored, gate, signal: AbortSignal.any([signal, monitoring.signal]) }))
+    : null;
+  let decided: GateView;
+  try {
+    decided = await waitFor(ctx, target, phase, `the callback of ${item.webhook}`, item.webhook, gate, signal);
+  } finally {
+    monitoring.abort(new Error('the gate was decided'));
+    await polling;
+  }
   if (decided.state === 'timed-out') await call.callOff?.('its gate timed out');
   return outcome(ctx, target, item.webhook, decided, done);
 }
@@ -165,7 +202,7 @@ function outcome(ctx: EffectsContext, target: TargetPlan, name: string, gate: Ga
     canceled: `${name} was canceled`,
   }[state];
   ctx.say(target, `${headline}${gate.message ? ` — ${gate.message}` : ''}`);
-  return done(state, gate.message, progress);
+  return done(state, gate.message, progress, gate.outputs);
 }
 
 /** Only the host: the rest of a webhook URL may carry a secret. */

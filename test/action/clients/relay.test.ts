@@ -25,6 +25,16 @@ describe('RelayClient', () => {
     expect(JSON.parse(requests[0]?.body ?? '')).toEqual(request);
   });
 
+  it('reports a called webhook with POST /v1/gates/called and validates the gate it answers', async () => {
+    const { relay, requests } = client(() => Response.json(gateView({ heartbeatSeconds: 60, lastHeardAt: 5 })));
+    await expect(relay.gateCalled({ runId: 'octo/app/42', gateId: GATE_ID })).resolves.toMatchObject({ heartbeatSeconds: 60, lastHeardAt: 5 });
+    expect(requests[0]?.method).toBe('POST');
+    expect(requests[0]?.url).toBe('http://127.0.0.1:8787/v1/gates/called');
+    expect(JSON.parse(requests[0]?.body ?? '')).toEqual({ runId: 'octo/app/42', gateId: GATE_ID });
+    const odd = client(() => Response.json({ ok: true }));
+    await expect(odd.relay.gateCalled({ runId: 'octo/app/42', gateId: GATE_ID })).rejects.toThrow('relay sent an unexpected answer to POST /v1/gates/called');
+  });
+
   it('long-polls with GET, the run and the window in the query, and no body', async () => {
     const { relay, requests } = client(() => Response.json(gateView()));
     await relay.poll('octo/app/42', GATE_ID, 25);

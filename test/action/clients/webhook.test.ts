@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { callWebhook, CANCEL_ATTEMPT_TIMEOUT_MS } from '../../../action/clients/webhook.ts';
+import { callWebhook, CANCEL_ATTEMPT_TIMEOUT_MS, MAX_ANSWER_BODY_BYTES } from '../../../action/clients/webhook.ts';
 import type { WebhookRequest } from '../../../action/clients/webhook.ts';
 import { createRedactor } from '../../../action/output/redact.ts';
 import { FakeClock } from '../fakes.ts';
@@ -69,11 +69,21 @@ describe('callWebhook', () => {
       request({ headers: { Authorization: 'Bearer s3cr3t', 'Content-Type': 'application/json' }, body }),
       { redact: asIs, retryCount: 0, clock: new FakeClock() },
     );
-    expect(result).toEqual({ ok: true, status: 200, attempts: 1 });
+    expect(result).toMatchObject({ ok: true, status: 200, attempts: 1, body: '{"ok":true}' });
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ method: 'POST', url: '/hooks/run', body });
     expect(received[0]?.headers.authorization).toBe('Bearer s3cr3t');
     expect(received[0]?.headers['content-type']).toBe('application/json');
+  });
+
+  it('hands on a 2xx answer’s headers and body (for a monitor), the body cut to 64 KiB between characters', async () => {
+    replies.push((_req, res) => res.writeHead(202, { location: '/queue/item/7/' }).end(`${'x'.repeat(MAX_ANSWER_BODY_BYTES - 1)}é and more`));
+    const result = await callWebhook(request(), { redact: asIs, retryCount: 0, clock: new FakeClock() });
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.status).toBe(202);
+    expect(result.headers.get('location')).toBe('/queue/item/7/');
+    // é takes two bytes: it would end past the limit, so the cut falls before it.
+    expect(result.body).toBe('x'.repeat(MAX_ANSWER_BODY_BYTES - 1));
   });
 
   it('sends no body with GET', async () => {
@@ -94,7 +104,7 @@ describe('callWebhook', () => {
       random: () => 1,
       onRetry: (reason, attempt, delay) => retries.push(`${attempt} ${delay} ${reason}`),
     });
-    expect(result).toEqual({ ok: true, status: 200, attempts: 4 });
+    expect(result).toMatchObject({ ok: true, status: 200, attempts: 4 });
     expect(received.map((r) => r.body)).toEqual(['x', 'x', 'x', 'x']);
     expect(retries).toEqual(['1 1000 HTTP 500: database locked', '2 2000 HTTP 408: slow', '3 4000 HTTP 429: slow down']);
     expect(clock.sleeps).toEqual([1000, 2000, 4000]);
@@ -143,7 +153,7 @@ describe('callWebhook', () => {
     const clock = new FakeClock();
     const reasons: string[] = [];
     const result = await callWebhook(request(), { redact: asIs, retryCount: 1, clock, onRetry: (reason) => reasons.push(reason) });
-    expect(result).toEqual({ ok: true, status: 200, attempts: 2 });
+    expect(result).toMatchObject({ ok: true, status: 200, attempts: 2 });
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toMatch(/^fetch failed: /);
   });

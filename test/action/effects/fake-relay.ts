@@ -3,7 +3,7 @@
  * talks to it, requests are checked with the protocol's schemas and, like the relay's
  * edge, refused when a string holds a lone surrogate. Park and resume: fake-relay-park.ts.
  */
-import { CancelRunRequest, RegisterGateRequest, ReportTargetRequest } from '../../../shared/protocol.ts';
+import { CancelRunRequest, GateCalledRequest, RegisterGateRequest, ReportTargetRequest } from '../../../shared/protocol.ts';
 import type { GateView, RegisterGateResponse, TargetRecord } from '../../../shared/protocol.ts';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -89,7 +89,7 @@ export class FakeRelay {
 
   private async handle(method: string, url: URL, body: unknown, signal: AbortSignal | null): Promise<Response> {
     this.requests.push({ method, path: url.pathname, body });
-    const route = `${method} ${url.pathname.replace(/^\/v1\/gates\/.+$/, '/v1/gates/:id')}`;
+    const route = `${method} ${url.pathname === '/v1/gates/called' ? url.pathname : url.pathname.replace(/^\/v1\/gates\/.+$/, '/v1/gates/:id')}`;
     const refusal = this.refusals.get(route);
     if (refusal !== undefined) {
       this.refusals.delete(route);
@@ -101,6 +101,8 @@ export class FakeRelay {
     switch (route) {
       case 'POST /v1/gates':
         return parsed(RegisterGateRequest, body, (request) => this.register(request));
+      case 'POST /v1/gates/called':
+        return parsed(GateCalledRequest, body, (request) => this.called(request));
       case 'GET /v1/gates/:id':
         return this.poll(url, signal);
       case 'POST /v1/runs/cancel':
@@ -159,6 +161,14 @@ export class FakeRelay {
     } else if (gate.state === 'pending') {
       this.clock.advance(Number(url.searchParams.get('wait')) * 1000);
     }
+    return Response.json(gate);
+  }
+
+  private called(request: z.output<typeof GateCalledRequest>): Response {
+    const gate = this.gates.get(request.gateId);
+    if (!gate || gate.runId !== request.runId) return error(404, 'not_found', 'no such gate');
+    // A repeat changes nothing: the heartbeat clock started with the first.
+    gate.lastHeardAt ??= this.clock.now();
     return Response.json(gate);
   }
 

@@ -58,6 +58,7 @@ export function requestLines(requests: readonly { method: string; path: string; 
   return requests.map((r) => {
     if (r.path === '/v1/runs/journal') return `journal ${(r.body as { key: string }).key}`;
     if (r.path === '/v1/gates' && r.method === 'POST') return `register ${(r.body as { name: string }).name}`;
+    if (r.path === '/v1/gates/called') return 'called';
     if (r.path.startsWith('/v1/gates/')) return 'poll';
     if (r.path === '/v1/runs/targets' && r.method === 'POST') return `target ${(r.body as { status: string }).status}`;
     return `${r.method} ${r.path}`;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CANCEL_REASON_CHARS } from '../../../shared/protocol.ts';
+import { MAX_CANCEL_REASON_CHARS, MAX_GRAPH_TARGETS } from '../../../shared/protocol.ts';
 import { registerGate, waitFor, withdraw } from '../../../action/effects/relay-gate.ts';
-import { target } from '../fakes.ts';
+import { plan, target } from '../fakes.ts';
+import { createContext } from '../../../action/effects/context.ts';
 import { harness } from './harness.ts';
 
 const live = (): AbortSignal => new AbortController().signal;
@@ -21,6 +22,43 @@ describe('registerGate', () => {
       requiresRoles: [],
       run: { application: 'potato-facts', repository: 'octo/app', sha: 'c0ffee', runUrl: 'https://github.com/octo/app/actions/runs/42' },
     });
+  });
+});
+
+describe('the run’s graph in a registration', () => {
+  const spec = { kind: 'webhook' as const, name: 'Tests', key: 'beforeDeployment/0', timeoutSeconds: 60 };
+  const graphOf = (h: ReturnType<typeof harness>): unknown => (h.relay.requests[0]?.body as { run: { graph?: unknown } }).run.graph;
+
+  it('names every target of the plan with its dependsOn', async () => {
+    const targets = [target('staging'), target('qa'), target('prod', { dependsOn: ['staging', 'qa'] })];
+    const h = harness({ plan: plan(targets) });
+    await registerGate(h.ctx, staging, 'beforeDeployment', spec, live());
+    expect(graphOf(h)).toEqual([
+      { name: 'staging', dependsOn: [] },
+      { name: 'qa', dependsOn: [] },
+      { name: 'prod', dependsOn: ['staging', 'qa'] },
+    ]);
+  });
+
+  it('names the whole file’s targets in a job of one target (allTargets), not only its own', async () => {
+    const prod = target('prod', { dependsOn: ['staging'] });
+    const h = harness({ plan: plan([prod]) });
+    const ctx = createContext({ ...h.ctx, allTargets: [target('staging'), prod] });
+    await registerGate(ctx, prod, 'beforeDeployment', spec, live());
+    expect(graphOf(h)).toEqual([
+      { name: 'staging', dependsOn: [] },
+      { name: 'prod', dependsOn: ['staging'] },
+    ]);
+  });
+
+  it('is left out past MAX_GRAPH_TARGETS targets (the page lists them without the picture)', async () => {
+    const many = Array.from({ length: MAX_GRAPH_TARGETS + 1 }, (_, i) => target(`t${i}`));
+    const h = harness({ plan: plan(many) });
+    await registerGate(h.ctx, staging, 'beforeDeployment', spec, live());
+    expect(graphOf(h)).toBeUndefined();
+    const fits = harness({ plan: plan(many.slice(0, MAX_GRAPH_TARGETS)) });
+    await registerGate(fits.ctx, staging, 'beforeDeployment', spec, live());
+    expect(graphOf(fits)).toHaveLength(MAX_GRAPH_TARGETS);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Outputs } from '../../../shared/protocol.ts';
 import type { GitHubContext } from '../../../action/settings.ts';
-import { BUILTIN_NAMES } from '../../../action/plan/template.ts';
+import { BUILTIN_NAMES, outputName } from '../../../action/plan/template.ts';
 import { templateResolver } from '../../../action/effects/template-vars.ts';
 import type { TemplateScope } from '../../../action/effects/template-vars.ts';
 
@@ -103,5 +104,35 @@ describe('templateResolver', () => {
 
   it('has a value for every built-in name the file validator accepts', () => {
     for (const name of BUILTIN_NAMES) expect(resolve(name), name).toBeTypeOf('string');
+  });
+});
+
+describe('{{outputs.<step>.<key>}}', () => {
+  const outputs = new Map<string, Outputs>([
+    ['Run-Tests', { build: 'b-17', passed: true, count: 412, zero: 0 }],
+    ['v1.2.deploy', { url: 'https://x' }],
+  ]);
+  const resolve = templateResolver({ ...scope, outputs });
+
+  it('renders the target’s outputs as text: numbers and booleans through String', () => {
+    expect(['build', 'passed', 'count', 'zero'].map((key) => resolve(`outputs.Run-Tests.${key}`))).toEqual(['b-17', 'true', '412', '0']);
+  });
+
+  it('splits at the last dot, so a webhook name may hold dots', () => {
+    expect(outputName('outputs.v1.2.deploy.url')).toEqual({ step: 'v1.2.deploy', key: 'url' });
+    expect(resolve('outputs.v1.2.deploy.url')).toBe('https://x');
+  });
+
+  it('is undefined for a missing step or key, an inherited key and a malformed name', () => {
+    expect(resolve('outputs.Run-Tests.missing')).toBeUndefined();
+    expect(resolve('outputs.Smoke.build')).toBeUndefined();
+    expect(resolve('outputs.Run-Tests.toString')).toBeUndefined();
+    expect(resolve('outputs.Run-Tests')).toBeUndefined();
+    expect(outputName('outputs.Run-Tests.')).toBeNull();
+    expect(outputName('context.x')).toBeNull();
+  });
+
+  it('is undefined without any outputs', () => {
+    expect(templateResolver(scope)('outputs.Run-Tests.build')).toBeUndefined();
   });
 });
