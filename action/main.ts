@@ -25,6 +25,11 @@ import { systemClock } from './lib/time.ts';
 import { checkSigningSecrets } from './clients/webhook.ts';
 import { workspaceFileReader } from './clients/workspace-files.ts';
 import { commandSafeJson, neutralizeCommands } from './output/workflow-commands.ts';
+import { QueueClient } from './clients/queue.ts';
+import { createContext } from './effects/context.ts';
+import type { EffectsDeps } from './effects/context.ts';
+import { enterQueue, parkedHoldUntil } from './effects/queue.ts';
+import type { QueuePlace } from './effects/queue.ts';
 
 /** Runs the action; the one place that turns an error into a failed step. */
 export async function run(): Promise<void> {
@@ -44,7 +49,7 @@ export async function run(): Promise<void> {
     if (settings.phase) core.saveState(STATE.phase, settings.phase);
     core.setOutput(OUTPUTS.deploymentId, settings.deploymentId);
 
-    const plan = await loadPlan(settings, log);
+    const { plan, allTargets } = await loadPlan(settings, log);
     // The post step of a beforeDeployment gate step closes the target only when no afterDeployment step will.
     if (settings.phase === 'beforeDeployment') {
       core.saveState(STATE.hasAfterDeployment, String(plan.targets.some((t) => t.afterDeployment.length > 0)));
@@ -63,13 +68,18 @@ export async function run(): Promise<void> {
     const { attempt, watch, journal } = session;
     // A continuing job's approvals keep the parked attempt's initiator (preventSelfReview), not its own run's starter.
     const jobSettings = { ...settings, github: { ...settings.github, initiator: session.initiator } };
-    const effects = createTargetEffects({ plan, settings: jobSettings, relay, deployments, log, redact, clock: systemClock, attempt, watch, journal });
+    const deps: EffectsDeps = { plan, allTargets, settings: jobSettings, relay, deployments, log, redact, clock: systemClock, attempt, watch, journal };
+    const effects = createTargetEffects(deps);
     const cancellation = onJobCanceled(log);
     // Until run() returns: a late SIGINT must not kill the step while it writes its outputs.
     dispose = cancellation.dispose;
     const signal = AbortSignal.any([cancellation.signal, watch.signal]);
-    const report = await runDeployment(plan, settings.deploymentId, effects, signal, settings.phase);
-    await finish(report, session, redact, log, settings.phase);
+    // Saved before entering: a step that dies after it still leaves the queue in the post step.
+    if (plan.deploymentQueue !== null) core.saveState(STATE.queue, JSON.stringify({ repository: settings.github.repository, application: plan.application }));
+    const queue = new QueueClient({ baseUrl: settings.relayUrl, token: relayCredential(settings.relayToken, settings.relayUrl) });
+    const queued = await enterQueue({ ctx: createContext(deps), queue, targets: allTargets.map((t) => t.name) }, signal);
+    const report = queued.go ? await runDeployment(plan, settings.deploymentId, effects, signal, settings.phase) : queued.report;
+    await finish(report, session, redact, log, settings, queued.place, allTargets);
   } catch (error) {
     core.setFailed(neutralizeCommands(redact(errorMessage(error))));
   } finally {
@@ -78,7 +88,8 @@ export async function run(): Promise<void> {
 }
 
 /** Parks the job or closes its park, then writes the outputs, the summary and the exit status. */
-async function finish(report: RunReport, session: Session, redact: Redact, log: Log, phase: Settings['phase']): Promise<void> {
+async function finish(report: RunReport, session: Session, redact: Redact, log: Log, settings: Settings, place: QueuePlace | null, allTargets: Plan['targets']): Promise<void> {
+  const phase = settings.phase;
   let parked: ParkedJob | null = null;
   let parkFailure: string | null = null;
   // The park timer may fire as the last gate is decided: a job whose targets all ended does not park.
@@ -102,13 +113,14 @@ async function finish(report: RunReport, session: Session, redact: Redact, log: 
   } else {
     await session.end();
   }
+  await settleQueue(place, report, parked, settings);
   core.saveState(STATE.finished, 'true');
   // Redacted before JSON or Markdown escaping, which would otherwise disguise a secret.
   const safe = redactDeep(report, redact);
   core.setOutput(OUTPUTS.result, report.result);
   core.setOutput(OUTPUTS.report, redact(commandSafeJson(safe)));
   core.setOutput(OUTPUTS.outputs, redact(commandSafeJson(collectOutputs(safe))));
-  await writeSummary(redact(summaryMarkdown(safe, parked && redactDeep(parked, redact))), log);
+  await writeSummary(redact(summaryMarkdown(safe, parked && redactDeep(parked, redact), allTargets)), log);
   log.info(`hookgate: result ${report.result}`);
   if (parkFailure !== null) core.setFailed(neutralizeCommands(redact(parkFailure)));
   // A parked job exits 0: its runner is freed and the relay resumes the deployment.
@@ -116,6 +128,21 @@ async function finish(report: RunReport, session: Session, redact: Redact, log: 
     const worst = safe.targets.find((t) => t.outcome === report.result);
     core.setFailed(neutralizeCommands(redact(`deployment ${report.result}${worst ? `: ${worst.message}` : ''}`)));
   }
+}
+
+/** How long a beforeDeployment gate step that passed holds the queue for the deploy after it: a hosted job's longest life. */
+const GATE_STEP_HOLD_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * The deploy queue at the job's end: a parked job holds its place until its gates' latest deadline
+ * (and a lease for the resume), a passed beforeDeployment gate step until the job's end (its post
+ * step leaves), any other job leaves with its target, or the whole deployment.
+ */
+async function settleQueue(place: QueuePlace | null, report: RunReport, parked: ParkedJob | null, settings: Settings): Promise<void> {
+  if (!place) return;
+  if (parked) await place.hold(parkedHoldUntil(parked.waits.gates.map((gate) => gate.deadline), Date.now()));
+  else if (settings.phase === 'beforeDeployment' && report.result === 'succeeded') await place.hold(Date.now() + GATE_STEP_HOLD_MS);
+  else await place.leave(settings.target ?? undefined);
 }
 
 /**
@@ -152,7 +179,8 @@ async function writeSummary(markdown: string, log: Log): Promise<void> {
 }
 
 /** Reads and validates the deployment file; every error becomes an annotation before anything runs. */
-async function loadPlan(settings: Settings, log: Log): Promise<Plan> {
+/** The plan this job runs, and every target of the file (the relay and the summary draw the whole deployment). */
+async function loadPlan(settings: Settings, log: Log): Promise<{ plan: Plan; allTargets: Plan['targets'] }> {
   const path = resolve(settings.github.workspace, settings.config);
   let text: string;
   try {
@@ -179,12 +207,12 @@ async function loadPlan(settings: Settings, log: Log): Promise<Plan> {
   const unusable = checkSigningSecrets(plan.webhooks, settings.secrets, settings.webhookSigningSecret);
   if (unusable.length > 0) throw new Error(`${unusable.join('; ')}; nothing was deployed`);
   for (const notice of plan.notices) log.notice(notice);
-  if (!settings.target) return plan;
+  if (!settings.target) return { plan, allTargets: plan.targets };
 
   const only = plan.targets.find((t) => t.name === settings.target);
   if (!only) {
     throw new Error(`input target: '${settings.target}' is not a target of ${settings.config} (targets: ${plan.targets.map((t) => t.name).join(', ')})`);
   }
   // One job per environment: the other targets run in their own jobs; dependsOn is checked through the relay.
-  return { ...plan, targets: [only] };
+  return { plan: { ...plan, targets: [only] }, allTargets: plan.targets };
 }

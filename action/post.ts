@@ -4,16 +4,20 @@
  * the run's GitHub deployments inactive. After a beforeDeployment gate step, it
  * closes a target the job left `running`, so dependent jobs stop waiting: failed
  * when the file has afterDeployment constraints for it (that step never ran),
- * succeeded when it has none (no afterDeployment step will ever come). After a job that
- * parked it does nothing: the gates wait at the relay and a resumed run continues.
+ * succeeded when it has none (no afterDeployment step will ever come). Either way it leaves
+ * the deploy queue the main step entered. After a job that parked it does nothing: the gates
+ * (and the queue place) wait at the relay and a resumed run continues.
  */
 import * as core from '@actions/core';
 import { errorMessage } from './lib/errors.ts';
 import { createGitHubDeployments, deploymentOptions, markAbandoned } from './clients/github-deployments.ts';
 import { endGateModeTarget } from './effects/gate-mode-end.ts';
 import { coreLog } from './output/log.ts';
+import type { Log } from './output/log.ts';
 import { createRedactor } from './output/redact.ts';
 import { RelayClient } from './clients/relay.ts';
+import { QueueClient } from './clients/queue.ts';
+import { QueueKey } from '../shared/queue.ts';
 import { INPUTS, STATE, githubContext, relayCredential } from './settings.ts';
 
 /** Cleanup never fails the job: problems become warnings. */
@@ -61,6 +65,23 @@ export async function post(): Promise<void> {
   } catch (error) {
     log.warning(`hookgate: cleanup at the relay for ${deploymentId} failed: ${errorMessage(error)}`);
   }
+  await leaveQueue(new QueueClient({ baseUrl: relayUrl, token: relayCredential(token, relayUrl) }), deploymentId, target, log);
 }
+
+/** Leaves the deploy queue the main step entered (saved state), with this job's target; a failure is a warning. */
+async function leaveQueue(queue: QueueClient, runId: string, target: string | undefined, log: Log): Promise<void> {
+  const saved = core.getState(STATE.queue);
+  if (!saved) return;
+  try {
+    const key = QueueKey.parse(JSON.parse(saved));
+    await queue.leave({ ...key, runId, ...(target ? { target } : {}) }, AbortSignal.timeout(LEAVE_TIMEOUT_MS));
+    log.info(`hookgate: left the deploy queue of ${key.application}`);
+  } catch (error) {
+    log.warning(`hookgate: could not leave the deploy queue at the relay (its lease runs out instead): ${errorMessage(error)}`);
+  }
+}
+
+/** A canceled job's post step has seconds: the lease ends the place anyway. */
+const LEAVE_TIMEOUT_MS = 5000;
 
 await post();

@@ -83,6 +83,8 @@ export const STATE = {
   parked: 'parked',
   /** The attempt the job ran (a continuing job's is the parked one). */
   attempt: 'attempt',
+  /** The deploy queue the job entered, JSON `{repository, application}`: the post step leaves it. */
+  queue: 'queue',
 } as const;
 
 /** Reads and checks the inputs; throws an Error naming the input on bad values. */

@@ -1,4 +1,5 @@
 import { app } from './worker/app.ts';
 
 export { RunObject } from './run/object.ts';
+export { QueueObject } from './queue/object.ts';
 export default app;

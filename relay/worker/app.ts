@@ -5,6 +5,7 @@ import { approvalRoutes } from '../approval/routes.ts';
 import { actionRoutes } from './action-routes.ts';
 import { callbackRoutes } from './callback-routes.ts';
 import { parkRoutes } from './park-routes.ts';
+import { queueRoutes } from './queue-routes.ts';
 import { githubWebhookRoutes } from './github-webhook.ts';
 import type { Health } from '../../shared/park.ts';
 import { appSetup } from '../github/app-config.ts';
@@ -33,6 +34,7 @@ app.get('/healthz', (c) => {
 
 app.route('/', actionRoutes);
 app.route('/', parkRoutes);
+app.route('/', queueRoutes);
 app.route('/approve', approvalRoutes);
 app.route('/auth', authRoutes);
 app.route('/', githubWebhookRoutes);

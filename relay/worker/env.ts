@@ -1,9 +1,12 @@
 import type { RunEnv } from '../run/env.ts';
+import type { QueueObject } from '../queue/object.ts';
 import type { RunObject } from '../run/object.ts';
 
 /** Bindings and secrets of the relay Worker (relay/wrangler.jsonc); read only through relay/worker/config.ts. */
 export interface Env extends RunEnv {
   RUNS: DurableObjectNamespace<RunObject>;
+  /** The deploy queues, one per repository and application (relay/queue/object.ts); absent from a relay configured before them: /v1/queue/* answers 404. */
+  QUEUES?: DurableObjectNamespace<QueueObject>;
   /** Bearer secret the action presents (`wrangler secret put RELAY_TOKEN`); may act on every run. */
   RELAY_TOKEN?: string;
   /** Key that binds callback and approval tokens to their run and gate (`wrangler secret put CALLBACK_SECRET`). */
