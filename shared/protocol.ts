@@ -131,7 +131,11 @@ export type ApprovalPolicy = z.output<typeof ApprovalPolicy>;
  * A key of a decision's `outputs`: later steps read it as `{{outputs.<webhook>.<key>}}`, so it is a
  * plain name (no dots, no braces, no spaces).
  */
-export const OutputKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'must be a name of letters, digits, _ and - (at most 64, not starting with a digit or -)');
+export const OutputKey = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'must be a name of letters, digits, _ and - (at most 64, not starting with a digit or -)')
+  // An object built from parsed JSON would take `__proto__` as its prototype and drop the key without a word.
+  .refine((key) => key !== '__proto__', 'must not be __proto__');
 /** One output value: a string, a finite number or a boolean (flat: no lists, no maps, no null). */
 export const OutputValue = z.union([z.string(), z.number().refine(Number.isFinite, 'must be a finite number'), z.boolean()], {
   error: 'must be a string, a number or true/false (outputs are flat)',

@@ -11,6 +11,8 @@
  * of wrapper and notes) = 197 KB, beside at most ~60 KB of names, states and run details. CPU:
  * Markdown costs up to ~2 µs a code point (runs of `[`), so a page formats at most
  * MAX_PAGE_MARKDOWN_CODE_POINTS and shows the rest as plain text, which costs next to nothing.
+ * Decisions' outputs (relay/approval/gate-details.ts) add at most ~250 KB (relay/run/page-limits.ts
+ * MAX_OUTPUTS_SHOWN), the run's graph at most what its 64 KiB registration body can name.
  */
 import type { ProgressReport } from '../../shared/protocol.ts';
 import { renderMarkdown, renderPlainText } from './markdown.ts';

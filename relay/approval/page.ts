@@ -11,6 +11,8 @@ import { escapeHtml } from './html.ts';
 import { resumeNote } from './resume-note.ts';
 import { decisionSection } from './decision-section.ts';
 import type { Viewer } from './viewer.ts';
+import { GRAPH_STYLE, graphSection } from './graph.ts';
+import { DETAILS_STYLE, heartbeatNote, outputsTable } from './gate-details.ts';
 
 /**
  * Longest run URL the page links (a GitHub run URL has about 70 characters). The protocol puts
@@ -55,7 +57,7 @@ function pageHtml(title: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${GRAPH_STYLE}${DETAILS_STYLE}</style>
 </head>
 <body><main>
 ${body}
@@ -99,6 +101,7 @@ ${notice ? `<p class="box"><strong>${escapeHtml(notice)}</strong></p>` : ''}
 <section class="box">${outcome(gate, message)}</section>
 ${resumeNote(page.resume ?? null)}
 ${decisionSection(page, viewer, csrf)}
+${graphSection(page.graph, gate.target)}
 <h2>Gates of ${escapeHtml(gate.target)}, attempt ${gate.attempt}</h2>
 <ol class="gates">
 ${gateList(page, message)}
@@ -140,7 +143,7 @@ function gateItem(gate: GateView, current: boolean, message: MessageRenderer): s
   ];
   return `<li${current ? ' class="this"' : ''}>
 <div>${title.join(' ')}</div>
-${text}${progress}${decidedBy}
+${text}${outputsTable(gate)}${heartbeatNote(gate)}${progress}${decidedBy}
 </li>`;
 }
 

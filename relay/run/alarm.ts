@@ -1,6 +1,6 @@
 /**
  * The run object's single alarm, re-armed for the nearest thing due: a pending gate's
- * deadline, a resume dispatch (relay/run/parking.ts) or a protection rule's answer
+ * deadline or heartbeat (relay/run/heartbeats.ts), a resume dispatch (relay/run/parking.ts) or a protection rule's answer
  * (relay/run/protection.ts) to send, else the time the run's storage is to be deleted
  * (relay/run/retention.ts).
  */
@@ -17,7 +17,7 @@ export type RunPart = {
 };
 
 /**
- * The nearest pending gate's deadline or due item: the run is never deleted under them.
+ * The nearest pending gate's deadline or heartbeat, or due item: the run is never deleted under them.
  * Otherwise, while a part holds the run (a parked job waiting for its dispatch, a waiting
  * protection request), none (the change that makes it due re-arms the alarm); else the run's last
  * activity plus the retention time; null when the run has stored nothing.

@@ -2,13 +2,13 @@
  * One Durable Object per deployment run: it owns the run's gates, target records and
  * owner in SQLite (relay/run/store.ts), wakes long-polls the moment a decision is stored,
  * delegates parking to relay/run/parking.ts, callbacks' effects to callbacks.ts and signed-in
- * approvals to approvals.ts, GitHub's deployment protection rule to protection.ts, and keeps one
- * alarm (relay/run/alarm.ts) for gate deadlines, resume dispatches, rule answers and the run's deletion.
+ * approvals to approvals.ts, GitHub's deployment protection rule to protection.ts, and keeps one alarm
+ * (relay/run/alarm.ts) for gate deadlines and heartbeats (heartbeats.ts), resume dispatches, rule answers and the run's deletion.
  * It answers domain results (relay/run/results.ts); HTTP is the edge's business.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { JournalRequest, ParkRequest, ResumeRequest, UnparkRequest } from '../../shared/park.ts';
-import type { CallbackBody, GateState, GateView, RegisterGate } from '../../shared/protocol.ts';
+import type { CallbackBody, GateCalledRequest, GateState, GateView, Outputs, RegisterGate } from '../../shared/protocol.ts';
 import { FINAL_TARGET_STATUSES, GONE_STATES, MAX_WAIT_SECONDS } from '../../shared/protocol.ts';
 import { AlarmClock, expired, nextAlarm } from './alarm.ts';
 import type { RunEnv } from './env.ts';
@@ -22,7 +22,7 @@ import { GatePosts } from './rate-limit.ts';
 import type * as R from './results.ts';
 import { DEFAULT_RETENTION_MS, retentionMs } from './retention.ts';
 import type { GateRow, TargetRow } from './rows.ts';
-import { approvalPolicy, hasProgressAfter, newGateRow, requiredRoles, targetRecord } from './rows.ts';
+import { hasProgressAfter, newGateRow, targetRecord } from './rows.ts';
 import { Approvals } from './approvals.ts';
 import { migrate } from './schema.ts';
 import { sendDue } from './resume-sender.ts';
@@ -30,15 +30,17 @@ import { RunStore } from './store.ts';
 import { checkRegister, checkReport } from './checks.ts';
 import { callbackStep } from './callbacks.ts';
 import { Waiters } from './waiters.ts';
+import { gateDue, Heartbeats } from './heartbeats.ts';
+import { approvalPageData } from './page-data.ts';
 
 const FORBIDDEN: R.Forbidden = { ok: false, reason: 'forbidden' };
 const NOT_FOUND: R.NotFound = { ok: false, reason: 'not-found' };
 
 export class RunObject extends DurableObject<RunEnv> {
-  private readonly runStore: RunStore;
+  private readonly runStore = new RunStore(this.ctx.storage.sql);
   /** False until the schema is in place: at start, and again once the run's storage was deleted. */
   private schemaReady = false;
-  private readonly alarmClock: AlarmClock;
+  private readonly alarmClock = new AlarmClock(this.ctx.storage);
   private readonly retentionMs: number;
   /** Long-polls on gates, woken with the stored view. */
   private readonly gateWaiters = new Waiters<GateView>();
@@ -49,17 +51,15 @@ export class RunObject extends DurableObject<RunEnv> {
   private readonly protection: Protection;
   /** POSTs per gate a minute, in memory only (relay/run/rate-limit.ts). */
   private readonly posts = new GatePosts();
-  private readonly approvals: Approvals;
+  private readonly approvals = new Approvals(this.ctx.storage.sql);
+  private readonly heartbeats = new Heartbeats(this.ctx.storage.sql);
 
   constructor(ctx: DurableObjectState, env: RunEnv) {
     super(ctx, env);
-    this.runStore = new RunStore(ctx.storage.sql);
     this.parking = new Parking(ctx.storage.sql, env, (job) => this.protection.resumesJob(job));
     this.protection = new Protection(ctx.storage.sql, env, (target, answer, now) =>
       ruleAnswered({ parking: this.parking, store: this.store, targetWaiters: this.targetWaiters }, target, answer, now),
     );
-    this.approvals = new Approvals(ctx.storage.sql);
-    this.alarmClock = new AlarmClock(ctx.storage);
     // The edge refuses a bad RETENTION_DAYS (503); an alarm has no one to tell, so it keeps the default.
     this.retentionMs = retentionMs(env.RETENTION_DAYS) ?? DEFAULT_RETENTION_MS;
     void ctx.blockConcurrencyWhile(async () => this.store);
@@ -125,10 +125,19 @@ export class RunObject extends DurableObject<RunEnv> {
     if (retryAfterSeconds > 0) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
     const row = await this.currentRow(gateId, found);
     if (!row) return NOT_FOUND;
-    const step = callbackStep(this.store, row, body);
-    if (step.kind === 'decide') return { ok: true, gate: await this.decide(row, step.state, step.message, null) };
+    const step = callbackStep(this.store, this.heartbeats, row, body, Date.now());
+    if (step.kind === 'decide') return { ok: true, gate: await this.decide(row, step.state, step.message, null, step.outputs) };
     if (step.wake && step.result.ok) this.gateWaiters.wake(gateId, step.result.gate);
     return step.result;
+  }
+
+  /** POST /v1/gates/called: the first report of the webhook's call starts the gate's heartbeat clock (relay/run/heartbeats.ts). */
+  async called(caller: Principal, request: GateCalledRequest): Promise<R.WaitResult> {
+    if (!this.ownership.admit(caller, request.runId, true)) return FORBIDDEN;
+    const row = await this.currentRow(request.gateId);
+    if (row?.kind !== 'webhook') return NOT_FOUND;
+    if (this.heartbeats.called(row.id, Date.now())) await this.rearmAlarm();
+    return { ok: true, gate: this.store.view(this.store.gate(row.id) ?? row) };
   }
 
   /** Records a decision on an approval gate: anonymous, the first decides; signed in, as relay/run/approvals.ts counts. */
@@ -149,12 +158,7 @@ export class RunObject extends DurableObject<RunEnv> {
   /** What this gate's approval page shows, and no more (page-limits.ts); null when it is not an approval gate of this run. */
   async approvalPage(gateId: string): Promise<R.ApprovalPage | null> {
     if (this.store.hasDue()) await this.expireDue();
-    const row = this.store.gate(gateId);
-    if (row?.kind !== 'approval') return null;
-    const shown = this.store.pageGates(gateId, row.target, row.attempt);
-    const gate = shown.gates.find((sibling) => sibling.gateId === gateId) ?? this.store.view(row);
-    const [policy, votes] = [approvalPolicy(row), this.approvals.votes(gateId)];
-    return { gate, requiresRoles: requiredRoles(row), run: this.store.runInfo(), resume: this.parking.pageNote(), policy, votes, ...shown };
+    return approvalPageData({ store: this.store, approvals: this.approvals, parking: this.parking, sql: this.ctx.storage.sql }, gateId);
   }
 
   /**
@@ -228,10 +232,7 @@ export class RunObject extends DurableObject<RunEnv> {
 
   /** POST /github/webhook's `deployment_protection_rule` (relay/run/protection.ts): stored once, answered once its gates are final. */
   async protectionRequest(request: ProtectionRequest): Promise<ProtectionResult> {
-    void this.store;
-    const result = this.protection.request(request, Date.now());
-    await this.rearmAlarm();
-    return result;
+    return this.withParking(() => this.protection.request(request, Date.now()));
   }
 
   /**
@@ -254,8 +255,8 @@ export class RunObject extends DurableObject<RunEnv> {
   }
 
   /** Stores a decision on a pending gate, wakes its polls and moves the alarm. */
-  private async decide(row: GateRow, state: GateState, message: string | null, decidedBy: string | null): Promise<GateView> {
-    const decided = this.store.view(this.store.decide(row.id, state, message, decidedBy) ?? row);
+  private async decide(row: GateRow, state: GateState, message: string | null, decidedBy: string | null, outputs: Outputs | null = null): Promise<GateView> {
+    const decided = this.store.view(this.store.decide(row.id, state, message, decidedBy, outputs) ?? row);
     this.gateWaiters.wake(row.id, decided);
     await this.rearmAlarm();
     return decided;
@@ -266,9 +267,9 @@ export class RunObject extends DurableObject<RunEnv> {
     for (const row of this.store.supersedeEarlier(target, attempt)) this.gateWaiters.wake(row.id, this.store.view(row));
   }
 
-  /** Times out every pending gate whose deadline has passed; re-arms the alarm when one did. */
+  /** Fails every pending gate gone quiet, times out those past their deadline; re-arms the alarm when one ended. */
   private async expireDue(): Promise<void> {
-    const expiredGates = this.store.expireDue();
+    const expiredGates = [...this.heartbeats.failQuiet(Date.now()), ...this.store.expireDue()];
     for (const row of expiredGates) this.gateWaiters.wake(row.id, this.store.view(row));
     if (expiredGates.length > 0) await this.rearmAlarm();
   }
@@ -280,7 +281,7 @@ export class RunObject extends DurableObject<RunEnv> {
     return this.alarmClock.arm(nextAlarm(this.store, [this.parking, this.protection], this.retentionMs));
   }
 
-  /** Runs `use` on parking (its tables migrated first, as the store's are), then moves the alarm after any change. */
+  /** Runs `use` on parking (every table migrated first, as the store's are), then moves the alarm after any change. */
   private async withParking<T>(use: (parking: Parking) => T): Promise<T> {
     void this.store;
     const result = use(this.parking);
@@ -288,9 +289,9 @@ export class RunObject extends DurableObject<RunEnv> {
     return result;
   }
 
-  /** The gate's row, timed out first if its deadline passed: the deadline, not the (possibly late) alarm, ends a gate. */
+  /** The gate's row, ended first if its deadline or heartbeat passed: that time, not the (possibly late) alarm, ends a gate. */
   private async currentRow(gateId: string, row = this.store.gate(gateId)): Promise<GateRow | undefined> {
-    if (row?.state !== 'pending' || row.deadline > Date.now()) return row;
+    if (row?.state !== 'pending' || gateDue(row) > Date.now()) return row;
     await this.expireDue();
     return this.store.gate(gateId);
   }

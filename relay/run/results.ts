@@ -11,6 +11,7 @@ import type {
   ReportTargetRequest,
   RunInfo,
   TargetRecord,
+  TargetStatus,
 } from '../../shared/protocol.ts';
 import type { ApprovalPolicy } from '../../shared/protocol.ts';
 import type { DispatchView, ParkResponse, ResumeResponse, RunView } from '../../shared/park.ts';
@@ -116,7 +117,12 @@ export type ApprovalPage = {
   policy?: ApprovalPolicy | null;
   /** The signed-in decisions recorded so far, oldest first. */
   votes?: ApprovalVote[];
+  /** The run's targets with their states, in the graph's order; null when the action sent no graph. */
+  graph?: PageGraphTarget[] | null;
 } & PageGates;
+
+/** A target of the run's graph as the approval page draws it: what it waits for and how it stands. */
+export type PageGraphTarget = { name: string; dependsOn: string[]; state: TargetStatus | 'parked' };
 
 export function superseded(attempt: number, highest: number, target: string): Refusal {
   return {

@@ -4,12 +4,13 @@ import type {
   RegisterGate,
   GateState,
   GateView,
+  Outputs as OutputsType,
   ProgressReport,
   RunInfo,
   TargetRecord,
   TargetStatus,
 } from '../../shared/protocol.ts';
-import { ApprovalPolicy } from '../../shared/protocol.ts';
+import { ApprovalPolicy, GraphTarget as GraphTargetSchema, MAX_GRAPH_TARGETS, Outputs } from '../../shared/protocol.ts';
 import type { NewGate } from './results.ts';
 
 export type GateRow = {
@@ -33,6 +34,14 @@ export type GateRow = {
   approval_url: string | null;
   /** JSON of the gate's ApprovalPolicy (shared/protocol.ts); null when registered without one. */
   approval: string | null;
+  /** JSON of the decision's Outputs; null when it carried none (or is not decided). */
+  outputs: string | null;
+  /** The gate's heartbeatTimeout; null without one. */
+  heartbeat_seconds: number | null;
+  /** When the action reported the webhook called (POST /v1/gates/called); null before. */
+  called_at: number | null;
+  /** When the external system was last heard: the call, then any callback; null before the call. */
+  last_heard_at: number | null;
 };
 
 /** Every column of a GateRow (a Record, so that the compiler names any a new field leaves out). */
@@ -55,6 +64,10 @@ const GATE_COLUMNS: Record<keyof GateRow, true> = {
   callback_uri: true,
   approval_url: true,
   approval: true,
+  outputs: true,
+  heartbeat_seconds: true,
+  called_at: true,
+  last_heard_at: true,
 };
 
 /** A SELECT list of every GateRow column, the message cut in SQL to its first `chars` characters. */
@@ -80,6 +93,8 @@ export type RunInfoRow = {
   ref: string;
   actor: string;
   run_url: string;
+  /** JSON of the run's GraphTarget[]; null when the action sent none. */
+  graph: string | null;
 };
 
 /** The row of a gate registered now, pending until its timeout. */
@@ -103,6 +118,10 @@ export function newGateRow(request: RegisterGate, gate: NewGate, now: number): G
     callback_uri: gate.callbackUri,
     approval_url: gate.approvalUrl,
     approval: request.approval ? JSON.stringify(request.approval) : null,
+    outputs: null,
+    heartbeat_seconds: request.heartbeatSeconds ?? null,
+    called_at: null,
+    last_heard_at: null,
   };
 }
 
@@ -124,10 +143,32 @@ export function gateView(row: GateRow, progress: ProgressReport[]): GateView {
     deadline: row.deadline,
     decidedAt: row.decided_at,
     progress,
-    outputs: null,
-    heartbeatSeconds: null,
-    lastHeardAt: null,
+    outputs: storedOutputs(row.outputs),
+    heartbeatSeconds: row.heartbeat_seconds,
+    lastHeardAt: row.last_heard_at,
   };
+}
+
+/** The outputs a gate stores; null for none or for JSON that does not parse as Outputs. */
+function storedOutputs(json: string | null): OutputsType | null {
+  if (json === null) return null;
+  try {
+    const parsed = Outputs.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The graph the run stores; undefined for none or for JSON that does not parse as one. */
+function storedGraph(json: string | null): RunInfo['graph'] {
+  if (json === null) return undefined;
+  try {
+    const parsed = GraphTargetSchema.array().max(MAX_GRAPH_TARGETS).safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether the gate holds a progress report numbered above `seen`; false when `seen` is not given. */
@@ -171,6 +212,7 @@ export function targetRecord(runId: string, target: string, row: TargetRow | und
 
 export function runInfo(row: RunInfoRow | undefined): RunInfo | null {
   if (!row) return null;
+  const graph = storedGraph(row.graph);
   return {
     application: row.application,
     repository: row.repository,
@@ -178,5 +220,6 @@ export function runInfo(row: RunInfoRow | undefined): RunInfo | null {
     ref: row.ref,
     actor: row.actor,
     runUrl: row.run_url,
+    ...(graph ? { graph } : {}),
   };
 }

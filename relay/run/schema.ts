@@ -152,6 +152,15 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL
    );
    CREATE INDEX protection_requests_due ON protection_requests (state, next_at);`,
+  // 8: issue 13. A decision's outputs (JSON of shared/protocol.ts Outputs; null without), a webhook
+  // gate's heartbeatTimeout, when the action reported the webhook called and when the external
+  // system was last heard (both null until the call), and the run's graph (JSON of GraphTarget[];
+  // null from an older action). Existing rows read as gates without outputs or heartbeat.
+  `ALTER TABLE gates ADD COLUMN outputs TEXT;
+   ALTER TABLE gates ADD COLUMN heartbeat_seconds INTEGER;
+   ALTER TABLE gates ADD COLUMN called_at INTEGER;
+   ALTER TABLE gates ADD COLUMN last_heard_at INTEGER;
+   ALTER TABLE run_info ADD COLUMN graph TEXT;`,
 ];
 
 /** The schema version this code reads and writes. */

@@ -2,9 +2,12 @@
  * The run object's SQL: every read and write of its tables, synchronous, with no
  * policy of its own. relay/run/object.ts decides what to store and whom to wake.
  */
-import type { GateState, GateView, ProgressReport, RunInfo, TargetStatus } from '../../shared/protocol.ts';
-import type { GateRow, RunInfoRow, TargetRow } from './rows.ts';
-import { gateColumnsWithMessageCut, gateView, runInfo } from './rows.ts';
+import type { GateState, GateView, Outputs, ProgressReport, RunInfo, TargetStatus } from '../../shared/protocol.ts';
+import type { GateRow, TargetRow } from './rows.ts';
+import { gateColumnsWithMessageCut, gateView } from './rows.ts';
+import { GATE_DUE_SQL } from './heartbeats.ts';
+import { readRunInfo, saveRunInfo } from './run-info.ts';
+import { cutOutputs } from './page-limits.ts';
 import type { OwnerRow } from './owner.ts';
 import { gateWindow, MAX_MESSAGE_CODE_POINTS, MAX_REPORTS_SHOWN } from './page-limits.ts';
 import type { PageGates } from './results.ts';
@@ -70,7 +73,8 @@ export class RunStore {
         offset,
       )
       .toArray();
-    return { gates: rows.map((row) => gateView(row, this.latestReports(row.id))), hiddenBefore, hiddenAfter };
+    const gates = rows.map((row) => gateView(row, this.latestReports(row.id)));
+    return { gates: gates.map((gate) => ({ ...gate, outputs: cutOutputs(gate.outputs) })), hiddenBefore, hiddenAfter };
   }
 
   /** A gate's MAX_REPORTS_SHOWN latest reports, oldest first, messages cut as pageGates cuts them. */
@@ -101,14 +105,15 @@ export class RunStore {
     );
   }
 
-  /** Stores a decision if the gate is still pending; the row as it is afterwards. */
-  decide(gateId: string, state: GateState, message: string | null, decidedBy: string | null): GateRow | undefined {
+  /** Stores a decision (and its outputs) if the gate is still pending; the row as it is afterwards. */
+  decide(gateId: string, state: GateState, message: string | null, decidedBy: string | null, outputs: Outputs | null = null): GateRow | undefined {
     this.sql.exec(
-      "UPDATE gates SET state = ?, message = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = 'pending'",
+      "UPDATE gates SET state = ?, message = ?, decided_by = ?, decided_at = ?, outputs = ? WHERE id = ? AND state = 'pending'",
       state,
       message,
       decidedBy,
       Date.now(),
+      outputs === null ? null : JSON.stringify(outputs),
       gateId,
     );
     return this.gate(gateId);
@@ -156,9 +161,9 @@ export class RunStore {
       .toArray();
   }
 
-  /** True when a pending gate's deadline has passed (a read: no write per request). */
+  /** True when a pending gate's deadline or heartbeat has passed (a read: no write per request). */
   hasDue(): boolean {
-    const due = this.sql.exec("SELECT 1 FROM gates WHERE state = 'pending' AND deadline <= ? LIMIT 1", Date.now());
+    const due = this.sql.exec(`SELECT 1 FROM gates WHERE state = 'pending' AND ${GATE_DUE_SQL} <= ? LIMIT 1`, Date.now());
     return due.toArray().length > 0;
   }
 
@@ -181,9 +186,9 @@ export class RunStore {
     return this.sql.exec<{ last: number | null }>(query).one().last;
   }
 
-  /** The nearest deadline of a pending gate, or null. */
+  /** The nearest deadline or heartbeat due time (relay/run/heartbeats.ts) of a pending gate, or null. */
   nextDeadline(): number | null {
-    const query = "SELECT MIN(deadline) AS next FROM gates WHERE state = 'pending'";
+    const query = `SELECT MIN(${GATE_DUE_SQL}) AS next FROM gates WHERE state = 'pending'`;
     return this.sql.exec<{ next: number | null }>(query).one().next;
   }
 
@@ -235,27 +240,12 @@ export class RunStore {
   }
 
   runInfo(): RunInfo | null {
-    return runInfo(this.sql.exec<RunInfoRow>('SELECT * FROM run_info WHERE id = 1').toArray()[0]);
+    return readRunInfo(this.sql);
   }
 
-  /**
-   * Stores the run's description; the latest registration's wins. Every registration
-   * sends it, nearly always unchanged: then nothing is written.
-   */
+  /** Stores the run's description; the latest registration's wins (relay/run/run-info.ts). */
   saveRunInfo(run: RunInfo): void {
-    this.sql.exec(
-      `INSERT INTO run_info (id, application, repository, sha, ref, actor, run_url) VALUES (1, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET application = excluded.application, repository = excluded.repository,
-         sha = excluded.sha, ref = excluded.ref, actor = excluded.actor, run_url = excluded.run_url
-       WHERE (application, repository, sha, ref, actor, run_url)
-         IS NOT (excluded.application, excluded.repository, excluded.sha, excluded.ref, excluded.actor, excluded.run_url)`,
-      run.application,
-      run.repository,
-      run.sha,
-      run.ref,
-      run.actor,
-      run.runUrl,
-    );
+    saveRunInfo(this.sql, run);
   }
 
   /** How many targets have a record. */

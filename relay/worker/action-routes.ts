@@ -1,8 +1,9 @@
-/** The action's routes (SPEC §6): register and poll gates, cancel, report and read target records. */
+/** The action's routes (SPEC §6): register, poll and report calling gates, cancel, report and read target records. */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import {
   CancelRunRequest,
+  GateCalledRequest,
   GateId,
   MAX_WAIT_SECONDS,
   RegisterGateRequest,
@@ -90,6 +91,16 @@ actionRoutes.get('/v1/gates/:gateId', async (c) => {
   if (result.ok) return c.json(result.gate);
   if (result.reason === 'forbidden') throw notYourRun(runId);
   throw httpError(REFUSAL_STATUS[result.reason], 'not_found', 'no such gate in this run');
+});
+
+/** SPEC §11: the action called the gate's webhook; a gate with heartbeatTimeout starts its clock. */
+actionRoutes.post('/v1/gates/called', async (c) => {
+  const { caller } = await requireAction(c);
+  const request = await readJson(c, GateCalledRequest);
+  const result = await runObject(c.env, request.runId).called(caller, request);
+  if (result.ok) return c.json(result.gate);
+  if (result.reason === 'forbidden') throw notYourRun(request.runId);
+  throw httpError(REFUSAL_STATUS[result.reason], 'not_found', 'gateId: no such webhook gate in this run');
 });
 
 actionRoutes.post('/v1/runs/cancel', async (c) => {

@@ -74,20 +74,35 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   return parsed.data;
 }
 
-/** "success: expected boolean, received string" — field paths first, so a sender knows what to fix. */
-function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+/**
+ * "success: expected boolean, received string", "outputs.build id: must be a name of …" — field
+ * paths first, so a sender knows what to fix. `prefix`: the path of the union a branch's issues are inside.
+ */
+function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string {
   return issues
     .slice(0, 5)
     .map((issue) => {
-      if (issue.code === 'invalid_union') {
-        // The callback union: report the decision branch, the common case.
-        const first = issue.errors[0];
-        if (first && first.length > 0) return describeIssues(first);
+      const at = [...prefix, ...issue.path];
+      if (issue.code === 'invalid_union' && issue.message === 'Invalid input') {
+        const branch = closestBranch(issue.errors);
+        if (branch && branch.length > 0) return describeIssues(branch, at);
       }
-      const path = issue.path.length > 0 ? issue.path.join('.') : 'body';
-      return `${path}: ${issue.message}`;
+      // A record's bad key: what is wrong with the key, not just that it is wrong.
+      const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+      return `${at.length > 0 ? at.map(String).join('.') : 'body'}: ${message}`;
     })
     .join('; ');
+}
+
+/**
+ * Of a union without a message of its own (the callback body), the branch the body came closest
+ * to: not one whose literal it missed (`progress: true` for a report), then the fewest issues, the
+ * first on a tie (the decision, the common case).
+ */
+function closestBranch(branches: readonly z.core.$ZodIssue[][]): z.core.$ZodIssue[] | undefined {
+  const matching = branches.filter((branch) => !branch.some((issue) => issue.code === 'invalid_value'));
+  const candidates = matching.length > 0 ? matching : branches;
+  return candidates.reduce<z.core.$ZodIssue[] | undefined>((best, branch) => (!best || branch.length < best.length ? branch : best), undefined);
 }
 
 function tooLarge(): HTTPException {

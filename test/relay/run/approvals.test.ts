@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_APPROVALS_PER_GATE } from '../../../relay/run/approvals.ts';
 import type { ApprovalDecision } from '../../../relay/run/results.ts';
 import { getGate, registerApproval, runInObject, runStub } from '../helpers.ts';
+import { undoStep8 } from './stored.ts';
 
 function as(login: string, id: string, approved = true, comment = ''): ApprovalDecision {
   return { approved, comment, approver: 'ignored when signed in', person: { id, login } };
@@ -63,6 +64,7 @@ describe('RunObject.approve with a signed-in person', () => {
     const gate = await registerApproval();
     const runId = gate.request.runId;
     await runInObject(runId, (state) => {
+      undoStep8(state);
       state.storage.sql.exec('DROP TABLE protection_requests');
       state.storage.sql.exec('DROP TABLE approvals');
       state.storage.sql.exec('ALTER TABLE gates DROP COLUMN approval');

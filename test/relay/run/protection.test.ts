@@ -10,6 +10,7 @@ import type { ProtectionRequest } from '../../../relay/run/protection.ts';
 import { TargetRecord } from '../../../shared/protocol.ts';
 import { alarmOf, decide, expireInStorage, fetchTarget, postCancel, register, reportTarget, runInObject, runStub, sleep } from '../helpers.ts';
 import { GITHUB, park, runView, storedDispatches } from '../park.ts';
+import { undoStep8 } from './stored.ts';
 
 type Run = { repository: string; githubRunId: string; runId: string };
 type Review = { runId: string; environment: string; state: string; comment: string };
@@ -196,6 +197,7 @@ describe('a protection request', { timeout: 30_000 }, () => {
     const run = newRun();
     const ticket = await gate(run, 'Ticket');
     await runInObject(run.runId, (state) => {
+      undoStep8(state);
       state.storage.sql.exec('DROP TABLE protection_requests');
       state.storage.sql.exec('UPDATE schema_version SET version = 6');
     });

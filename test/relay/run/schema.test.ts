@@ -24,6 +24,7 @@ import {
   runStub,
 } from '../helpers.ts';
 import { oidcHeaders, REPO_A, REPO_B } from '../oidc.ts';
+import { undoStep8 } from './stored.ts';
 
 /** The first relay's schema, exactly as its constructor created it (git history of relay/run/object.ts). */
 const FIRST_SCHEMA = `
@@ -51,7 +52,7 @@ const FIRST_SCHEMA = `
 `;
 
 /** The schema version of this relay (relay/run/schema.ts: one per migration step). */
-const SCHEMA_VERSION = 7;
+const SCHEMA_VERSION = 8;
 
 function storedVersion(runId: string): Promise<number | undefined> {
   return runInObject(runId, (state) =>
@@ -145,6 +146,7 @@ async function downgradeToThirdRelay(runId: string): Promise<void> {
 
 /** Schema 6: no protection_requests (GitHub's deployment protection rule). */
 function undoStep7(state: DurableObjectState): void {
+  undoStep8(state);
   state.storage.sql.exec('DROP TABLE protection_requests');
   state.storage.sql.exec('UPDATE schema_version SET version = 6');
 }

@@ -59,3 +59,11 @@ export async function expectDeletionAlarm(runId: string): Promise<void> {
   expect(alarm ?? 0).toBeGreaterThan(now + RETENTION_MS - 10_000);
   expect(alarm ?? Infinity).toBeLessThanOrEqual(now + RETENTION_MS);
 }
+
+/** Turns schema 8 back into 7 (no outputs, heartbeat or graph columns), as a relay before issue 13 left it. */
+export function undoStep8(state: DurableObjectState): void {
+  const sql = state.storage.sql;
+  for (const column of ['outputs', 'heartbeat_seconds', 'called_at', 'last_heard_at']) sql.exec(`ALTER TABLE gates DROP COLUMN ${column}`);
+  sql.exec('ALTER TABLE run_info DROP COLUMN graph');
+  sql.exec('UPDATE schema_version SET version = 7');
+}

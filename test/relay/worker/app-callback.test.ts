@@ -112,7 +112,6 @@ describe('POST <callbackUri> (SPEC §3)', () => {
     ['success a string', { success: 'true' }],
     ['success a number', { success: 1 }],
     ['progress false', { progress: false, mdMessage: 'x' }],
-    ['progress without mdMessage', { progress: true }],
     ['an empty object', {}],
   ];
   for (const [label, body] of badBodies) {

@@ -24,6 +24,7 @@ export const REGISTER_CHOICES: Readonly<Record<string, readonly unknown[]>> = {
   kind: ['webhook', 'approval', 'foo', null, ''],
   attempt: [0, 1, 2, 10_000, 10_001, -1, 1.5, '1', null],
   requiresRoles: [[], ['a'], Array(21).fill('r'), ['r'.repeat(101)], [''], 'role', [1], null],
+  heartbeatSeconds: [1, 300, 2_592_000, 0, -1, 1.5, 2_592_001, '60', null],
   run: [
     RUN_INFO,
     { ...RUN_INFO, runUrl: 'javascript:alert(1)' },
@@ -32,6 +33,12 @@ export const REGISTER_CHOICES: Readonly<Record<string, readonly unknown[]>> = {
     { ...RUN_INFO, extra: 1 },
     { ...RUN_INFO, application: 'a'.repeat(201) },
     { ...RUN_INFO, actor: '<script>alert(1)</script>' },
+    { ...RUN_INFO, graph: [{ name: 'dev' }, { name: 'prod', dependsOn: ['dev'] }] },
+    { ...RUN_INFO, graph: [{ name: '<b>x</b>', dependsOn: ['<i>y</i>', 'prod'] }] },
+    { ...RUN_INFO, graph: Array.from({ length: 101 }, (_, i) => ({ name: `t${i}` })) },
+    { ...RUN_INFO, graph: [{ name: '', dependsOn: [] }] },
+    { ...RUN_INFO, graph: [{ name: 'a', dependsOn: 'b' }] },
+    { ...RUN_INFO, graph: 'dev -> prod' },
     null,
     'run',
   ],
@@ -42,6 +49,11 @@ export const CANCEL_CHOICES: Readonly<Record<string, readonly unknown[]>> = {
   gateIds: [[], ['AAAAAAAAAAAAAAAAAAAAAA'], ['bad'], 'x', Array(1001).fill('AAAAAAAAAAAAAAAAAAAAAA'), null, [null]],
   target: ['', 'staging', 't'.repeat(201), 5, null],
   runId: ['', 5, null, []],
+};
+
+export const CALLED_CHOICES: Readonly<Record<string, readonly unknown[]>> = {
+  runId: ['', 5, null, [], 'x'.repeat(201)],
+  gateId: ['', 'short', 'AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAA!', 7, null, ['AAAAAAAAAAAAAAAAAAAAAA']],
 };
 
 export const TARGET_CHOICES: Readonly<Record<string, readonly unknown[]>> = {
@@ -76,7 +88,7 @@ export function refusedBody(rng: Rng, valid: Record<string, unknown>, schema: z.
 }
 
 export const PATHS = [
-  '/', '/healthz', '/v1', '/v1/', '/v1/gates', '/v1/gates/', '/v1/gates/AAAAAAAAAAAAAAAAAAAAAA', '/v1/gates/x/y', '/v1/runs', '/v1/runs/cancel',
+  '/', '/healthz', '/v1', '/v1/', '/v1/gates', '/v1/gates/', '/v1/gates/called', '/v1/gates/AAAAAAAAAAAAAAAAAAAAAA', '/v1/gates/x/y', '/v1/runs', '/v1/runs/cancel',
   '/v1/runs/targets', '/v1/runs/targets/x', '/V1/GATES', '//v1/gates', '/v1//gates', '/cb', '/cb/', '/approve', '/approve/', '/approve/x/y', '/%',
   '/%zz', '/%00', '/..', '/v1/gates/%2e%2e', '/ü', '/🚀', `/${'a'.repeat(8000)}`, `/v1/gates?run=${'r'.repeat(8000)}`, '/v1/gates/AAAAAAAAAAAAAAAAAAAAAA?run=&wait=abc',
   '/favicon.ico', '/robots.txt', '/.well-known/security.txt', '/index.ts', '/relay/app.ts',

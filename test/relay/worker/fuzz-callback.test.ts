@@ -14,8 +14,9 @@ import { describe, expect, it } from 'vitest';
 import { GateView } from '../../../shared/protocol.ts';
 import { callbackBody, callbackMeaning } from '../../support/fuzz-callback-body.ts';
 import type { CallbackMeaning } from '../../support/fuzz-callback-body.ts';
-import { answerProblem, bodyHeaders, clientRefused, OTHER_METHODS, requestBody, StatusTally } from '../../support/fuzz-http.ts';
-import { caseRng, fuzzSeed } from '../../support/fuzz-random.ts';
+import { answerProblem, bodyHeaders, clientRefused, OTHER_METHODS, readJsonBody, requestBody, StatusTally } from '../../support/fuzz-http.ts';
+import type { FuzzBody } from '../../support/fuzz-http.ts';
+import { caseRng, fuzzSeed, isRecord } from '../../support/fuzz-random.ts';
 import type { Rng } from '../../support/fuzz-random.ts';
 import { decide, fetchGate, newRunId, postCancel, register } from '../helpers.ts';
 
@@ -38,18 +39,35 @@ interface Model {
   progress: string[];
 }
 
+/** A body's meaning: SPEC §3's, or SPEC §11's bare heartbeat. */
+type Meaning = CallbackMeaning | { kind: 'heartbeat' };
+
+/**
+ * The shared oracle's meaning, with SPEC §11's bare heartbeat: `progress: true` with no mdMessage
+ * (and no success or outputs) is a valid report that stores nothing.
+ */
+function meaningOf(body: FuzzBody): Meaning {
+  const meaning = callbackMeaning(body);
+  if (meaning.kind !== 'invalid') return meaning;
+  const read = readJsonBody(body);
+  if (!read.ok || !isRecord(read.value)) return meaning;
+  const value = read.value;
+  const others = ['mdMessage', 'success', 'outputs'].some((key) => Object.hasOwn(value, key));
+  return Object.hasOwn(value, 'progress') && value.progress === true && !others ? { kind: 'heartbeat' } : meaning;
+}
+
 /** What a valid callback must get from a gate in this state (SPEC §3), and the state after it. */
-function expected(model: Model, meaning: CallbackMeaning): number {
+function expected(model: Model, meaning: Meaning): number {
   if (meaning.kind === 'too-large') return 413;
   if (meaning.kind === 'invalid') return 400;
   if (model.state === 'canceled') return 410;
-  if (meaning.kind === 'progress') return model.state === 'pending' ? 200 : 409;
+  if (meaning.kind === 'progress' || meaning.kind === 'heartbeat') return model.state === 'pending' ? 200 : 409;
   const state = meaning.success ? 'succeeded' : 'failed';
   if (model.state === 'pending') return 200;
   return model.state === state ? 200 : 409;
 }
 
-function apply(model: Model, meaning: CallbackMeaning): void {
+function apply(model: Model, meaning: Meaning): void {
   if (meaning.kind === 'progress' && model.state === 'pending') model.progress.push(meaning.message);
   if (meaning.kind === 'decision' && model.state === 'pending') {
     model.state = meaning.success ? 'succeeded' : 'failed';
@@ -141,7 +159,7 @@ describe('the callback endpoint under fuzzing', () => {
         const problem = await answerProblem(res, normalized, 'json');
         if (problem) problems.push(`${where}: ${normalized} ${endpoint} ${body.label}: ${problem}`);
 
-        const meaning = callbackMeaning(body);
+        const meaning = meaningOf(body);
         if (!routed || normalized !== 'POST') {
           if (res.status < 400) problems.push(`${where}: ${normalized} ${endpoint} answered ${res.status}; only POST on the callback URI may`);
           continue;
