@@ -4,9 +4,10 @@ import type { Redact } from '../output/redact.ts';
 import type { MonitorDef, WebhookDef } from '../plan/plan.ts';
 import { backoffMs } from '../lib/time.ts';
 import type { Clock } from '../lib/time.ts';
-import { retryAfterMs, renderWebhook } from './webhook.ts';
+import { hostOf, networkReason, readCapped, retryable, retryAfterMs, signed, waitAsked } from './http.ts';
+import { renderWebhook } from './webhook.ts';
 import type { RenderOptions, WebhookRequest } from './webhook.ts';
-import { newMessageId, SIGNATURE_HEADERS } from './webhook-signing.ts';
+import { newMessageId } from './webhook-signing.ts';
 
 /** One status request may take this long; then it counts as a failed poll (polling goes on). */
 export const STATUS_ATTEMPT_TIMEOUT_MS = 30_000;
@@ -21,10 +22,10 @@ export type StatusAnswer =
   | { kind: 'json'; status: number; json: unknown }
   /** A 2xx whose body is not JSON (`quote`: its start), or is larger than MAX_STATUS_BYTES (`quote` null). */
   | { kind: 'not-json'; status: number; quote: string | null }
-  /** Another poll may see something else: network error, timeout, 408, 429, 5xx. */
+  /** Another poll may see something else: network error, timeout, 408, 429, 5xx, a rate-limited 403. */
   | { kind: 'transient'; reason: string; retryAfterMs: number | null }
-  /** Another poll gets the same: any other answer (a 4xx). */
-  | { kind: 'refused'; status: number; quote: string };
+  /** Another poll gets the same: any other answer (a 4xx), or a redirect (`redirectTo`: the host of its Location, never followed). */
+  | { kind: 'refused'; status: number; quote: string; redirectTo?: string };
 
 export interface StatusOptions {
   signal: AbortSignal;
@@ -44,74 +45,50 @@ export function renderStatusRequest(def: WebhookDef, monitor: MonitorDef, vars: 
   return renderWebhook({ ...def, method, uriTemplate, headers, bodyTemplate }, vars, options);
 }
 
-/** Sends the status request once. Rejects only with the signal's reason once it aborts. */
+/**
+ * Sends the status request once. A redirect is not followed: it would carry the monitor's headers
+ * (its credentials) to wherever the Location says. Rejects only with the signal's reason once it aborts.
+ */
 export async function requestStatus(request: WebhookRequest, options: StatusOptions): Promise<StatusAnswer> {
   const timeoutMs = options.attemptTimeoutMs ?? STATUS_ATTEMPT_TIMEOUT_MS;
   const hasBody = request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
   const body = hasBody ? new TextEncoder().encode(request.body ?? '') : null;
   try {
+    // Each poll is a message of its own: a fresh `webhook-id`, timestamp and signature.
+    const headers = request.signer ? signed(request.headers, request.signer, newMessageId(), options.now(), body) : request.headers;
     const response = await (options.fetch ?? fetch)(request.url, {
       method: request.method,
-      headers: signedHeaders(request, body, options.now()),
+      headers,
       body,
       signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), options.signal]),
-      redirect: 'follow',
+      redirect: 'manual',
     });
-    const text = await readCapped(response, MAX_STATUS_BYTES);
+    const { text, cut } = await readCapped(response, MAX_STATUS_BYTES);
     const quote = (value: string): string => truncateCodePoints(options.redact(value), QUOTE_CHARS, '…').replace(/\s+/g, ' ').trim();
     if (response.ok) {
-      if (text === null) return { kind: 'not-json', status: response.status, quote: null };
+      if (cut) return { kind: 'not-json', status: response.status, quote: null };
       try {
         return { kind: 'json', status: response.status, json: JSON.parse(text) as unknown };
       } catch {
         return { kind: 'not-json', status: response.status, quote: quote(text) };
       }
     }
-    // As for the call: 408, 429 and 5xx may change on another try; another 4xx (401, 404) will not.
-    if (response.status === 408 || response.status === 429 || response.status >= 500) {
-      const reason = `HTTP ${response.status}${text ? `: ${quote(text)}` : ''}`;
-      return { kind: 'transient', reason, retryAfterMs: retryAfterMs(response.headers.get('retry-after'), options.now()) };
+    if (response.status >= 300 && response.status < 400) {
+      const location = response.headers.get('location');
+      return { kind: 'refused', status: response.status, quote: '', redirectTo: location === null ? 'nowhere (no Location)' : (URL.parse(location, request.url)?.host ?? 'an invalid URL') };
     }
-    return { kind: 'refused', status: response.status, quote: quote(text ?? '') };
+    // As for the call: 408, 429, 5xx and a rate limit may change on another try; another 4xx (401, 404) will not.
+    if (retryable(response)) {
+      const reason = `HTTP ${response.status}${text ? `: ${quote(text)}` : ''}`;
+      return { kind: 'transient', reason, retryAfterMs: waitAsked(response.headers, options.now()) };
+    }
+    return { kind: 'refused', status: response.status, quote: quote(text) };
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
     // "Failed to parse URL from <url>": the whole URL, query and all, would reach the log.
     const reason = networkReason(error, timeoutMs).split(request.url).join(hostOf(request.url));
     return { kind: 'transient', reason, retryAfterMs: null };
   }
-}
-
-/** Each poll is a message of its own: a fresh `webhook-id`, timestamp and signature. */
-function signedHeaders(request: WebhookRequest, body: Uint8Array | null, nowMs: number): Record<string, string> {
-  const signer = request.signer ?? null;
-  if (signer === null) return request.headers;
-  const kept = Object.entries(request.headers).filter(([key]) => !SIGNATURE_HEADERS.includes(key.toLowerCase()));
-  return { ...Object.fromEntries(kept), ...signer.headers(newMessageId(), Math.floor(nowMs / 1000), body ?? new Uint8Array()) };
-}
-
-/** The body as text, or null when it is longer than `max` bytes (the rest is not read). */
-async function readCapped(response: Response, max: number): Promise<string | null> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all);
 }
 
 /** A monitor's decision, posted to its gate's callback URI like an external system's (SPEC §3). */
@@ -121,20 +98,37 @@ export interface Verdict {
   outputs?: Record<string, string>;
 }
 
-/** `stored`: the relay has it; `decided`: the gate was decided first (409) or is closed (410). */
-export type PostResult = { kind: 'stored' } | { kind: 'decided'; status: number } | { kind: 'failed'; reason: string; attempts: number };
+/**
+ * `stored`: the relay has it; `decided`: the gate was decided first (409) or is closed (410);
+ * `refused`: the relay will never take it (another 4xx: a wrong callback URI, a verdict it refuses).
+ */
+export type PostResult = { kind: 'stored'; attempts: number } | { kind: 'decided'; status: number } | { kind: 'refused'; reason: string };
 
-/** Tries to post a verdict this often: the gate's wait ends on it, so a short outage of the relay must not lose it. */
+/** Failed attempts after which `onFailing` is told, once: a short outage of the relay is not worth a warning. */
 export const VERDICT_ATTEMPTS = 5;
-/** A Retry-After longer than this is cut to it: the relay asks for seconds, not hours, and the gate's wait goes on meanwhile. */
-const MAX_VERDICT_RETRY_AFTER_MS = 60_000;
+/** The longest wait between two attempts, whatever the backoff or a Retry-After says: the gate waits on the verdict meanwhile. */
+export const MAX_VERDICT_GAP_MS = 60_000;
 
-/** Posts the verdict to the callback URI; network errors, 408, 429 and 5xx are retried with backoff (Retry-After honoured). Rejects only on abort. */
-export async function postVerdict(callbackUri: string, verdict: Verdict, options: { signal: AbortSignal; clock: Clock; fetch?: typeof fetch; redact: Redact }): Promise<PostResult> {
+export interface PostOptions {
+  signal: AbortSignal;
+  clock: Clock;
+  fetch?: typeof fetch;
+  redact: Redact;
+  /** Told once, after VERDICT_ATTEMPTS failed attempts, why the relay does not take the verdict yet. */
+  onFailing?: (reason: string, attempts: number) => void;
+}
+
+/**
+ * Posts the verdict to the callback URI until the relay stores it, answers it decided, or refuses it.
+ * Network errors, 408, 429 and 5xx are tried again for as long as the signal lives, with backoff
+ * (Retry-After honoured) never more than MAX_VERDICT_GAP_MS apart: given up, the gate would wait out
+ * its whole timeout for a verdict already known. Rejects only with the signal's reason once it aborts.
+ */
+export async function postVerdict(callbackUri: string, verdict: Verdict, options: PostOptions): Promise<PostResult> {
   const body = JSON.stringify(verdict);
-  let reason = '';
-  for (let attempt = 1; attempt <= VERDICT_ATTEMPTS; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     let retryAfter: number | null = null;
+    let reason: string;
     try {
       const response = await (options.fetch ?? fetch)(callbackUri, {
         method: 'POST',
@@ -142,20 +136,21 @@ export async function postVerdict(callbackUri: string, verdict: Verdict, options
         body,
         signal: AbortSignal.any([AbortSignal.timeout(STATUS_ATTEMPT_TIMEOUT_MS), options.signal]),
       });
-      const text = await response.text().catch(() => '');
-      if (response.ok) return { kind: 'stored' };
+      const { text } = await readCapped(response, MAX_STATUS_BYTES);
+      if (response.ok) return { kind: 'stored', attempts: attempt };
       if (response.status === 409 || response.status === 410) return { kind: 'decided', status: response.status };
       reason = `HTTP ${response.status}${relayMessage(text, options.redact)}`;
-      if (response.status !== 408 && response.status !== 429 && response.status < 500) return { kind: 'failed', reason, attempts: attempt };
+      if (response.status !== 408 && response.status !== 429 && response.status < 500) return { kind: 'refused', reason };
       retryAfter = retryAfterMs(response.headers.get('retry-after'), options.clock.now());
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason;
       // Never the URI itself: its token decides the gate.
       reason = networkReason(error, STATUS_ATTEMPT_TIMEOUT_MS).split(callbackUri).join('the callback URI');
     }
-    if (attempt < VERDICT_ATTEMPTS) await options.clock.sleep(Math.max(backoffMs(attempt - 1), Math.min(retryAfter ?? 0, MAX_VERDICT_RETRY_AFTER_MS)), options.signal);
+    if (attempt === VERDICT_ATTEMPTS) options.onFailing?.(reason, attempt);
+    const backoff = backoffMs(attempt - 1, 1000, MAX_VERDICT_GAP_MS);
+    await options.clock.sleep(Math.min(Math.max(backoff, retryAfter ?? 0), MAX_VERDICT_GAP_MS), options.signal);
   }
-  return { kind: 'failed', reason, attempts: VERDICT_ATTEMPTS };
 }
 
 /** The relay's `{message}` of an error answer, short and redacted. */
@@ -169,22 +164,4 @@ function relayMessage(text: string, redact: Redact): string {
   }
   const quote = truncateCodePoints(redact(message), QUOTE_CHARS, '…').replace(/\s+/g, ' ').trim();
   return quote ? `: ${quote}` : '';
-}
-
-function networkReason(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
-    const cause = error.cause instanceof Error ? error.cause.message : '';
-    return cause ? `${error.message}: ${cause}` : error.message;
-  }
-  return String(error);
-}
-
-/** Only the host: the rest of a status URL (its query, say) may carry a secret. */
-export function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return 'an invalid URL';
-  }
 }

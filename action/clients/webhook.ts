@@ -3,10 +3,11 @@ import { errorMessage } from '../lib/errors.ts';
 import { truncateCodePoints } from '../../shared/text.ts';
 import type { Redact } from '../output/redact.ts';
 import type { RequestTemplate, WebhookDef } from '../plan/plan.ts';
-import { renderTemplate, templateNames } from '../plan/template.ts';
+import { bodyPlacement, renderTemplate, templateNames } from '../plan/template.ts';
 import { backoffMs, formatDuration, systemClock } from '../lib/time.ts';
 import type { Clock } from '../lib/time.ts';
-import { createSigner, newMessageId, SIGNATURE_HEADERS } from './webhook-signing.ts';
+import { hostOf, networkReason, readCapped, retryable, signed, waitAsked } from './http.ts';
+import { createSigner, newMessageId } from './webhook-signing.ts';
 import type { WebhookSigner } from './webhook-signing.ts';
 
 /** One outgoing call may take this long before it counts as a failed attempt. */
@@ -31,7 +32,7 @@ export interface RenderOptions {
   signingSecret?: string | null;
 }
 
-/** Most bytes of a 2xx answer's body kept for the webhook's `monitor` (`{{response.body.*}}`). */
+/** Most bytes of an answer's body read: a 2xx's for the webhook's `monitor` (`{{response.body.*}}`), an error's for its message. */
 export const MAX_ANSWER_BODY_BYTES = 64 * 1024;
 
 export type WebhookCallResult =
@@ -40,9 +41,9 @@ export type WebhookCallResult =
       status: number;
       attempts: number;
       messageId?: string;
-      /** The answer's headers, and its body cut to MAX_ANSWER_BODY_BYTES: a monitor reads where to poll from them. */
+      /** The answer's headers and body (null: larger than MAX_ANSWER_BODY_BYTES, not read): a monitor reads where to poll from them. */
       headers: Headers;
-      body: string;
+      body: string | null;
     }
   | { ok: false; reason: string; attempts: number; messageId?: string };
 
@@ -96,12 +97,12 @@ function signerFor(def: WebhookDef, vars: Vars, inputSecret: string | null): Web
 
 function renderRequest(template: RequestTemplate, vars: Vars, signer: WebhookSigner | null): WebhookRequest {
   const headers: Record<string, string> = {};
-  for (const { key, value } of template.headers) headers[key] = renderTemplate(value, vars);
-  const body = template.bodyTemplate === null ? null : renderTemplate(template.bodyTemplate, vars);
+  for (const { key, value } of template.headers) headers[key] = renderTemplate(value, vars, 'header');
+  const body = template.bodyTemplate === null ? null : renderTemplate(template.bodyTemplate, vars, bodyPlacement(template.bodyTemplate, headers));
   if (body !== null && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) {
     headers['Content-Type'] = looksLikeJson(body) ? 'application/json' : 'text/plain; charset=utf-8';
   }
-  const request: WebhookRequest = { method: template.method, url: renderTemplate(template.uriTemplate, vars), headers, body };
+  const request: WebhookRequest = { method: template.method, url: renderTemplate(template.uriTemplate, vars, 'uri'), headers, body };
   if (signer !== null) request.signer = signer;
   return request;
 }
@@ -127,10 +128,11 @@ export interface CallOptions {
 }
 
 /**
- * Calls the webhook. Network errors, 408, 429 and 5xx are retried `retryCount` times, after an
- * exponential backoff with jitter or the answer's Retry-After, whichever is longer, and never past
- * the step's deadline; any other answer (a 4xx) fails at once, quoting it. A signed request keeps
- * one `webhook-id` for all its attempts, with a fresh timestamp and signature each.
+ * Calls the webhook. Network errors, 408, 429, 5xx and a rate-limited 403 are retried `retryCount`
+ * times, after an exponential backoff with jitter or the wait the answer asks for (Retry-After, a
+ * rate limit's reset), whichever is longer, and never past the step's deadline; any other answer
+ * (a 4xx) fails at once, quoting it. A signed request keeps one `webhook-id` for all its attempts,
+ * with a fresh timestamp and signature each.
  */
 export async function callWebhook(request: WebhookRequest, options: CallOptions): Promise<WebhookCallResult> {
   const clock = options.clock ?? systemClock;
@@ -156,15 +158,17 @@ export async function callWebhook(request: WebhookRequest, options: CallOptions)
         signal: AbortSignal.any(signals),
         redirect: 'follow',
       });
-      const text = await response.text().catch(() => '');
-      if (response.ok) return { ok: true, status: response.status, attempts: attempt + 1, ...tag, headers: response.headers, body: cutBytes(text, MAX_ANSWER_BODY_BYTES) };
+      // Capped: an answer of any size is never held whole in memory.
+      const { text, cut } = await readCapped(response, MAX_ANSWER_BODY_BYTES);
+      if (response.ok) return { ok: true, status: response.status, attempts: attempt + 1, ...tag, headers: response.headers, body: cut ? null : text };
       reason = `HTTP ${response.status}${text ? `: ${truncateCodePoints(options.redact(text), ERROR_BODY_CHARS)}` : ''}`;
-      // Another attempt gets the same answer: a 4xx other than 408 and 429 fails at once.
-      if (!retryableStatus(response.status)) return { ok: false, reason, attempts: attempt + 1, ...tag };
-      retryAfter = retryAfterMs(response.headers.get('retry-after'), clock.now());
+      // Another attempt gets the same answer: a 4xx other than 408, 429 and a rate-limited 403 fails at once.
+      if (!retryable(response)) return { ok: false, reason, attempts: attempt + 1, ...tag };
+      retryAfter = waitAsked(response.headers, clock.now());
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      reason = networkReason(error, timeoutMs);
+      // "Failed to parse URL from <url>": the whole URL, query and all, would reach the log.
+      reason = networkReason(error, timeoutMs).split(request.url).join(hostOf(request.url));
     }
     if (attempt < options.retryCount) {
       const backoff = backoffMs(attempt);
@@ -179,44 +183,7 @@ export async function callWebhook(request: WebhookRequest, options: CallOptions)
   return { ok: false, reason, attempts: options.retryCount + 1, ...tag };
 }
 
-/** The request's headers with the three signature headers; same-named ones, in any case, are replaced. */
-function signed(headers: Record<string, string>, signer: WebhookSigner, id: string, nowMs: number, body: Uint8Array | null): Record<string, string> {
-  const kept = Object.entries(headers).filter(([key]) => !SIGNATURE_HEADERS.includes(key.toLowerCase()));
-  return { ...Object.fromEntries(kept), ...signer.headers(id, Math.floor(nowMs / 1000), body ?? new Uint8Array()) };
-}
-
-/** Answers another attempt may change: 408 Request Timeout, 429 Too Many Requests and every 5xx. */
-function retryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
-/** Retry-After in ms from `now`: delay-seconds or an HTTP date; null when absent or unreadable. */
-export function retryAfterMs(header: string | null, now: number): number | null {
-  if (header === null) return null;
-  const value = header.trim();
-  if (/^\d{1,9}$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) || !/[a-z]/i.test(value) ? null : Math.max(0, at - now);
-}
-
-function networkReason(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
-    const cause = error.cause instanceof Error ? error.cause.message : '';
-    return cause ? `${error.message}: ${cause}` : error.message;
-  }
-  return String(error);
-}
-
 function looksLikeJson(body: string): boolean {
   const trimmed = body.trim();
   return trimmed.startsWith('{') || trimmed.startsWith('[');
-}
-
-/** The text's first `max` bytes of UTF-8, never ending inside a character. */
-function cutBytes(text: string, max: number): string {
-  const encoded = new TextEncoder().encode(text);
-  if (encoded.length <= max) return text;
-  // A cut inside a character decodes to U+FFFD at the end: drop it.
-  return new TextDecoder().decode(encoded.subarray(0, max)).replace(/\uFFFD$/, '');
 }

@@ -21,8 +21,10 @@ import type { ParkWatch } from './park-watch.ts';
 /** Tries of one journal write before the job gives up parking. */
 const JOURNAL_TRIES = 3;
 /**
- * Most bytes a journaled step may take as JSON: the relay reads MAX_BODY_BYTES a request, and the
- * rest of the entry (its key of at most 1300 characters, the run id and the run's URL) stays under 4 KiB.
+ * Most bytes a journaled step aims at as JSON: with the rest of the entry (its key of at most 1300
+ * characters, the run id and the run's URL, under 4 KiB) MAX_BODY_BYTES, which every relay reads.
+ * Outputs are never cut, so a step whose outputs take nearly their 64 KiB (MAX_OUTPUTS_BYTES) goes
+ * past it: the relay's journal route reads more for that (MAX_JOURNAL_BODY_BYTES, 96 KiB).
  */
 const STEP_BYTES = MAX_BODY_BYTES - 4096;
 

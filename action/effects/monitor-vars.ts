@@ -3,13 +3,15 @@
  * statusPath rendered and evaluated (jsonpath-plus) against a status answer, and the verdict.
  */
 import { JSONPath } from 'jsonpath-plus';
-import { renderTemplate } from '../plan/template.ts';
+import { MAX_ANSWER_BODY_BYTES } from '../clients/webhook.ts';
+import { parseTemplate, renderTemplate, RESPONSE_PREFIX } from '../plan/template.ts';
 
-/** The webhook call's answer, as the monitor gets it (the body possibly cut). */
+/** The webhook call's answer, as the monitor gets it. */
 export interface CallAnswer {
   status: number;
   headers: Headers;
-  body: string;
+  /** Null: larger than MAX_ANSWER_BODY_BYTES (not read). */
+  body: string | null;
 }
 
 type Vars = (name: string) => string | undefined;
@@ -32,14 +34,14 @@ const BODY = 'response.body.';
  */
 export function responseVars(resolve: Vars, answer: CallAnswer, callUrl: string): ResponseVars {
   const location = locationOf(answer, callUrl);
-  const json = parseJson(answer.body);
+  const json = answer.body === null ? undefined : parseJson(answer.body);
   const values = (name: string): { value: string } | { why: string } => {
     if (name === 'response.location' || name === 'response.locationId') {
       if ('why' in location) return location;
       return { value: name === 'response.location' ? location.url.href : lastSegment(location.url) };
     }
     if (!name.startsWith(BODY)) return { why: `there is no variable ${name} (response.location, response.locationId and response.body.<key> are)` };
-    if (json === undefined) return { why: `the call's answer (HTTP ${answer.status}) is ${answer.body.trim() === '' ? 'empty' : 'not JSON'}` };
+    if (json === undefined) return { why: `the call's answer (HTTP ${answer.status}) is ${bodyTrouble(answer.body)}` };
     const key = name.slice(BODY.length);
     const found = walk(json, key.split('.'));
     return found === undefined ? { why: `the call's JSON answer (HTTP ${answer.status}) has no value at ${key}` } : { value: found };
@@ -55,6 +57,38 @@ export function responseVars(resolve: Vars, answer: CallAnswer, callUrl: string)
       return 'why' in found ? found.why : `${name} has a value`;
     },
   };
+}
+
+function bodyTrouble(body: string | null): string {
+  if (body === null) return `larger than ${MAX_ANSWER_BODY_BYTES / 1024} KiB (the monitor reads no more of it)`;
+  return body.trim() === '' ? 'empty' : 'not JSON';
+}
+
+/**
+ * Why the status request may not go to `url`, or null when it may. Its origin (scheme, host, port) is
+ * the file's when the text before the first `{{response.*}}` already ends the URL's host; else an
+ * answer chose it, and it must be the webhook call's origin (`callUrl`) or the one that text is
+ * (`https://ci.example{{response.body.path}}`): the monitor's headers (its credentials) never go
+ * to a host an answer names.
+ */
+export function foreignOrigin(uriTemplate: string, url: string, callUrl: string, vars: Vars): string | null {
+  const parsed = parseTemplate(uriTemplate);
+  if (!parsed.ok) return null;
+  const first = parsed.parts.findIndex((part) => part.kind === 'var' && part.name.startsWith(RESPONSE_PREFIX));
+  if (first < 0) return null;
+  const before = parsed.parts.slice(0, first).map((part) => (part.kind === 'text' ? part.text : (vars(part.name) ?? ''))).join('');
+  // The URL parser ends a host at '/', '?', '#' and, in http(s) URLs, a backslash.
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*[/?#\\]/i.test(before.trimStart())) return null;
+  const origin = URL.parse(url)?.origin ?? 'an invalid URL';
+  const callOrigin = URL.parse(callUrl)?.origin;
+  // The file's own text (and variables) before the answer's value, when that is an origin already: the answer may only add to its path.
+  const literal = URL.parse(before.trim())?.origin;
+  if ([callOrigin, literal].some((allowed) => allowed !== undefined && allowed !== 'null' && allowed === origin)) return null;
+  const name = parsed.parts[first]?.kind === 'var' ? parsed.parts[first].name : 'response.*';
+  return (
+    `the status URL's origin ${origin} comes from {{${name}}} and is neither the webhook call's${callOrigin ? ` (${callOrigin})` : ''} nor one written at the start of monitor.uriTemplate; ` +
+    `the monitor sends its headers only where the file says: write the status URL's scheme and host in monitor.uriTemplate`
+  );
 }
 
 function locationOf(answer: CallAnswer, callUrl: string): { url: URL } | { why: string } {

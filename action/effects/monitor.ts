@@ -5,15 +5,16 @@
  */
 import type { RegisterGateResponse } from '../../shared/protocol.ts';
 import { truncateCodePoints } from '../../shared/text.ts';
-import { hostOf, MAX_STATUS_BYTES, postVerdict, renderStatusRequest, requestStatus } from '../clients/monitor.ts';
+import { hostOf } from '../clients/http.ts';
+import { MAX_STATUS_BYTES, MAX_VERDICT_GAP_MS, postVerdict, renderStatusRequest, requestStatus } from '../clients/monitor.ts';
 import type { StatusAnswer, Verdict } from '../clients/monitor.ts';
 import type { WebhookRequest } from '../clients/webhook.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { formatDuration } from '../lib/time.ts';
-import type { MonitorDef, TargetPlan, WebhookDef } from '../plan/plan.ts';
+import type { Location, MonitorDef, TargetPlan, WebhookDef } from '../plan/plan.ts';
 import { renderTemplate, templateNames } from '../plan/template.ts';
 import type { EffectsContext } from './context.ts';
-import { isOneOf, renderStatusPath, responseVars, seenText, statusAt } from './monitor-vars.ts';
+import { foreignOrigin, isOneOf, renderStatusPath, responseVars, seenText, statusAt } from './monitor-vars.ts';
 import type { CallAnswer } from './monitor-vars.ts';
 
 export interface MonitorCall {
@@ -35,18 +36,23 @@ export const NOT_JSON_LIMIT = 3;
 const SHOWN_CHARS = 100;
 const OUTPUT_CHARS = 1000;
 
-/** Polls until a verdict, posts it to the gate, and resolves; resolves quietly once `signal` aborts. Never rejects. */
-export async function monitorGate(call: MonitorCall): Promise<void> {
+/**
+ * Polls until a verdict and posts it to the gate, trying the post again until the relay takes it.
+ * Resolves with null once the relay has it (or the gate was decided first), or quietly once `signal`
+ * aborts; with the step's failure message when the relay refuses the verdict for good (the caller
+ * fails the step and withdraws the gate). Never rejects.
+ */
+export async function monitorGate(call: MonitorCall): Promise<string | null> {
   const monitor = call.def.monitor;
-  if (monitor === null) return;
+  if (monitor === null) return null;
   let verdict: Verdict;
   try {
     verdict = await poll(call, monitor);
   } catch (error) {
-    if (call.signal.aborted) return;
+    if (call.signal.aborted) return null;
     verdict = { success: false, mdMessage: `monitor: unexpected error: ${call.ctx.redact(errorMessage(error))}` };
   }
-  await post(call, verdict);
+  return post(call, verdict);
 }
 
 interface Prepared {
@@ -61,21 +67,24 @@ function prepare(call: MonitorCall, monitor: MonitorDef): Prepared | Verdict {
   const { ctx, def, answer } = call;
   let callUrl = '';
   try {
-    callUrl = renderTemplate(def.uriTemplate, call.resolve);
+    callUrl = renderTemplate(def.uriTemplate, call.resolve, 'uri');
   } catch {
     // Only a relative Location header needs it; that case says what is missing.
   }
   const { vars, why } = responseVars(call.resolve, answer, callUrl);
   const used = [monitor.uriTemplate, monitor.statusPath, monitor.bodyTemplate ?? '', ...monitor.headers.map((h) => h.value)].flatMap(templateNames);
+  const at = place(monitor.location);
   const missing = used.find((name) => name.startsWith('response.') && vars(name) === undefined);
-  if (missing !== undefined) return failed(`{{${missing}}} has no value: ${why(missing)}`);
+  if (missing !== undefined) return failed(`{{${missing}}} has no value: ${why(missing)} ${at}`);
   try {
     const request = renderStatusRequest(def, monitor, vars, { signingSecret: ctx.settings.webhookSigningSecret });
     // Every poll would fail alike; the URL itself may hold a secret, so it is not shown.
-    if (!/^https?:$/.test(URL.parse(request.url)?.protocol ?? '')) return failed('the status request’s uriTemplate does not render to an http(s) URL');
+    if (!/^https?:$/.test(URL.parse(request.url)?.protocol ?? '')) return failed(`the status request’s uriTemplate does not render to an http(s) URL ${at}`);
+    const foreign = foreignOrigin(monitor.uriTemplate, request.url, callUrl, vars);
+    if (foreign !== null) return failed(`${foreign} ${at}`);
     return { request, path: renderStatusPath(monitor.statusPath, vars), where: `${request.method} ${hostOf(request.url)}` };
   } catch (error) {
-    return failed(`cannot render the status request: ${ctx.redact(errorMessage(error))}`);
+    return failed(`cannot render the status request: ${ctx.redact(errorMessage(error))} ${at}`);
   }
 }
 
@@ -114,6 +123,9 @@ interface PollState {
 
 /** The verdict one answer gives, or null to poll on; logs each change of status. */
 function judge(answer: StatusAnswer, monitor: MonitorDef, path: string, where: string, state: PollState, say: (message: string) => void): Verdict | null {
+  if (answer.kind === 'refused' && answer.redirectTo !== undefined) {
+    return failed(`the status request ${where} answered HTTP ${answer.status}, a redirect to ${answer.redirectTo}; the monitor follows no redirect (its headers would go along): put the final URL in monitor.uriTemplate ${place(monitor.location)}`);
+  }
   if (answer.kind === 'refused') return failed(`the status request ${where} answered HTTP ${answer.status}${answer.quote ? `: ${code(answer.quote)}` : ''}`);
   if (answer.kind === 'not-json') {
     state.notJson += 1;
@@ -132,7 +144,7 @@ function judge(answer: StatusAnswer, monitor: MonitorDef, path: string, where: s
   try {
     seen = statusAt(answer.json, path);
   } catch (error) {
-    return failed(`statusPath ${code(path)} cannot be evaluated: ${errorMessage(error)}`);
+    return failed(`statusPath ${code(path)} cannot be evaluated: ${errorMessage(error)} ${place(monitor.location)}`);
   }
   const shown = oneLine(seenText(seen));
   if (shown !== state.last) say(state.last === null ? `status ${shown}` : `status ${state.last} → ${shown}`);
@@ -153,19 +165,30 @@ function problem(state: PollState, kind: string, message: string, say: (message:
   state.problem = kind;
 }
 
-async function post(call: MonitorCall, verdict: Verdict): Promise<void> {
+/** Posts the verdict until the relay takes it; the step's failure message when the relay refuses it for good. */
+async function post(call: MonitorCall, verdict: Verdict): Promise<string | null> {
   const { ctx, target, def, signal } = call;
   const redacted: Verdict = { ...verdict, mdMessage: ctx.redact(verdict.mdMessage) };
   if (verdict.outputs) redacted.outputs = Object.fromEntries(Object.entries(verdict.outputs).map(([k, v]) => [k, ctx.redact(v)]));
   const outcome = verdict.success ? 'success' : 'failure';
+  const onFailing = (reason: string, attempts: number): void =>
+    ctx.log.warning(
+      `[${target.name}] monitor ${def.name}: its ${outcome} could not be posted to the gate yet (${attempts} attempts; ${reason}); trying again at least once every ${formatDuration(MAX_VERDICT_GAP_MS)} while the gate waits`,
+    );
   try {
-    const result = await postVerdict(call.gate.callbackUri, redacted, { signal, clock: ctx.clock, redact: ctx.redact, ...(ctx.fetch ? { fetch: ctx.fetch } : {}) });
+    const result = await postVerdict(call.gate.callbackUri, redacted, { signal, clock: ctx.clock, redact: ctx.redact, onFailing, ...(ctx.fetch ? { fetch: ctx.fetch } : {}) });
     if (result.kind === 'stored') ctx.say(target, `monitor ${def.name}: ${outcome} — ${redacted.mdMessage}`);
     else if (result.kind === 'decided') ctx.say(target, `monitor ${def.name}: the gate was decided before its ${outcome} (HTTP ${result.status}); nothing more to do`);
-    else ctx.log.warning(`[${target.name}] monitor ${def.name}: its ${outcome} could not be posted to the gate after ${result.attempts} attempt(s) (${result.reason}); the gate waits on for a callback or its timeout`);
+    else return `monitor ${def.name}: the relay refused its ${outcome} (${result.reason}), so the gate was withdrawn; the verdict was: ${redacted.mdMessage}`;
   } catch {
     // Aborted: the gate's wait is over, whatever decided it.
   }
+  return null;
+}
+
+/** `(deploy.yml:12:7)`: where the monitor is written, for a failure the file causes. */
+function place(location: Location): string {
+  return `(${location.file}:${location.line}:${location.col})`;
 }
 
 /** A failure verdict (no status value). */

@@ -57,7 +57,8 @@ export function templateResolver(scope: TemplateScope): (name: string) => string
     const ref = outputName(name);
     if (ref) {
       const carried = outputs.get(ref.step);
-      // Outputs are the external system's text: rendered as data, never templated again (renderTemplate is one pass).
+      // Outside text: never templated again (renderTemplate is one pass), and escaped for where it
+      // lands by renderTemplate's placement (percent-encoded in a URL, JSON-escaped in a JSON body).
       return carried && Object.hasOwn(carried, ref.key) ? String(carried[ref.key]) : undefined;
     }
     const dot = name.indexOf('.');

@@ -4,6 +4,7 @@
  */
 import type { GateView, Outputs, RegisterGateResponse } from '../../shared/protocol.ts';
 import { RelayError } from '../clients/relay.ts';
+import { hostOf } from '../clients/http.ts';
 import { CANCEL_ATTEMPT_TIMEOUT_MS, callWebhook, renderCancel, renderWebhook } from '../clients/webhook.ts';
 import type { WebhookRequest } from '../clients/webhook.ts';
 import type { GateList, GatePhase } from '../engine/effects.ts';
@@ -117,8 +118,9 @@ async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport
     call.callOff = (why) => cancelWebhook(ctx, target, item.webhook, renderCancel(def, resolve, signing), why);
     // Idempotent at the relay: a clock the parked run started keeps running.
     if (def.heartbeatSeconds !== null) await reportCalled(ctx, target, call.gate, signal);
-    // A job never parks while its monitor polls, so a parked call's monitor had posted its verdict already
-    // (the gate is decided); the answer it started from is gone with the parked run anyway.
+    // Its answer is gone with the earlier run, so its monitor cannot start again. A job never parks while
+    // its monitor polls or posts its verdict (busy until the relay has it or the gate is decided), so a
+    // parked run's gate has its verdict; a pending gate here means the earlier run died while polling.
     if (def.monitor) ctx.say(target, `The monitor of ${item.webhook} is not restarted: the parked run's call answer is gone; its callback decides`);
     return awaitCallback(ctx, call, call.gate);
   }
@@ -159,16 +161,28 @@ async function callAndAwait(ctx: EffectsContext, call: Call): Promise<StepReport
 async function awaitCallback(ctx: EffectsContext, call: Call, gate: RegisterGateResponse, monitored: Monitored | null = null): Promise<StepReport> {
   const { target, phase, item, def, signal, done } = call;
   const monitoring = new AbortController();
-  // Busy: the monitor polls from the runner, so the job must not park while it does.
+  // Aborted when the relay refuses the monitor's verdict for good: nothing will decide the gate but its timeout.
+  const refused = new AbortController();
+  // Busy: the monitor polls from the runner and posts its verdict until the relay has it, so the job must not park meanwhile.
   const polling = monitored
-    ? ctx.watch.busyWhile(() => monitorGate({ ctx, target, def, ...monitored, gate, signal: AbortSignal.any([signal, monitoring.signal]) }))
+    ? ctx.watch
+        .busyWhile(() => monitorGate({ ctx, target, def, ...monitored, gate, signal: AbortSignal.any([signal, monitoring.signal]) }))
+        .then((failure) => (failure ? refused.abort(new Error(failure)) : undefined))
     : null;
-  let decided: GateView;
+  let decided: GateView | null = null;
   try {
-    decided = await waitFor(ctx, target, phase, `the callback of ${item.webhook}`, item.webhook, gate, signal);
+    decided = await waitFor(ctx, target, phase, `the callback of ${item.webhook}`, item.webhook, gate, AbortSignal.any([signal, refused.signal]));
+  } catch (error) {
+    if (signal.aborted || !refused.signal.aborted) throw error;
   } finally {
     monitoring.abort(new Error('the gate was decided'));
     await polling;
+  }
+  if (decided === null) {
+    const failure = errorMessage(refused.signal.reason);
+    await withdraw(ctx, gate, failure);
+    ctx.say(target, failure);
+    return done('failed', failure);
   }
   if (decided.state === 'timed-out') await call.callOff?.('its gate timed out');
   return outcome(ctx, target, item.webhook, decided, done);
@@ -203,13 +217,4 @@ function outcome(ctx: EffectsContext, target: TargetPlan, name: string, gate: Ga
   }[state];
   ctx.say(target, `${headline}${gate.message ? ` — ${gate.message}` : ''}`);
   return done(state, gate.message, progress, gate.outputs);
-}
-
-/** Only the host: the rest of a webhook URL may carry a secret. */
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return 'an invalid URL';
-  }
 }

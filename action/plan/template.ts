@@ -81,8 +81,20 @@ export function templateNames(template: string): string[] {
   return parsed.names;
 }
 
-/** Replaces every `{{ name }}`; throws naming the variable when `vars` has no value for it. */
-export function renderTemplate(template: string, vars: (name: string) => string | undefined): string {
+/**
+ * Where a rendered template lands, for `{{outputs.*}}` values: the one kind of value from outside
+ * (a callback's outputs, an approver's comment) pasted into requests. `uri`: percent-encoded
+ * (a URL, a form body); `json`: escaped as inside a JSON string; `header`: refused with a line
+ * break; `text`: as is. Other variables are the user's own and are never changed.
+ */
+export type Placement = 'uri' | 'json' | 'header' | 'text';
+
+/**
+ * Replaces every `{{ name }}`; throws naming the variable when `vars` has no value for it, or
+ * when an output cannot go where it lands (a line break in a header). Without `placement`,
+ * every value is pasted as is.
+ */
+export function renderTemplate(template: string, vars: (name: string) => string | undefined, placement?: Placement): string {
   const parsed = parseTemplate(template);
   if (!parsed.ok) throw new Error(`Malformed template: ${parsed.error.message}`);
   let out = '';
@@ -95,9 +107,39 @@ export function renderTemplate(template: string, vars: (name: string) => string 
     }
     const value = vars(part.name);
     if (value === undefined) throw new Error(`Template variable '${part.name}' has no value`);
-    out += value;
+    out += placement !== undefined && part.name.startsWith(OUTPUTS_PREFIX) ? placeOutput(part.name, value, placement) : value;
   }
   return out;
+}
+
+/** An output's value made data where it lands: it can add no query parameter, JSON field or header. */
+function placeOutput(name: string, value: string, placement: Placement): string {
+  switch (placement) {
+    case 'uri':
+      return encodeURIComponent(value);
+    case 'json':
+      return JSON.stringify(value).slice(1, -1);
+    case 'header':
+      if (/[\r\n\0]/.test(value)) {
+        throw new Error(`{{${name}}} cannot go into a header: its value holds a line break (CR or LF) or a NUL, which could add a header; use it in the body instead`);
+      }
+      return value;
+    case 'text':
+      return value;
+  }
+}
+
+/**
+ * How a request's body is rendered: `json` when its Content-Type says JSON (`application/json`,
+ * `…+json`) or, without a Content-Type, when the template (trimmed) starts with `{` or `[` (then
+ * hookgate sends it as application/json); `uri` for `application/x-www-form-urlencoded`; else `text`.
+ */
+export function bodyPlacement(bodyTemplate: string, headers: Readonly<Record<string, string>>): Placement {
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'content-type');
+  if (key === undefined) return /^\s*[[{]/.test(bodyTemplate) ? 'json' : 'text';
+  const type = (headers[key] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type.endsWith('/json') || type.endsWith('+json')) return 'json';
+  return type === 'application/x-www-form-urlencoded' ? 'uri' : 'text';
 }
 
 /** Whether a variable name can be given a value: a built-in, a known context key or a passed secret. */

@@ -96,10 +96,10 @@ const githubHeaders = `
       - { key: Authorization, value: "Bearer {{secrets.gh_token}}" }
       - { key: Accept, value: application/vnd.github+json }
       - { key: X-GitHub-Api-Version, value: "2022-11-28" }`;
-const githubSmoke = (outcome: string): string => `
+const githubSmoke = (outcome: string, api = 'GITHUB'): string => `
   - name: GitHub-Smoke
     method: POST
-    uriTemplate: "GITHUB/repos/acme/smoke/actions/workflows/smoke.yml/dispatches"
+    uriTemplate: "${api}/repos/acme/smoke/actions/workflows/smoke.yml/dispatches"
     headers:${githubHeaders}
     bodyTemplate:
       inline: '{"ref": "main", "inputs": {"environment": "{{armory.environmentName}}", "outcome": "${outcome}"}, "return_run_details": true}'
@@ -192,5 +192,18 @@ describe.concurrent('monitor: polling systems that cannot call back', () => {
     const result = await run(file('potato-facts', 'GitHub-Smoke', githubSmoke('cancelled')));
     expect(result.outputs.result, result.stdout).toBe('failed');
     expect(monitorStep(result, 'GitHub-Smoke')).toMatchObject({ state: 'failed', outputs: { status: 'cancelled' } });
+  });
+
+  it('GitHub: a run_url on another origin than the dispatch is not polled, its token never sent there', async ({ expect }) => {
+    // Dispatched to localhost, the stand-in answers with a run_url on 127.0.0.1: another origin, chosen by the answer.
+    const api = github.url.replace('127.0.0.1', 'localhost');
+    const result = await run(file('potato-facts', 'GitHub-Smoke', githubSmoke('skipped', api)));
+    expect(result.outputs.result, result.stdout).toBe('failed');
+    expect(github.runs.filter((r) => r.inputs.outcome === 'skipped').map((r) => r.reads)).toEqual([0]);
+    expect(monitorStep(result, 'GitHub-Smoke')).toMatchObject({
+      state: 'failed',
+      message: expect.stringMatching(/^monitor: the status URL's origin http:\/\/127\.0\.0\.1:\d+ comes from \{\{response\.body\.run_url\}\} and is neither the webhook call's \(http:\/\/localhost:\d+\) .* \(\S+:\d+:\d+\)$/),
+    });
+    expect(clean(result), result.stdout).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Decision outputs end to end (SPEC §11): a callback's `outputs` and an approval's decision reach the
  * later steps of the target as `{{outputs.<step>.<key>}}`, the `outputs` action output and the report,
- * through the real relay and `node dist/index.js`. Outputs are the system's text: sent as data only.
+ * through the real relay and `node dist/index.js`. Outputs are the system's text: data where they land
+ * (percent-encoded in a URL, escaped in a JSON body), never rendered again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_LINE, decideByForm } from '../support/approval-form.ts';
@@ -96,6 +97,20 @@ describe('a callback’s outputs', () => {
       '{"build": "b-19", "passed": false, "count": 0, "note": ""}',
     );
   });
+
+  it('are data where they land: a quote adds no JSON field, an & no query parameter', async () => {
+    const ws = await h.workspace(TESTS_THEN_ANNOUNCE.replace('decision=none', 'decision=none&run=4'));
+    const action = await ws.start();
+    await action.waitForOutput(/Waiting for the callback of Run-Tests/);
+    const sneaky = { build: 'b-20&channel=%23general', passed: true, count: 1, note: 'ok", "passed": false, "x": "' };
+    expect((await postCallback(callbackUriOf(h.external, '/hooks/Run-Tests'), { success: true, outputs: sneaky })).status).toBe(200);
+    const run = await action.done;
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    const announce = h.external.webhooks.find((w) => w.path === '/hooks/Announce' && w.query.build === sneaky.build);
+    expect(announce?.query).toEqual({ build: sneaky.build });
+    expect(JSON.parse(announce?.body ?? '')).toEqual({ build: sneaky.build, passed: true, count: 1, note: sneaky.note });
+  });
 });
 
 describe('an approval’s outputs', () => {
@@ -123,5 +138,34 @@ webhooks:
     expect(run.exitCode, run.stdout).toBe(0);
     expect(h.external.webhooks.find((w) => w.path === '/hooks/Record-Change')?.body).toBe('{"decision": "approved", "by": "release-manager", "comment": "CAB approved"}');
     expect(JSON.parse(run.outputs.outputs ?? '')).toEqual({ prod: { approval: { decision: 'approved', approvedBy: 'release-manager', comment: 'CAB approved' } } });
+  });
+
+  it('send a comment with quotes inside its JSON string, never as fields of its own', async () => {
+    const ws = await h.workspace(`
+targets:
+  prod:
+    constraints:
+      beforeDeployment:
+        - pause: { untilApproved: true }
+      afterDeployment:
+        - runWebhook: { name: Record-Change }
+webhooks:
+  - name: Record-Change
+    uriTemplate: "EXTERNAL/hooks/Record-Change?by={{outputs.approval.approvedBy}}"
+    bodyTemplate:
+      inline: '{"rollback": false, "comment": "{{outputs.approval.comment}}"}'
+    disableCallback: true
+`);
+    const action = await ws.start();
+    const url = APPROVAL_LINE.exec(await action.waitForOutput(APPROVAL_LINE))?.[1] ?? '';
+    const comment = 'ok", "rollback": true, "x": "';
+    expect(await decideByForm(url, { decision: 'approve', approver: 'release&manager', comment })).toBe(303);
+    const run = await action.done;
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    // One query parameter, `by`: the & in the typed name is part of its value.
+    const sent = h.external.webhooks.find((w) => w.path === '/hooks/Record-Change' && w.query.by !== undefined);
+    expect(sent?.query).toEqual({ by: 'release&manager' });
+    expect(JSON.parse(sent?.body ?? '')).toEqual({ rollback: false, comment });
   });
 });

@@ -76,14 +76,44 @@ describe('callWebhook', () => {
     expect(received[0]?.headers['content-type']).toBe('application/json');
   });
 
-  it('hands on a 2xx answer’s headers and body (for a monitor), the body cut to 64 KiB between characters', async () => {
-    replies.push((_req, res) => res.writeHead(202, { location: '/queue/item/7/' }).end(`${'x'.repeat(MAX_ANSWER_BODY_BYTES - 1)}é and more`));
-    const result = await callWebhook(request(), { redact: asIs, retryCount: 0, clock: new FakeClock() });
-    if (!result.ok) throw new Error(result.reason);
-    expect(result.status).toBe(202);
-    expect(result.headers.get('location')).toBe('/queue/item/7/');
-    // é takes two bytes: it would end past the limit, so the cut falls before it.
-    expect(result.body).toBe('x'.repeat(MAX_ANSWER_BODY_BYTES - 1));
+  it('hands on a 2xx answer’s headers and body (for a monitor); a body over 64 KiB is not read past it and comes as null', async () => {
+    replies.push((_req, res) => res.writeHead(202, { location: '/queue/item/7/' }).end('x'.repeat(MAX_ANSWER_BODY_BYTES)));
+    const whole = await callWebhook(request(), { redact: asIs, retryCount: 0, clock: new FakeClock() });
+    if (!whole.ok) throw new Error(whole.reason);
+    expect(whole.status).toBe(202);
+    expect(whole.headers.get('location')).toBe('/queue/item/7/');
+    expect(whole.body).toBe('x'.repeat(MAX_ANSWER_BODY_BYTES));
+    // 8 MiB, in chunks: the call stops reading once past the limit.
+    let written = 0;
+    replies.push((_req, res) => {
+      res.writeHead(200);
+      const chunk = 'y'.repeat(64 * 1024);
+      const more = (): void => {
+        while (written < 8 * 1024 * 1024) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      res.on('error', () => undefined);
+      more();
+    });
+    const large = await callWebhook(request(), { redact: asIs, retryCount: 0, clock: new FakeClock() });
+    expect(large).toMatchObject({ ok: true, status: 200, body: null });
+  });
+
+  it('retries a rate-limited 403 (GitHub’s), waiting for the limit’s reset; a plain 403 fails at once', async () => {
+    const clock = new FakeClock();
+    const reset = String(Math.floor(clock.now() / 1000) + 45);
+    replies.push(
+      (_req, res) => res.writeHead(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }).end('API rate limit exceeded'),
+      (_req, res) => res.writeHead(403, { 'retry-after': '20' }).end('secondary rate limit'),
+    );
+    const result = await callWebhook(request(), { redact: asIs, retryCount: 3, clock, random: () => 1 });
+    expect(result).toMatchObject({ ok: true, attempts: 3 });
+    expect(clock.sleeps).toEqual([45_000, 20_000]);
+    replies.push(status(403, 'forbidden'));
+    expect(await callWebhook(request(), { redact: asIs, retryCount: 3, clock })).toEqual({ ok: false, reason: 'HTTP 403: forbidden', attempts: 1 });
   });
 
   it('sends no body with GET', async () => {

@@ -33,24 +33,39 @@ describe('monitorGate: the verdict, stopping, and what it never shows', () => {
     }
   });
 
-  it('warns, quoting the relay’s message, when the relay refuses the verdict', async () => {
+  it('hands back the step’s failure, quoting the relay, when the relay refuses the verdict for good', async () => {
     const r = rig();
     r.callbacks = [json({ error: 'bad_request', message: 'outputs.status: must be at most 65536 bytes' }, 400)];
-    await r.run();
+    expect(await r.run()).toBe(
+      'monitor Smoke: the relay refused its success (HTTP 400: outputs.status: must be at most 65536 bytes), so the gate was withdrawn; the verdict was: monitor: `$.result` is `SUCCESS` (GET jenkins.example:8080)',
+    );
     expect(r.posts).toHaveLength(1);
-    expect(r.h.log.lines.filter((line) => line.startsWith('warning'))).toEqual([
-      'warning: [prod] monitor Smoke: its success could not be posted to the gate after 1 attempt(s) (HTTP 400: outputs.status: must be at most 65536 bytes); the gate waits on for a callback or its timeout',
-    ]);
   });
 
-  it('gives up on the post after five attempts, with a warning', async () => {
+  it('keeps posting past five failed attempts, at most 60 s apart, warning once, until the relay stores it', async () => {
     const r = rig();
-    r.callbacks = Array.from({ length: 6 }, () => json({}, 502));
-    await r.run();
-    expect(r.posts).toHaveLength(5);
+    r.callbacks = [...Array.from({ length: 8 }, () => json({}, 502)), json({}, 503, { 'retry-after': '3600' })];
+    expect(await r.run()).toBeNull();
+    expect(r.posts).toHaveLength(10);
+    expect(r.h.clock.sleeps).toEqual([30_000, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
     expect(r.h.log.lines.filter((line) => line.startsWith('warning'))).toEqual([
-      'warning: [prod] monitor Smoke: its success could not be posted to the gate after 5 attempt(s) (HTTP 502: {}); the gate waits on for a callback or its timeout',
+      'warning: [prod] monitor Smoke: its success could not be posted to the gate yet (5 attempts; HTTP 502: {}); trying again at least once every 1m while the gate waits',
     ]);
+    expect(r.h.story().at(-1)).toBe('[prod] monitor Smoke: success — monitor: `$.result` is `SUCCESS` (GET jenkins.example:8080)');
+  });
+
+  it('stops posting, quietly, once its signal aborts (the gate’s wait returned)', async () => {
+    const r = rig();
+    r.callbacks = [
+      ...Array.from({ length: 6 }, () => json({}, 502)),
+      () => {
+        r.controller.abort(new Error('the gate was decided'));
+        return json({}, 502);
+      },
+    ];
+    expect(await r.run()).toBeNull();
+    expect(r.posts).toHaveLength(7);
+    expect(r.h.story().some((line) => line.includes('success —'))).toBe(false);
   });
 
   it('stops when its signal aborts during the wait between polls, posting nothing', async () => {

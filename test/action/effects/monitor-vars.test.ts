@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isOneOf, renderStatusPath, responseVars, statusAt } from '../../../action/effects/monitor-vars.ts';
+import { foreignOrigin, isOneOf, renderStatusPath, responseVars, statusAt } from '../../../action/effects/monitor-vars.ts';
 
 const none = (): undefined => undefined;
 
@@ -51,5 +51,25 @@ describe('monitor variables and statusPath', () => {
   it('compares values ignoring case and surrounding spaces', () => {
     expect(isOneOf(['Succeeded'], ' succeeded')).toBe(true);
     expect(isOneOf(['Succeeded'], 'Succeeded!')).toBe(false);
+  });
+
+  it('lets a response.* variable choose the status URL’s origin only when it is the call’s or one the file writes', () => {
+    const vars = (name: string): string | undefined => ({ 'context.ci': 'https://ci.example', 'context.half': 'https://ci' })[name];
+    const call = 'https://hooks.example/trigger';
+    // Text (or a file's variable) before the answer's value that ends the host: the answer cannot move it.
+    expect(foreignOrigin('{{context.ci}}/runs/{{response.body.id}}', 'https://ci.example/runs/@evil.example', call, vars)).toBeNull();
+    expect(foreignOrigin('https://ci.example\\{{response.body.id}}', 'https://ci.example\\x', call, vars)).toBeNull();
+    expect(foreignOrigin('{{response.location}}', 'https://hooks.example/queue/1', call, vars)).toBeNull();
+    expect(foreignOrigin('https://ci.example{{response.body.path}}', 'https://ci.example/x', call, vars)).toBeNull();
+    expect(foreignOrigin('https://static.example/x', 'https://static.example/x', call, vars)).toBeNull();
+    // A file's variable that does not end the host leaves it to the answer.
+    expect(foreignOrigin('{{context.half}}{{response.body.rest}}', 'https://ci.evil.example/x', call, vars)).toContain('origin https://ci.evil.example comes from {{response.body.rest}}');
+    expect(foreignOrigin('{{response.location}}', 'https://hooks.example:8443/queue/1', call, vars)).toContain("neither the webhook call's (https://hooks.example)");
+  });
+
+  it('says the call’s answer was too large, not that it is not JSON, when it was not read whole', () => {
+    const { vars, why } = responseVars(none, { status: 200, headers: new Headers(), body: null }, '');
+    expect(vars('response.body.id')).toBeUndefined();
+    expect(why('response.body.id')).toBe("the call's answer (HTTP 200) is larger than 64 KiB (the monitor reads no more of it)");
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { CallAnswer } from '../../../action/effects/monitor-vars.ts';
+import type { MonitorDef } from '../../../action/plan/plan.ts';
 import { json, rig } from '../../support/status-apis/monitor-rig.ts';
 
 const building = json({ result: null, building: true });
@@ -105,7 +107,7 @@ describe('monitorGate: polling to a verdict', () => {
   });
 
   it('polls the URL from the call’s JSON answer with {{response.body.*}}', async () => {
-    const r = rig({ uriTemplate: '{{response.body.run_url}}', statusPath: '$.conclusion', success: ['success'], failure: ['failure', 'cancelled'] });
+    const r = rig({ uriTemplate: '{{response.body.run_url}}', statusPath: '$.conclusion', success: ['success'], failure: ['failure', 'cancelled'] }, { uriTemplate: 'https://api.github.example/repos/o/r/actions/workflows/smoke.yml/dispatches' });
     r.statuses = [json({ status: 'in_progress', conclusion: null }), json({ status: 'completed', conclusion: 'success' })];
     await r.run({ status: 200, body: JSON.stringify({ workflow_run_id: 9, run_url: 'https://api.github.example/repos/o/r/actions/runs/9', html_url: 'https://github.example/o/r/actions/runs/9' }) });
     expect(r.polls.map((p) => p.url)).toEqual(Array(2).fill('https://api.github.example/repos/o/r/actions/runs/9'));
@@ -114,10 +116,10 @@ describe('monitorGate: polling to a verdict', () => {
 
   it('fails without polling when a response variable has no value, naming it and why', async () => {
     const cases: [Partial<Parameters<ReturnType<typeof rig>['run']>[0]>, string, string][] = [
-      [{ status: 201 }, '$.builds[?(@.queueId=={{response.locationId}})].result', "monitor: {{response.locationId}} has no value: the call's answer (HTTP 201) has no Location header"],
-      [{ status: 200, body: '<html>' }, '$.x[?(@.id=={{response.body.id}})]', "monitor: {{response.body.id}} has no value: the call's answer (HTTP 200) is not JSON"],
-      [{ status: 200, body: '{"id": null}' }, '$.x[?(@.id=={{response.body.id}})]', "monitor: {{response.body.id}} has no value: the call's JSON answer (HTTP 200) has no value at id"],
-      [{ status: 200, body: '{"items": [{"id": 3}]}' }, '$.x[?(@.id=={{response.body.items.1.id}})]', "monitor: {{response.body.items.1.id}} has no value: the call's JSON answer (HTTP 200) has no value at items.1.id"],
+      [{ status: 201 }, '$.builds[?(@.queueId=={{response.locationId}})].result', "monitor: {{response.locationId}} has no value: the call's answer (HTTP 201) has no Location header (deploy.yml:1:1)"],
+      [{ status: 200, body: '<html>' }, '$.x[?(@.id=={{response.body.id}})]', "monitor: {{response.body.id}} has no value: the call's answer (HTTP 200) is not JSON (deploy.yml:1:1)"],
+      [{ status: 200, body: '{"id": null}' }, '$.x[?(@.id=={{response.body.id}})]', "monitor: {{response.body.id}} has no value: the call's JSON answer (HTTP 200) has no value at id (deploy.yml:1:1)"],
+      [{ status: 200, body: '{"items": [{"id": 3}]}' }, '$.x[?(@.id=={{response.body.items.1.id}})]', "monitor: {{response.body.items.1.id}} has no value: the call's JSON answer (HTTP 200) has no value at items.1.id (deploy.yml:1:1)"],
     ];
     for (const [answer, statusPath, message] of cases) {
       const r = rig({ statusPath });
@@ -132,7 +134,7 @@ describe('monitorGate: polling to a verdict', () => {
     const r = rig({ uriTemplate: '{{response.body.next}}' });
     await r.run({ status: 200, body: JSON.stringify({ next: 'ftp://jenkins.example/status' }) });
     expect(r.polls).toEqual([]);
-    expect(r.posts).toEqual([{ success: false, mdMessage: 'monitor: the status request’s uriTemplate does not render to an http(s) URL' }]);
+    expect(r.posts).toEqual([{ success: false, mdMessage: 'monitor: the status request’s uriTemplate does not render to an http(s) URL (deploy.yml:1:1)' }]);
   });
 
   it('refuses a value in statusPath that could change the expression', async () => {
@@ -151,5 +153,74 @@ describe('monitorGate: polling to a verdict', () => {
     expect(r.posts).toEqual([
       { success: false, mdMessage: 'monitor: the status request GET jenkins.example:8080 answered HTTP 200 without JSON: `<html>Please wait while Jenkins is restarting</html>` (3 times in a row)' },
     ]);
+  });
+
+  it('says so when the call’s answer was too large to read a response.body variable from', async () => {
+    const r = rig({ uriTemplate: '{{response.body.run_url}}' });
+    await r.run({ status: 200, body: null });
+    expect(r.polls).toEqual([]);
+    expect(r.posts).toEqual([{ success: false, mdMessage: "monitor: {{response.body.run_url}} has no value: the call's answer (HTTP 200) is larger than 64 KiB (the monitor reads no more of it) (deploy.yml:1:1)" }]);
+  });
+
+  it('names the monitor’s place in the file when statusPath cannot be evaluated', async () => {
+    const r = rig({ statusPath: '$.builds[?(@.result==)]' });
+    r.statuses = [json({ builds: [{ result: null }] })];
+    await r.run();
+    expect(r.posts).toEqual([{ success: false, mdMessage: expect.stringMatching(/^monitor: statusPath `\$\.builds\[\?\(@\.result==\)\]` cannot be evaluated: .+ \(deploy\.yml:1:1\)$/) }]);
+  });
+
+  it('never sends its headers to a host an answer named: a response.* origin must be the call’s or one written in uriTemplate', async () => {
+    const auth = [{ key: 'Authorization', value: 'Bearer {{secrets.TOKEN}}' }];
+    const refused = (origin: string, name: string): string =>
+      `monitor: the status URL's origin ${origin} comes from {{${name}}} and is neither the webhook call's (https://jenkins.example:8080) nor one written at the start of monitor.uriTemplate; ` +
+      "the monitor sends its headers only where the file says: write the status URL's scheme and host in monitor.uriTemplate (deploy.yml:1:1)";
+    const cases: [Partial<MonitorDef>, Partial<CallAnswer>, string | null][] = [
+      [{ uriTemplate: '{{response.body.next}}' }, { status: 200, body: '{"next": "https://collector.evil.example/steal"}' }, refused('https://collector.evil.example', 'response.body.next')],
+      [{ uriTemplate: '{{response.location}}api/json' }, { headers: new Headers({ location: 'https://collector.evil.example/queue/item/3/' }) }, refused('https://collector.evil.example', 'response.location')],
+      // A downgrade to http is another origin too.
+      [{ uriTemplate: '{{response.location}}api/json' }, { headers: new Headers({ location: 'http://jenkins.example:8080/queue/item/3/' }) }, refused('http://jenkins.example:8080', 'response.location')],
+      // Text before the variable that does not end the host does not fix it.
+      [{ uriTemplate: 'https://jenkins.example{{response.body.path}}' }, { status: 200, body: '{"path": ".evil.example/x"}' }, refused('https://jenkins.example.evil.example', 'response.body.path')],
+      [{ uriTemplate: 'https://status.example{{response.body.path}}' }, { status: 200, body: '{"path": "@evil.example/x"}' }, refused('https://evil.example', 'response.body.path')],
+      // The call's origin, one written in uriTemplate, or a host the file's text already ends: polled.
+      [{ uriTemplate: '{{response.location}}api/json' }, { headers: new Headers({ location: '/queue/item/3/' }) }, null],
+      [{ uriTemplate: 'https://status.example{{response.body.path}}' }, { status: 200, body: '{"path": "/runs/9"}' }, null],
+      [{ uriTemplate: 'https://status.example/{{response.body.path}}' }, { status: 200, body: '{"path": "@evil.example/x"}' }, null],
+    ];
+    for (const [monitor, answer, message] of cases) {
+      const r = rig({ ...monitor, headers: auth });
+      await r.run(answer);
+      if (message === null) {
+        expect(r.polls, monitor.uriTemplate).toHaveLength(1);
+        expect(r.posts).toEqual([expect.objectContaining({ success: true })]);
+      } else {
+        expect(r.polls, monitor.uriTemplate).toEqual([]);
+        expect(r.posts).toEqual([{ success: false, mdMessage: message }]);
+      }
+    }
+  });
+
+  it('follows no redirect: a 3xx fails the gate naming where it pointed', async () => {
+    const r = rig();
+    r.statuses = [new Response(null, { status: 302, headers: { location: 'https://login.example/sso?next=/job/smoke' } }), json({ result: 'SUCCESS' })];
+    await r.run();
+    expect(r.polls).toHaveLength(1);
+    expect(r.polls[0]?.redirect).toBe('manual');
+    expect(r.posts).toEqual([
+      {
+        success: false,
+        mdMessage: 'monitor: the status request GET jenkins.example:8080 answered HTTP 302, a redirect to login.example; the monitor follows no redirect (its headers would go along): put the final URL in monitor.uriTemplate (deploy.yml:1:1)',
+      },
+    ]);
+  });
+
+  it('polls on through a rate-limited 403 (GitHub’s), waiting for the limit’s reset', async () => {
+    const r = rig();
+    const reset = String(Math.floor(r.h.clock.now() / 1000) + 30 + 600);
+    r.statuses = [json({ message: 'API rate limit exceeded' }, 403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }), json({ message: 'secondary rate limit' }, 403, { 'retry-after': '90' }), json({ result: 'SUCCESS' })];
+    await r.run();
+    expect(r.polls).toHaveLength(3);
+    expect(r.h.clock.sleeps).toEqual([30_000, 600_000, 90_000]);
+    expect(r.posts).toEqual([expect.objectContaining({ success: true })]);
   });
 });

@@ -5,7 +5,9 @@ import { createTargetEffects } from '../../../action/effects/index.ts';
 import { webhookGate } from '../../../action/effects/webhook-gate.ts';
 import { runDeployment } from '../../../action/engine/run-targets.ts';
 import { collectOutputs } from '../../../action/engine/report.ts';
+import type { WebhookDef } from '../../../action/plan/plan.ts';
 import type { JournalRecord } from '../../../shared/park.ts';
+import { MAX_OUTPUTS_BYTES } from '../../../shared/protocol.ts';
 import { ManualClock, approval, gateView, plan, target, webhook } from '../fakes.ts';
 import { SECRET, harness, webhookDef } from './harness.ts';
 import { entry, parkingEffects, stepEntry } from './park-helpers.ts';
@@ -64,6 +66,38 @@ describe('a webhook decision’s outputs', () => {
     const step = await fx.gate(target('prod'), 'beforeDeployment', webhook('Use'), 'beforeDeployment/0', live(), list('beforeDeployment/0'));
     expect(step.state).toBe('failed');
     expect(step.message).toContain('no step named Run-Tests ended before this one in target prod');
+  });
+});
+
+describe('outputs in a later step’s request', () => {
+  const sneaky = { build: 'b-17&channel=%23general', note: 'ok", "rollback": true, "x": "', crlf: 'b-17\r\nX-Admin: 1' };
+  const announce = (fields: Partial<WebhookDef>) =>
+    harness({ webhooks: [webhookDef('Run-Tests'), webhookDef('Announce', { disableCallback: true, ...fields })] });
+  const run = async (h: ReturnType<typeof harness>) => {
+    h.relay.decisions.set('Run-Tests', { state: 'succeeded', outputs: sneaky });
+    const fx = createTargetEffects(h.ctx);
+    await fx.gate(staging, 'beforeDeployment', webhook('Run-Tests'), 'beforeDeployment/0', live(), list('beforeDeployment/0'));
+    return fx.gate(staging, 'afterDeployment', webhook('Announce'), 'afterDeployment/0', live(), list('afterDeployment/0'));
+  };
+
+  it('are data: a quote adds no JSON field, an & no query parameter', async () => {
+    const h = announce({
+      uriTemplate: 'https://chat.example/hooks?build={{outputs.Run-Tests.build}}',
+      bodyTemplate: '{"rollback": false, "note": "{{outputs.Run-Tests.note}}"}',
+    });
+    expect((await run(h)).state).toBe('succeeded');
+    const sent = h.webhookCalls.at(-1);
+    expect(JSON.parse(sent?.body ?? '')).toEqual({ rollback: false, note: sneaky.note });
+    const url = new URL(sent?.url ?? '');
+    expect([url.searchParams.get('build'), url.searchParams.has('channel')]).toEqual([sneaky.build, false]);
+  });
+
+  it('with a line break fail the step when they would go into a header, and nothing is sent', async () => {
+    const h = announce({ headers: [{ key: 'X-Build', value: '{{outputs.Run-Tests.crlf}}' }] });
+    const step = await run(h);
+    expect(step.state).toBe('failed');
+    expect(step.message).toContain('{{outputs.Run-Tests.crlf}} cannot go into a header');
+    expect(h.webhookCalls).toHaveLength(1);
   });
 });
 
@@ -175,6 +209,26 @@ describe('outputs and the journal', () => {
     expect(written?.record).toMatchObject({ type: 'step', step: { outputs: big, progress: [] } });
     const request = h.relay.requests.find((r) => r.path === '/v1/runs/journal' && (r.body as { key: string }).key === 'staging/beforeDeployment/0');
     expect(new TextEncoder().encode(JSON.stringify(request?.body)).length).toBeLessThanOrEqual(64 * 1024);
+  });
+});
+
+describe('the journal entry of a step with the largest outputs', () => {
+  it('keeps them whole and fits the relay’s journal route (96 KiB, MAX_JOURNAL_BODY_BYTES), past the 64 KiB of other routes', async () => {
+    const name = `Run-Tests-${'n'.repeat(180)}`;
+    const h = harness({ webhooks: [webhookDef(name)] });
+    // A decision's outputs may take MAX_OUTPUTS_BYTES (64 KiB) as JSON.
+    const value = 'x'.repeat(MAX_OUTPUTS_BYTES - 40_000 - 20);
+    const outputs = { a: 'y'.repeat(40_000), b: value };
+    expect(new TextEncoder().encode(JSON.stringify(outputs)).length).toBeLessThanOrEqual(MAX_OUTPUTS_BYTES);
+    h.relay.decisions.set(name, { state: 'succeeded', message: 'm'.repeat(2000), outputs });
+    const { fx } = parkingEffects(h, { parkAfterMs: 3_600_000, watchClock: new ManualClock() });
+    const key = `beforeDeployment/${'k'.repeat(700)}`;
+    await fx.gate(staging, 'beforeDeployment', webhook(name), key, live(), { items: [webhook(name)], keys: [key] });
+    const request = h.relay.requests.find((r) => r.path === '/v1/runs/journal' && (r.body as { key: string }).key === `staging/${key}`);
+    expect(request?.body).toMatchObject({ record: { type: 'step', step: { outputs, message: null, progress: [] } } });
+    const size = new TextEncoder().encode(JSON.stringify(request?.body)).length;
+    expect(size).toBeGreaterThan(64 * 1024);
+    expect(size).toBeLessThanOrEqual(96 * 1024);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Outputs } from '../../../shared/protocol.ts';
 import type { GitHubContext } from '../../../action/settings.ts';
-import { BUILTIN_NAMES, outputName } from '../../../action/plan/template.ts';
+import { BUILTIN_NAMES, bodyPlacement, outputName, renderTemplate } from '../../../action/plan/template.ts';
 import { templateResolver } from '../../../action/effects/template-vars.ts';
 import type { TemplateScope } from '../../../action/effects/template-vars.ts';
 
@@ -134,5 +134,65 @@ describe('{{outputs.<step>.<key>}}', () => {
 
   it('is undefined without any outputs', () => {
     expect(templateResolver(scope)('outputs.Run-Tests.build')).toBeUndefined();
+  });
+});
+
+// Outputs are outside text (a callback's outputs, an approver's comment, a typed name): where they
+// land they are data, so they can add no JSON field, query parameter or header.
+describe('{{outputs.*}} where they land', () => {
+  const comment = 'ok", "rollback": true, "x": "';
+  const outputs = new Map<string, Outputs>([
+    ['approval', { decision: 'approved', comment, approvedBy: 'mona' }],
+    ['Run-Tests', { build: 'b-17&channel=%23general', passed: true, count: 412, note: 'line 1\nline 2 \\ "quoted"', crlf: 'x\r\nX-Admin: 1' }],
+  ]);
+  const resolve = templateResolver({ ...scope, context: { ...scope.context, query: 'a=1&b=2' }, outputs });
+
+  it('in a JSON body stay inside their string: a quote in a comment adds no field', () => {
+    const body = renderTemplate('{"rollback": false, "note": "{{outputs.approval.comment}}", "text": "{{outputs.Run-Tests.note}}"}', resolve, 'json');
+    expect(JSON.parse(body)).toEqual({ rollback: false, note: comment, text: 'line 1\nline 2 \\ "quoted"' });
+  });
+
+  it('in a JSON body keep numbers and booleans written outside quotes', () => {
+    const body = renderTemplate('{"passed": {{outputs.Run-Tests.passed}}, "count": {{outputs.Run-Tests.count}}}', resolve, 'json');
+    expect(JSON.parse(body)).toEqual({ passed: true, count: 412 });
+  });
+
+  it('in a URL are percent-encoded: an & adds no query parameter', () => {
+    const url = new URL(renderTemplate('https://chat.example/hooks?build={{outputs.Run-Tests.build}}&by={{outputs.approval.approvedBy}}', resolve, 'uri'));
+    expect(url.searchParams.get('build')).toBe('b-17&channel=%23general');
+    expect(url.searchParams.has('channel')).toBe(false);
+    expect(url.searchParams.get('by')).toBe('mona');
+    expect(renderTemplate('https://ci.example/builds/{{outputs.Run-Tests.build}}/logs', resolve, 'uri')).toBe('https://ci.example/builds/b-17%26channel%3D%2523general/logs');
+  });
+
+  it('in a header are refused with a line break, naming the variable; else sent as they are', () => {
+    expect(() => renderTemplate('Build {{outputs.Run-Tests.crlf}}', resolve, 'header')).toThrow(/\{\{outputs\.Run-Tests\.crlf\}\} cannot go into a header: its value holds a line break/);
+    expect(() => renderTemplate('{{outputs.Run-Tests.note}}', resolve, 'header')).toThrow(/cannot go into a header/);
+    expect(renderTemplate('Build {{outputs.Run-Tests.build}}', resolve, 'header')).toBe('Build b-17&channel=%23general');
+  });
+
+  it('in a text body, and without a placement (statusPath checks its own), are pasted as they are', () => {
+    expect(renderTemplate('note: {{outputs.approval.comment}}', resolve, 'text')).toBe(`note: ${comment}`);
+    expect(renderTemplate('{{outputs.approval.comment}}', resolve)).toBe(comment);
+  });
+
+  it('change no other variable: context and secrets are the user’s own', () => {
+    expect(renderTemplate('https://x.example/?{{context.query}}&t={{secrets.ci_token}}', resolve, 'uri')).toBe('https://x.example/?a=1&b=2&t=s3cr3t');
+    expect(renderTemplate('{"q": "{{context.query}}"}', () => 'say "hi"', 'json')).toBe('{"q": "say "hi""}');
+  });
+});
+
+describe('bodyPlacement', () => {
+  it('is json for a body template starting with { or [ and no Content-Type (hookgate then sends application/json)', () => {
+    expect(bodyPlacement('  {"a": 1}', {})).toBe('json');
+    expect(bodyPlacement('\n[1, 2]', {})).toBe('json');
+    expect(bodyPlacement('deployed {{outputs.a.b}}', {})).toBe('text');
+  });
+
+  it('follows a Content-Type header, in any case: JSON types, a form, else text', () => {
+    expect(bodyPlacement('a={{outputs.x.y}}', { 'content-type': 'application/json; charset=utf-8' })).toBe('json');
+    expect(bodyPlacement('x', { 'Content-Type': 'application/vnd.api+json' })).toBe('json');
+    expect(bodyPlacement('a={{outputs.x.y}}', { 'CONTENT-TYPE': 'application/x-www-form-urlencoded' })).toBe('uri');
+    expect(bodyPlacement('{"a": 1}', { 'Content-Type': 'text/plain' })).toBe('text');
   });
 });

@@ -8,9 +8,9 @@ import { harness, webhookDef } from './harness.ts';
 import { entry, parkingEffects } from './park-helpers.ts';
 
 // The monitor itself (action/effects/monitor.ts) has its own tests; here it is a stub the test scripts.
-const monitor = vi.hoisted(() => ({ calls: [] as MonitorCall[], run: async (_call: MonitorCall): Promise<void> => undefined }));
+const monitor = vi.hoisted(() => ({ calls: [] as MonitorCall[], run: async (_call: MonitorCall): Promise<string | null> => null }));
 vi.mock('../../../action/effects/monitor.ts', () => ({
-  monitorGate: (call: MonitorCall): Promise<void> => {
+  monitorGate: (call: MonitorCall): Promise<string | null> => {
     monitor.calls.push(call);
     return monitor.run(call);
   },
@@ -35,7 +35,7 @@ const untilAborted = (signal: AbortSignal): Promise<void> => new Promise((resolv
 
 afterEach(() => {
   monitor.calls.length = 0;
-  monitor.run = async () => undefined;
+  monitor.run = async () => null;
 });
 
 describe('a webhook with a monitor', () => {
@@ -48,6 +48,7 @@ describe('a webhook with a monitor', () => {
       h.relay.decisions.set('Build', { state: 'succeeded', message: 'monitor: SUCCESS', outputs: { status: 'SUCCESS' } });
       await untilAborted(call.signal);
       stoppedWhenDecided = true;
+      return null;
     };
     const step = await within(5000, webhookGate(h.ctx, staging, 'afterDeployment', item, 'afterDeployment/0', live(), alone));
     expect(step).toMatchObject({ state: 'succeeded', message: 'monitor: SUCCESS', outputs: { status: 'SUCCESS' } });
@@ -66,7 +67,7 @@ describe('a webhook with a monitor', () => {
   it('stops the monitor when the step is canceled', async () => {
     const h = harness({ webhooks: [webhookDef('Build', { monitor: status })] });
     h.relay.holdPolls = true;
-    monitor.run = (call) => untilAborted(call.signal);
+    monitor.run = async (call) => (await untilAborted(call.signal), null);
     const run = new AbortController();
     const waiting = webhookGate(h.ctx, staging, 'afterDeployment', item, 'afterDeployment/0', run.signal, alone);
     await new Promise((r) => setTimeout(r, 5));
@@ -84,7 +85,7 @@ describe('a webhook with a monitor', () => {
       const h = harness({ webhooks: [def] });
       h.relay.holdPolls = true;
       const watchClock = new ManualClock();
-      monitor.run = (call) => untilAborted(call.signal);
+      monitor.run = async (call) => (await untilAborted(call.signal), null);
       const { fx, watch } = parkingEffects(h, { parkAfterMs: 1000, watchClock, writes: false });
       const run = new AbortController();
       const step = fx.gate(staging, 'afterDeployment', item, 'afterDeployment/0', AbortSignal.any([run.signal, watch.signal]), alone);
@@ -94,6 +95,18 @@ describe('a webhook with a monitor', () => {
       run.abort(new Error('the workflow job was canceled'));
       await within(5000, step);
     }
+  });
+
+  it('fails the step and withdraws the gate when the relay refuses the monitor’s verdict for good, without waiting out the timeout', async () => {
+    const h = harness({ webhooks: [webhookDef('Build', { monitor: status })] });
+    h.answer = () => new Response('{}', { status: 201, headers: { location: 'https://jenkins.example/queue/item/7/' } });
+    h.relay.holdPolls = true;
+    const refusal = 'monitor Build: the relay refused its success (HTTP 404: no such gate), so the gate was withdrawn; the verdict was: monitor: SUCCESS';
+    monitor.run = async () => refusal;
+    const step = await within(5000, webhookGate(h.ctx, staging, 'afterDeployment', item, 'afterDeployment/0', live(), alone));
+    expect(step).toMatchObject({ state: 'failed', message: refusal });
+    expect(h.relay.gate('Build')).toMatchObject({ state: 'canceled', message: refusal });
+    expect(h.story()).toContain(`[staging] ${refusal}`);
   });
 
   it('is not started without a monitor, nor for a call the parked run made', async () => {

@@ -18,6 +18,8 @@ export interface SentRequest {
   url: string;
   headers: Record<string, string>;
   body: string | null;
+  /** The fetch's redirect mode. */
+  redirect?: RequestRedirect;
 }
 
 /** A status answer, or a function of the request (throw for a network error). */
@@ -34,8 +36,8 @@ export interface Rig {
   /** Answers to the callback posts, one per post; then 200. */
   callbacks: Scripted[];
   controller: AbortController;
-  /** Runs monitorGate to its end. */
-  run(answer?: Partial<CallAnswer>): Promise<void>;
+  /** Runs monitorGate to its end: the step's failure when the relay refused the verdict, else null. */
+  run(answer?: Partial<CallAnswer>): Promise<string | null>;
 }
 
 export function monitorDef(fields: Partial<MonitorDef> = {}): MonitorDef {
@@ -108,7 +110,7 @@ export function rig(monitor: Partial<MonitorDef> = {}, webhook: Partial<WebhookD
         secrets: ctx.settings.secrets,
       });
       const call: CallAnswer = { status: 201, headers: new Headers(), body: '', ...answer };
-      await monitorGate({ ctx, target: target('prod'), def, resolve, answer: call, gate: gateFor(h.clock.now() + 3_600_000), signal: r.controller.signal });
+      return monitorGate({ ctx, target: target('prod'), def, resolve, answer: call, gate: gateFor(h.clock.now() + 3_600_000), signal: r.controller.signal });
     },
   };
   let polled = 0;
@@ -116,6 +118,7 @@ export function rig(monitor: Partial<MonitorDef> = {}, webhook: Partial<WebhookD
     if (init?.signal?.aborted) throw init.signal.reason;
     const body = init?.body instanceof Uint8Array ? new TextDecoder().decode(init.body) : typeof init?.body === 'string' ? init.body : null;
     const request: SentRequest = { method: init?.method ?? 'GET', url: String(input), headers: { ...(init?.headers as Record<string, string>) }, body };
+    if (init?.redirect) request.redirect = init.redirect;
     if (request.url === CALLBACK_URI) {
       r.posts.push(JSON.parse(body ?? 'null'));
       const next = r.callbacks.shift() ?? new Response('{}');
