@@ -12,6 +12,11 @@ export const RESUME_INPUT = 'hookgate-resume';
 
 /** Most journal entries one run keeps (422 `too_many_entries` past it): every gate and command of every target, and more. */
 export const MAX_JOURNAL_ENTRIES = 5000;
+/**
+ * Most bytes of a journal request: a step's outputs may take MAX_OUTPUTS_BYTES (64 KiB) as JSON, and the
+ * rest of the entry (its key of at most 1300 characters, the run id and URL, the step's name and times) needs room.
+ */
+export const MAX_JOURNAL_BODY_BYTES = 96 * 1024;
 /** Most parked jobs one run keeps: one per target, and one for a job that runs every target. */
 export const MAX_PARKED_JOBS = MAX_TARGETS_PER_RUN + 1;
 /** Longest step message a journal entry keeps, in code points (the action cuts before sending). */

@@ -11,6 +11,9 @@
 import { z } from 'zod';
 import { Attempt, GateId, MAX_GATE_TIMEOUT_SECONDS, MAX_TARGETS_PER_RUN, RunId, TargetName } from './protocol.ts';
 
+/** The name of a waiting deployment's queue gate: the relay decides only such gates. */
+export const QUEUE_GATE_NAME = 'deploy queue';
+
 /** How long a running holder's place is kept without a renewal. */
 export const LEASE_SECONDS = 10 * 60;
 /** How often the action renews its lease while it runs. */
@@ -83,6 +86,12 @@ export type QueueView = z.infer<typeof QueueView>;
 export const RenewQueueRequest = QueueKey.extend({
   runId: RunId,
   holdUntil: z.number().int().positive().optional(),
+  /**
+   * The job's target (one job per environment); absent: a job of every target. Holds are kept per
+   * job: a renewal replaces only its own job's hold, so a sibling's renewal leaves a parked job's
+   * hold standing while the job's own resumed run ends it.
+   */
+  target: TargetName.optional(),
 });
 export type RenewQueueRequest = z.infer<typeof RenewQueueRequest>;
 

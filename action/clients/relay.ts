@@ -1,13 +1,6 @@
 /** The action's side of the relay protocol: register, report the call, long-poll, cancel, park and resume. Answers are validated. */
 import type { z } from 'zod';
-import {
-  CancelRunResponse,
-  ErrorBody,
-  FINAL_TARGET_STATUSES,
-  GateView,
-  RegisterGateResponse,
-  TargetRecord,
-} from '../../shared/protocol.ts';
+import { CancelRunResponse, ErrorBody, FINAL_TARGET_STATUSES, GateView, RegisterGateResponse, TargetRecord } from '../../shared/protocol.ts';
 import type { CancelRunRequest, GateCalledRequest, RegisterGateRequest, ReportTargetRequest } from '../../shared/protocol.ts';
 import { JournalResponse, ParkResponse, ResumeResponse, UnparkResponse } from '../../shared/park.ts';
 import type { JournalRequest, ParkRequest, ResumeRequest, UnparkRequest } from '../../shared/park.ts';
@@ -111,21 +104,24 @@ export class RelayClient {
     await this.call('POST', '/v1/runs/unpark', UnparkResponse, { body: request, signal, timeoutMs: 30_000 });
   }
 
-  private async call<S extends z.ZodType>(
+  /**
+   * One request to the relay: the bearer credential, a timeout, the relay's error body and the
+   * answer's schema. No retries; network errors and retryable answers are RelayErrors that say so.
+   */
+  async call<S extends z.ZodType>(
     method: string,
     path: string,
     schema: S,
     options: { body?: unknown; signal?: AbortSignal | undefined; timeoutMs: number },
   ): Promise<z.infer<S>> {
-    const signals = [AbortSignal.timeout(options.timeoutMs)];
-    if (options.signal) signals.push(options.signal);
+    const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]);
     let response: Response;
     let token: string;
     try {
-      token = typeof this.token === 'string' ? this.token : await this.token();
+      // The runner's token service is a network service too: bounded like the fetch, its failures retried like the relay's.
+      token = typeof this.token === 'string' ? this.token : await unlessAborted(this.token(), signal);
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      // The runner's token service is a network service too: its failures are retried like the relay's.
       throw new RelayError(`could not get an OIDC token for the relay: ${describeNetworkError(error).replace(/\s+/g, ' ')}`, null);
     }
     try {
@@ -136,7 +132,7 @@ export class RelayClient {
           ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: options.body === undefined ? null : JSON.stringify(options.body),
-        signal: AbortSignal.any(signals),
+        signal,
       });
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
@@ -158,6 +154,16 @@ export class RelayClient {
     if (!parsed.success) throw new RelayError(`relay sent an unexpected answer to ${method} ${path.split('?')[0]}`, null);
     return parsed.data;
   }
+}
+
+/** `promise`, or a rejection with the signal's reason once it aborts first. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function describeNetworkError(error: unknown): string {

@@ -7,8 +7,8 @@
  */
 import { DEFAULT_GATE_TIMEOUT_SECONDS } from '../../shared/protocol.ts';
 import type { GateView, RegisterGateResponse } from '../../shared/protocol.ts';
-import { LEASE_SECONDS, MAX_HOLD_SECONDS, RENEW_EVERY_SECONDS } from '../../shared/queue.ts';
-import type { QueueKey, QueueMember, QueueView } from '../../shared/queue.ts';
+import { LEASE_SECONDS, MAX_HOLD_SECONDS, QUEUE_GATE_NAME, RENEW_EVERY_SECONDS } from '../../shared/queue.ts';
+import type { QueueKey, QueueMember, QueueView, RenewQueueRequest } from '../../shared/queue.ts';
 import type { QueueApi } from '../clients/queue.ts';
 import { RelayError } from '../clients/relay.ts';
 import { isParking } from '../engine/parking.ts';
@@ -19,7 +19,7 @@ import type { EffectsContext } from './context.ts';
 import { waitFor, withdraw } from './relay-gate.ts';
 
 /** The queue gate's name, as the approval page and the summary show it. */
-export const QUEUE_GATE = 'deploy queue';
+export const QUEUE_GATE = QUEUE_GATE_NAME;
 /** How long a deployment waits in the queue before it fails: a gate's default timeout. */
 export const QUEUE_WAIT_SECONDS = DEFAULT_GATE_TIMEOUT_SECONDS;
 const FIELD = 'deploymentConfig.ifDeploymentInProgress.strategy';
@@ -184,7 +184,13 @@ export class QueuePlace {
   readonly deps: QueueDeps;
   readonly key: QueueKey;
   private stopRenewing: (() => void) | null = null;
+  /**
+   * The renewal on its way to the relay. stop() aborts it (its retries would otherwise hold up the
+   * process's end); hold() and leave() wait for it to settle, so it never lands after them.
+   */
+  private renewing: { abort: AbortController; settled: Promise<void> } | null = null;
   private lost = false;
+  private left = false;
 
   constructor(deps: QueueDeps, key: QueueKey) {
     this.deps = deps;
@@ -195,47 +201,77 @@ export class QueuePlace {
   startRenewing(): void {
     if (this.stopRenewing) return;
     const every = this.deps.every ?? unrefInterval;
-    this.stopRenewing = every(RENEW_EVERY_SECONDS * 1000, () => void this.renew());
+    this.stopRenewing = every(RENEW_EVERY_SECONDS * 1000, () => this.renew());
   }
 
+  /** Stops renewing: the timer and the renewal in flight. */
   stop(): void {
     this.stopRenewing?.();
     this.stopRenewing = null;
+    this.renewing?.abort.abort(new Error('the deploy queue place stopped renewing'));
   }
 
   /** The job ended: its target (one job per environment) or the whole deployment leaves; a failure is a warning. */
   async leave(target?: string): Promise<void> {
+    this.left = true;
     this.stop();
+    await this.renewing?.settled;
     await this.tell('leave', () => this.deps.queue.leave({ ...this.key, runId: this.runId, ...(target === undefined ? {} : { target }) }));
   }
 
   /** The job parked (or hands over to later steps): the place is kept until `until` (epoch ms), at most 30 days ahead. */
   async hold(until: number): Promise<void> {
     this.stop();
+    await this.renewing?.settled;
     const now = this.deps.ctx.clock.now();
     const holdUntil = Math.round(Math.min(Math.max(until, now + LEASE_SECONDS * 1000), now + MAX_HOLD_SECONDS * 1000));
-    await this.tell('hold', () => this.deps.queue.renew({ ...this.key, runId: this.runId, holdUntil }));
+    await this.tell('hold', () => this.deps.queue.renew({ ...this.renewal, holdUntil }));
   }
 
   private get runId(): string {
     return this.deps.ctx.settings.deploymentId;
   }
 
-  private async renew(): Promise<void> {
-    const view = await this.tell('renew', () => this.deps.queue.renew({ ...this.key, runId: this.runId }));
-    if (view && (view.position === 'gone' || view.position === 'replaced') && !this.lost) {
-      this.lost = true;
-      this.deps.ctx.log.warning(`hookgate: this deployment lost its place in the deploy queue of ${this.key.application} (${view.position}): another deployment may start meanwhile`);
+  /** A renewal of this job: its target names its own hold (one job per environment). */
+  private get renewal(): RenewQueueRequest {
+    const target = this.deps.ctx.settings.target;
+    return { ...this.key, runId: this.runId, ...(target === null ? {} : { target }) };
+  }
+
+  /** One renewal at a time: a tick while the last one still waits on a slow relay adds nothing. */
+  private renew(): void {
+    if (this.renewing) return;
+    const abort = new AbortController();
+    const settled = this.renewOnce(abort.signal).finally(() => {
+      this.renewing = null;
+    });
+    this.renewing = { abort, settled };
+  }
+
+  /** Never rejects; a renewal stopped (the job left or parked) tells nothing. */
+  private async renewOnce(signal: AbortSignal): Promise<void> {
+    let view: QueueView;
+    try {
+      view = await this.deps.queue.renew(this.renewal, signal);
+    } catch (error) {
+      if (!signal.aborted) this.warnNotTold('renew', error);
+      return;
+    }
+    if (signal.aborted || this.left || this.lost || (view.position !== 'gone' && view.position !== 'replaced')) return;
+    this.lost = true;
+    this.deps.ctx.log.warning(`hookgate: this deployment lost its place in the deploy queue of ${this.key.application} (${view.position}): another deployment may start meanwhile`);
+  }
+
+  private async tell(what: string, call: () => Promise<QueueView>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      this.warnNotTold(what, error);
     }
   }
 
-  private async tell(what: string, call: () => Promise<QueueView>): Promise<QueueView | null> {
-    try {
-      return await call();
-    } catch (error) {
-      this.deps.ctx.log.warning(`hookgate: could not ${what} the deploy queue of ${this.key.application} at the relay: ${errorMessage(error)}`);
-      return null;
-    }
+  private warnNotTold(what: string, error: unknown): void {
+    this.deps.ctx.log.warning(`hookgate: could not ${what} the deploy queue of ${this.key.application} at the relay: ${errorMessage(error)}`);
   }
 }
 

@@ -10,8 +10,11 @@ import type { EnterQueueRequest, LeaveQueueRequest, QueueView, RenewQueueRequest
 import type { Change } from './rules.ts';
 import { enter, expire, leave, look, renew } from './rules.ts';
 import { QueueStore } from './store.ts';
-import { sendWakes } from './wake.ts';
+import { MAX_WAKE_TRIES, sendWake, wakeRetryAt } from './wake.ts';
 import type { QueueEnv } from './wake.ts';
+
+/** How long a decision being sent stays claimed: past it, the alarm sends it again (an evicted object). */
+const CLAIM_MS = 60_000;
 
 export class QueueObject extends DurableObject<QueueEnv> {
   private readonly queue: QueueStore;
@@ -52,18 +55,38 @@ export class QueueObject extends DurableObject<QueueEnv> {
     return this.apply((store, now) => look(store, runId, now));
   }
 
-  /** A lease ran out: its place ends, and a holder's end lets the waiting one go on. */
+  /** A lease ran out (its place ends, a holder's end lets the waiting one go on), or a decision is to be sent again. */
   override async alarm(): Promise<void> {
     await this.apply((store, now) => ({ view: { position: 'gone', holder: null, replacedBy: null }, wakes: expire(store, now) }));
   }
 
   /**
-   * Applies a change in one synchronous stretch, then moves the alarm (or deletes the storage of
-   * an empty queue) before the gates are decided: the queue is stored before anyone hears of it.
+   * Applies a change in one synchronous stretch, storing the decisions it makes in the outbox with
+   * it; then moves the alarm (or deletes the storage of an empty queue) and sends what is due:
+   * the queue is stored before anyone hears of it, and no decision is lost to a failed send.
    */
   private async apply(change: (store: QueueStore, now: number) => Change): Promise<QueueView> {
-    const { view, wakes } = change(this.store, Date.now());
-    const next = this.store.nextLeaseEnd();
+    const now = Date.now();
+    const { view, wakes } = change(this.store, now);
+    this.store.addWakes(wakes, now);
+    const due = this.store.claimDueWakes(now, CLAIM_MS);
+    await this.settle();
+    if (due.length === 0) return view;
+    const sent = await Promise.all(due.map(async (wake) => ({ wake, ok: await sendWake(this.env, wake) })));
+    for (const { wake, ok } of sent) {
+      if (ok) this.store.dropWake(wake.id);
+      else if (wake.tries + 1 >= MAX_WAKE_TRIES) {
+        console.error('deploy queue: gave up deciding a queue gate', wake.runId, wake.gateId);
+        this.store.dropWake(wake.id);
+      } else this.store.retryWake(wake.id, wake.tries + 1, wakeRetryAt(wake.tries + 1, Date.now()));
+    }
+    await this.settle();
+    return view;
+  }
+
+  /** The alarm at the next thing to do; with nothing stored, no storage at all. */
+  private async settle(): Promise<void> {
+    const next = this.store.nextAlarm();
     if (next === null) {
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
@@ -71,7 +94,5 @@ export class QueueObject extends DurableObject<QueueEnv> {
     } else {
       await this.ctx.storage.setAlarm(next);
     }
-    await sendWakes(this.env, wakes);
-    return view;
   }
 }

@@ -6,11 +6,10 @@
 import { MAX_TARGETS_PER_RUN } from '../../shared/protocol.ts';
 import { LEASE_SECONDS } from '../../shared/queue.ts';
 import type { EnterQueueRequest, LeaveQueueRequest, QueueView, RenewQueueRequest } from '../../shared/queue.ts';
-import type { Member, QueueStore } from './store.ts';
-import { MAX_WAKE_GATES, publicView } from './store.ts';
+import type { Member, QueueStore, Wake } from './store.ts';
+import { KEEP_REPLACED_MS, MAX_WAKE_GATES, publicView } from './store.ts';
 
-/** A decision to store on a run's queue gates. */
-export type Wake = { runId: string; gateIds: string[]; success: boolean; mdMessage: string };
+export type { Wake } from './store.ts';
 
 /** Where the caller stands, and the gates the change decides. */
 export type Change = { view: QueueView; wakes: Wake[] };
@@ -18,6 +17,13 @@ export type Change = { view: QueueView; wakes: Wake[] };
 export const WENT_ON = 'the deployment in progress ended; this one goes on';
 
 const LEASE_MS = LEASE_SECONDS * 1000;
+/**
+ * With one job per environment, how long a deployment keeps its place after one target's job left
+ * while others have not: the next environment's job may start much later (reviewers, wait timers).
+ */
+export const BETWEEN_JOBS_MS = 60 * 60_000;
+/** The hold of a job that deploys every target. */
+const WHOLE = '';
 
 /**
  * Enters the queue, or refreshes the place a deployment of the same run id has (a re-run, a resumed
@@ -37,7 +43,11 @@ export function enter(store: QueueStore, request: EnterQueueRequest, now: number
       store.put(member);
       return { view: { position: 'holding', holder: null, replacedBy: null }, wakes };
     }
-    store.put({ ...member, wakeGates: [...new Set([...member.wakeGates, ...gates])].slice(-MAX_WAKE_GATES) });
+    const all = [...new Set([...member.wakeGates, ...gates])];
+    // Past the limit the oldest gate is failed, not forgotten: its job would wait for nothing.
+    const dropped = all.slice(0, Math.max(0, all.length - MAX_WAKE_GATES));
+    if (dropped.length > 0) wakes.push({ runId: member.runId, gateIds: dropped, success: false, mdMessage: `more than ${MAX_WAKE_GATES} jobs of the deployment wait in the deploy queue; the oldest gave up its wait` });
+    store.put({ ...member, wakeGates: all.slice(-MAX_WAKE_GATES) });
     return { view: waitingView(holder), wakes };
   }
   const replaced = store.replaced(request.runId);
@@ -57,6 +67,7 @@ export function enter(store: QueueStore, request: EnterQueueRequest, now: number
     targets: [...new Set(request.targets)],
     left: [],
     wakeGates: gates,
+    holds: [],
   };
   if (!holder) {
     store.put({ ...member, wakeGates: [] });
@@ -75,14 +86,18 @@ export function enter(store: QueueStore, request: EnterQueueRequest, now: number
 }
 
 /**
- * Keeps the caller's place: LEASE_SECONDS from now, or until `holdUntil` (a parked job, the
- * edge bounds it), whichever is later.
+ * Keeps the caller's place: LEASE_SECONDS from now, and until `holdUntil` for a parked job (the
+ * edge bounds it). Holds are kept per job (its target): a renewal replaces only its own job's hold,
+ * so a sibling job's renewal never cuts a parked job's hold, while the job's resumed run ends it.
  */
 export function renew(store: QueueStore, request: RenewQueueRequest, now: number): Change {
   const wakes = expire(store, now);
   const own = ownMember(store, request.runId);
   if (!own) return { view: absentView(store, request.runId), wakes };
-  store.put({ ...own, leaseUntil: Math.max(now + LEASE_MS, request.holdUntil ?? 0) });
+  const job = request.target ?? WHOLE;
+  const mine = request.holdUntil === undefined ? [] : [{ job, until: request.holdUntil }];
+  const holds = [...holdsInForce(own, now).filter((hold) => hold.job !== job), ...mine].slice(-(MAX_TARGETS_PER_RUN + 1));
+  store.put({ ...own, holds, leaseUntil: leaseWith(holds, now + LEASE_MS) });
   return { view: standing(store, own), wakes };
 }
 
@@ -97,12 +112,17 @@ export function leave(store: QueueStore, request: LeaveQueueRequest, now: number
   if (request.target !== undefined) {
     const left = [...new Set([...own.left, request.target])].slice(0, MAX_TARGETS_PER_RUN);
     if (own.targets.some((target) => !left.includes(target))) {
-      store.put({ ...own, left });
+      const holds = holdsInForce(own, now).filter((hold) => hold.job !== request.target);
+      store.put({ ...own, left, holds, leaseUntil: leaseWith(holds, now + BETWEEN_JOBS_MS) });
       return { view: standing(store, own), wakes };
     }
   }
   store.remove(own.runId);
   if (own.role === 'holder') wakes.push(...promote(store, now));
+  else if (own.wakeGates.length > 0) {
+    // Its other jobs still waiting would otherwise wait out their 24 hours.
+    wakes.push({ runId: own.runId, gateIds: own.wakeGates, success: false, mdMessage: 'the deployment left the deploy queue' });
+  }
   return { view: { position: 'gone', holder: holderView(store), replacedBy: null }, wakes };
 }
 
@@ -119,6 +139,7 @@ export function look(store: QueueStore, runId: string, now: number): Change {
  */
 export function expire(store: QueueStore, now: number): Wake[] {
   const wakes: Wake[] = [];
+  store.forgetReplacedBefore(now - KEEP_REPLACED_MS);
   const waiting = store.member('waiting');
   if (waiting && waiting.leaseUntil <= now) {
     store.remove(waiting.runId);
@@ -144,16 +165,30 @@ function promote(store: QueueStore, now: number): Wake[] {
   return waiting.wakeGates.length === 0 ? [] : [{ runId: waiting.runId, gateIds: waiting.wakeGates, success: true, mdMessage: WENT_ON }];
 }
 
-/** The member entering again: the newest attempt and page, every target named so far, a fresh lease. */
+/**
+ * The member entering again: the newest attempt and page, every target named so far, a fresh lease.
+ * A newer attempt (a re-run) starts with no target left: its jobs run again; one not re-run never
+ * leaves, and the lease ends the place.
+ */
 function refreshed(member: Member, request: EnterQueueRequest, now: number): Member {
   const newer = request.attempt > member.attempt;
   return {
     ...member,
+    left: newer ? [] : member.left,
     attempt: Math.max(member.attempt, request.attempt),
     runUrl: newer || member.runUrl === '' ? request.runUrl : member.runUrl,
     leaseUntil: Math.max(member.leaseUntil, now + LEASE_MS),
     targets: [...new Set([...member.targets, ...request.targets])].slice(0, MAX_TARGETS_PER_RUN),
   };
+}
+
+function holdsInForce(member: Member, now: number): Member['holds'] {
+  return member.holds.filter((hold) => hold.until > now);
+}
+
+/** The lease: `floor` (a live job's), or the latest hold in force. */
+function leaseWith(holds: Member['holds'], floor: number): number {
+  return Math.max(floor, ...holds.map((hold) => hold.until));
 }
 
 function replacedWake(runId: string, gateIds: string[], by: { runId: string; runUrl: string }): Wake {

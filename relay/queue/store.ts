@@ -1,8 +1,10 @@
 /**
- * The deploy queue's SQLite rows: at most one holder and one waiting member, and the few
- * deployments lately replaced (so a replaced one that asks again hears why). The whole storage
- * is deleted once nobody holds or waits, so a queue lives only as long as a deployment does.
+ * The deploy queue's SQLite rows: at most one holder and one waiting member, the few deployments
+ * lately replaced (so a replaced one that asks again hears why, and is not let in), and the
+ * decisions on queue gates still to send (the outbox). The whole storage is deleted once all
+ * three are empty, so a queue lives only about as long as a deployment does.
  */
+import { MAX_HOLD_SECONDS } from '../../shared/queue.ts';
 import type { QueueMember } from '../../shared/queue.ts';
 
 export type Role = 'holder' | 'waiting';
@@ -19,10 +21,21 @@ export type Member = {
   left: string[];
   /** Its jobs' queue gates (one per job waiting), decided when it becomes the holder or is replaced. */
   wakeGates: string[];
+  /** Parked jobs' holds: `job` is the job's target, '' for a job of every target. */
+  holds: Hold[];
 };
+
+export type Hold = { job: string; until: number };
 
 /** Most replaced deployments remembered; the oldest is forgotten first. */
 const MAX_REPLACED = 20;
+/** How long a replaced deployment is remembered: as long as its parked job could still be resumed. */
+export const KEEP_REPLACED_MS = MAX_HOLD_SECONDS * 1000;
+
+/** A decision on a queue gate still to send (the outbox), and how often sending it failed. */
+export type OutboxWake = { id: number; runId: string; gateId: string; success: boolean; mdMessage: string; tries: number };
+/** A decision to send, as the rules make it. */
+export type Wake = { runId: string; gateIds: string[]; success: boolean; mdMessage: string };
 /** Most wake gates one member keeps: one per job of the deployment waiting at once (one job per environment). */
 export const MAX_WAKE_GATES = 50;
 
@@ -41,7 +54,17 @@ const SCHEMA = `
     lease_until INTEGER NOT NULL,
     targets TEXT NOT NULL,
     left_targets TEXT NOT NULL DEFAULT '[]',
-    wake_gates TEXT NOT NULL DEFAULT '[]'
+    wake_gates TEXT NOT NULL DEFAULT '[]',
+    holds TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE TABLE IF NOT EXISTS wakes (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    gate_id TEXT NOT NULL,
+    success INTEGER NOT NULL,
+    md_message TEXT NOT NULL,
+    tries INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL
   );
   CREATE TABLE IF NOT EXISTS replaced (
     run_id TEXT PRIMARY KEY,
@@ -63,6 +86,7 @@ type MemberRow = {
   targets: string;
   left_targets: string;
   wake_gates: string;
+  holds: string;
 };
 
 export class QueueStore {
@@ -74,6 +98,9 @@ export class QueueStore {
 
   createSchema(): void {
     this.sql.exec(SCHEMA);
+    // A queue busy across the relay's deploy keeps its table from before holds were kept per job.
+    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('members')").toArray();
+    if (!columns.some((column) => column.name === 'holds')) this.sql.exec("ALTER TABLE members ADD COLUMN holds TEXT NOT NULL DEFAULT '[]'");
   }
 
   member(role: Role): Member | undefined {
@@ -84,8 +111,8 @@ export class QueueStore {
   /** Inserts or replaces the member of `member.role` (one per role). */
   put(member: Member): void {
     this.sql.exec(
-      `INSERT OR REPLACE INTO members (run_id, role, attempt, run_url, since, lease_until, targets, left_targets, wake_gates)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO members (run_id, role, attempt, run_url, since, lease_until, targets, left_targets, wake_gates, holds)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       member.runId,
       member.role,
       member.attempt,
@@ -95,6 +122,7 @@ export class QueueStore {
       JSON.stringify(member.targets),
       JSON.stringify(member.left),
       JSON.stringify(member.wakeGates),
+      JSON.stringify(member.holds),
     );
   }
 
@@ -102,13 +130,51 @@ export class QueueStore {
     this.sql.exec('DELETE FROM members WHERE run_id = ?', runId);
   }
 
-  isEmpty(): boolean {
-    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM members').one().n === 0;
+  /**
+   * When the alarm must run: the nearest lease end, replaced record's end or decision to send; null
+   * when nothing is stored (the storage may go).
+   */
+  nextAlarm(): number | null {
+    return this.sql
+      .exec<{ at: number | null }>(
+        `SELECT min(at) AS at FROM (SELECT min(lease_until) AS at FROM members UNION ALL SELECT min(at) + ? FROM replaced
+         UNION ALL SELECT min(next_at) FROM wakes)`,
+        KEEP_REPLACED_MS,
+      )
+      .one().at;
   }
 
-  /** The nearest lease end; null with nobody in the queue. */
-  nextLeaseEnd(): number | null {
-    return this.sql.exec<{ at: number | null }>('SELECT min(lease_until) AS at FROM members').one().at;
+  /** Stores decisions to send in the same stretch as the change that made them: none is lost if sending fails. */
+  addWakes(wakes: readonly Wake[], now: number): void {
+    for (const wake of wakes) {
+      for (const gateId of wake.gateIds) {
+        this.sql.exec('INSERT INTO wakes (run_id, gate_id, success, md_message, next_at) VALUES (?, ?, ?, ?, ?)', wake.runId, gateId, wake.success ? 1 : 0, wake.mdMessage, now);
+      }
+    }
+  }
+
+  /**
+   * The decisions due at `now`, claimed: each is due again after `claimMs` unless sent or
+   * rescheduled first, so a send cut short (an evicted object) is retried by the alarm.
+   */
+  claimDueWakes(now: number, claimMs: number): OutboxWake[] {
+    type Row = { id: number; run_id: string; gate_id: string; success: number; md_message: string; tries: number };
+    const rows = this.sql.exec<Row>('SELECT id, run_id, gate_id, success, md_message, tries FROM wakes WHERE next_at <= ? ORDER BY id LIMIT 100', now).toArray();
+    for (const row of rows) this.sql.exec('UPDATE wakes SET next_at = ? WHERE id = ?', now + claimMs, row.id);
+    return rows.map((row) => ({ id: row.id, runId: row.run_id, gateId: row.gate_id, success: row.success === 1, mdMessage: row.md_message, tries: row.tries }));
+  }
+
+  dropWake(id: number): void {
+    this.sql.exec('DELETE FROM wakes WHERE id = ?', id);
+  }
+
+  retryWake(id: number, tries: number, at: number): void {
+    this.sql.exec('UPDATE wakes SET tries = ?, next_at = ? WHERE id = ?', tries, at, id);
+  }
+
+  /** Forgets replaced deployments recorded before `before`: their runs cannot come back by then. */
+  forgetReplacedBefore(before: number): void {
+    this.sql.exec('DELETE FROM replaced WHERE at < ?', before);
   }
 
   /** Remembers that `member` (its attempt) was replaced by `by`, forgetting the oldest past MAX_REPLACED. */
@@ -157,7 +223,14 @@ function toMember(row: MemberRow): Member {
     targets: stringList(row.targets),
     left: stringList(row.left_targets),
     wakeGates: stringList(row.wake_gates),
+    holds: holdList(row.holds),
   };
+}
+
+function holdList(json: string): Hold[] {
+  const value: unknown = JSON.parse(json);
+  if (!Array.isArray(value)) return [];
+  return value.filter((item): item is Hold => typeof item === 'object' && item !== null && typeof item.job === 'string' && typeof item.until === 'number');
 }
 
 function stringList(json: string): string[] {

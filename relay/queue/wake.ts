@@ -1,33 +1,36 @@
 /**
  * Deciding a waiting deployment's queue gates through its run's Durable Object, as a callback
  * would: success when it becomes the holder, failure when a newer deployment replaces it. The
- * parked job's resume then follows from the run object's own rules (SPEC §9).
+ * parked job's resume then follows from the run object's own rules (SPEC §9). The decisions come
+ * from the queue's outbox (relay/queue/store.ts): one not sent is tried again by the alarm.
  */
 import type { RunObject } from '../run/object.ts';
-import type { Wake } from './rules.ts';
+import type { OutboxWake } from './store.ts';
 
 /** The bindings the queue object reads. */
 export interface QueueEnv {
   RUNS: DurableObjectNamespace<RunObject>;
 }
 
-/** Tries per gate: a run object that is being reset or moved answers the second. */
-const TRIES = 2;
+/** Tries of one decision before it is given up (logged): about a day of backoff. */
+export const MAX_WAKE_TRIES = 12;
 
-/** Decides every gate of `wakes`; a gate already final (its job gave up or was canceled) is left as it is. */
-export async function sendWakes(env: QueueEnv, wakes: readonly Wake[]): Promise<void> {
-  await Promise.all(wakes.flatMap((wake) => wake.gateIds.map((gateId) => decide(env, wake, gateId))));
+/** When a decision that failed `tries` times is tried again: 10 s doubling, at most 4 hours. */
+export function wakeRetryAt(tries: number, now: number): number {
+  return now + Math.min(10_000 * 2 ** (tries - 1), 4 * 3_600_000);
 }
 
-async function decide(env: QueueEnv, wake: Wake, gateId: string): Promise<void> {
+/**
+ * Sends one decision; true once the run object took it or needs nothing more (the gate is final,
+ * decided otherwise, or gone), false when it should be tried again.
+ */
+export async function sendWake(env: QueueEnv, wake: OutboxWake): Promise<boolean> {
   const run = env.RUNS.get(env.RUNS.idFromName(wake.runId));
-  for (let tries = 1; tries <= TRIES; tries++) {
-    try {
-      const result = await run.callback(gateId, { success: wake.success, mdMessage: wake.mdMessage });
-      // rate-limited cannot happen in practice (60 posts a minute per gate); final and conflict need nothing more.
-      if (result.ok || result.reason !== 'rate-limited') return;
-    } catch (error) {
-      if (tries === TRIES) console.error('deploy queue: could not decide a queue gate', wake.runId, error instanceof Error ? error.message : String(error));
-    }
+  try {
+    const result = await run.callback(wake.gateId, { success: wake.success, mdMessage: wake.mdMessage });
+    return result.ok || result.reason !== 'rate-limited';
+  } catch (error) {
+    console.error('deploy queue: could not decide a queue gate', wake.runId, error instanceof Error ? error.message : String(error));
+    return false;
   }
 }

@@ -2,7 +2,8 @@
  * What a callback does to a webhook gate (SPEC §3, §11), decided from its stored row: a progress
  * report is appended while the gate is pending (a bare `{"progress": true}` only says the system is
  * alive: heard, never stored as a report); the first decision wins with its outputs, a repeat of it
- * is harmless (a retrying sender; its outputs are not read), a different one is refused; a gone gate is final.
+ * is harmless (a retrying sender; its outputs are not read), a different one is refused; a gone gate is final,
+ * and so is one the relay failed itself (heartbeatTimeout): it answers as a timed-out gate does (410).
  */
 import type { CallbackBody, GateState, Outputs } from '../../shared/protocol.ts';
 import { GONE_STATES } from '../../shared/protocol.ts';
@@ -21,7 +22,10 @@ export type CallbackStep =
  * progress report and the heartbeat itself.
  */
 export function callbackStep(store: RunStore, heartbeats: Heartbeats, row: GateRow, body: CallbackBody, now: number): CallbackStep {
-  if (GONE_STATES.includes(row.state)) return { kind: 'answer', result: { ok: false, reason: 'final', gate: store.view(row) }, wake: false };
+  // A gate the relay failed itself (heartbeatTimeout) is over as a timed-out one is: no sender's word was stored.
+  if (GONE_STATES.includes(row.state) || row.relay_ended === 1) {
+    return { kind: 'answer', result: { ok: false, reason: 'final', gate: store.view(row) }, wake: false };
+  }
   // Only a called gate has a clock to move (most gates have none: no write then).
   const heard = row.state === 'pending' && row.called_at !== null && heartbeats.heard(row.id, now);
   const gate = (): ReturnType<RunStore['view']> => store.view(heard ? (store.gate(row.id) ?? row) : row);

@@ -7,18 +7,19 @@
  */
 import type { GateRow } from './rows.ts';
 
-/** When a called gate with a heartbeat fails unless heard again; NULL for a gate without either. */
-const HEARTBEAT_DUE = '(last_heard_at + heartbeat_seconds * 1000)';
-
-/** When a pending gate ends unless decided or heard: the nearer of its deadline and its heartbeat. */
-export const GATE_DUE_SQL = `MIN(deadline, COALESCE(${HEARTBEAT_DUE}, deadline))`;
+/**
+ * When a called gate with a heartbeat fails unless heard again; NULL for a gate without either.
+ * Spelled as index gates_heartbeat_due spells it (relay/run/schema.ts step 9): a query that uses
+ * another spelling reads every pending gate.
+ */
+export const HEARTBEAT_DUE = '(last_heard_at + heartbeat_seconds * 1000)';
 
 /** The gate's heartbeat due time; null without a heartbeat or before the call. */
 export function heartbeatDue(row: Pick<GateRow, 'last_heard_at' | 'heartbeat_seconds'>): number | null {
   return row.last_heard_at === null || row.heartbeat_seconds === null ? null : row.last_heard_at + row.heartbeat_seconds * 1000;
 }
 
-/** When the pending gate ends unless decided or heard (as GATE_DUE_SQL computes it). */
+/** When the pending gate ends unless decided or heard: the nearer of its deadline and its heartbeat. */
 export function gateDue(row: GateRow): number {
   return Math.min(row.deadline, heartbeatDue(row) ?? row.deadline);
 }
@@ -82,7 +83,8 @@ export class Heartbeats {
 
   /**
    * Fails every pending gate whose heartbeat came due before its deadline (a deadline that came first
-   * is a timeout, relay/run/store.ts expireDue); the gates failed.
+   * is a timeout, relay/run/store.ts expireDue); the gates failed, marked as ended by the relay, so a
+   * late callback finds them gone (relay/run/callbacks.ts).
    */
   failQuiet(now: number): GateRow[] {
     const quiet = this.sql
@@ -94,7 +96,7 @@ export class Heartbeats {
     return quiet.flatMap((row) =>
       this.sql
         .exec<GateRow>(
-          "UPDATE gates SET state = 'failed', message = ?, decided_at = ? WHERE id = ? AND state = 'pending' RETURNING *",
+          "UPDATE gates SET state = 'failed', message = ?, decided_at = ?, relay_ended = 1 WHERE id = ? AND state = 'pending' RETURNING *",
           quietMessage(row.heartbeat_seconds ?? 0, row.last_heard_at ?? now),
           now,
           row.id,

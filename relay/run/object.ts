@@ -13,7 +13,7 @@ import { FINAL_TARGET_STATUSES, GONE_STATES, MAX_WAIT_SECONDS } from '../../shar
 import { AlarmClock, expired, nextAlarm } from './alarm.ts';
 import type { RunEnv } from './env.ts';
 import { Ownership } from './owner.ts';
-import { Parking } from './parking.ts';
+import { emptyView, nothingParked, Parking } from './parking.ts';
 import { Protection } from './protection.ts';
 import { ruleAnswered } from './rule-answered.ts';
 import type { ProtectionRequest, ProtectionResult } from './protection.ts';
@@ -24,9 +24,9 @@ import { DEFAULT_RETENTION_MS, retentionMs } from './retention.ts';
 import type { GateRow, TargetRow } from './rows.ts';
 import { hasProgressAfter, newGateRow, targetRecord } from './rows.ts';
 import { Approvals } from './approvals.ts';
-import { migrate } from './schema.ts';
 import { sendDue } from './resume-sender.ts';
-import { RunStore } from './store.ts';
+import type { RunStore } from './store.ts';
+import { RunTables } from './tables.ts';
 import { checkRegister, checkReport } from './checks.ts';
 import { callbackStep } from './callbacks.ts';
 import { Waiters } from './waiters.ts';
@@ -37,16 +37,15 @@ const FORBIDDEN: R.Forbidden = { ok: false, reason: 'forbidden' };
 const NOT_FOUND: R.NotFound = { ok: false, reason: 'not-found' };
 
 export class RunObject extends DurableObject<RunEnv> {
-  private readonly runStore = new RunStore(this.ctx.storage.sql);
-  /** False until the schema is in place: at start, and again once the run's storage was deleted. */
-  private schemaReady = false;
+  /** The run's tables: created by a write, only read when they exist (relay/run/tables.ts). */
+  private readonly tables = new RunTables(this.ctx.storage);
   private readonly alarmClock = new AlarmClock(this.ctx.storage);
   private readonly retentionMs: number;
   /** Long-polls on gates, woken with the stored view. */
   private readonly gateWaiters = new Waiters<GateView>();
   /** Long-polls on target records, woken with the stored row when it becomes final. */
   private readonly targetWaiters = new Waiters<TargetRow | undefined>();
-  private readonly ownership = new Ownership(() => this.store);
+  private readonly ownership = new Ownership(() => this.tables.existing(), () => this.store);
   private readonly parking: Parking;
   private readonly protection: Protection;
   /** POSTs per gate a minute, in memory only (relay/run/rate-limit.ts). */
@@ -62,16 +61,12 @@ export class RunObject extends DurableObject<RunEnv> {
     );
     // The edge refuses a bad RETENTION_DAYS (503); an alarm has no one to tell, so it keeps the default.
     this.retentionMs = retentionMs(env.RETENTION_DAYS) ?? DEFAULT_RETENTION_MS;
-    void ctx.blockConcurrencyWhile(async () => this.store);
+    void ctx.blockConcurrencyWhile(async () => this.tables.existing());
   }
 
   /** The run's tables, created or migrated first if needed (synchronous: no request runs in between). */
   private get store(): RunStore {
-    if (!this.schemaReady) {
-      migrate(this.ctx.storage);
-      this.schemaReady = true;
-    }
-    return this.runStore;
+    return this.tables.created();
   }
 
   /**
@@ -119,7 +114,7 @@ export class RunObject extends DurableObject<RunEnv> {
    * An approval gate is decided on its page only: to its callback URI it does not exist.
    */
   async callback(gateId: string, body: CallbackBody): Promise<R.DecisionResult> {
-    const found = this.store.gate(gateId);
+    const found = this.tables.existing()?.gate(gateId);
     if (found?.kind !== 'webhook') return NOT_FOUND;
     const retryAfterSeconds = this.posts.take(gateId, 'progress' in body ? 'progress' : 'decision');
     if (retryAfterSeconds > 0) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
@@ -131,13 +126,20 @@ export class RunObject extends DurableObject<RunEnv> {
     return step.result;
   }
 
-  /** POST /v1/gates/called: the first report of the webhook's call starts the gate's heartbeat clock (relay/run/heartbeats.ts). */
+  /** POST /v1/gates/called: the webhook's first call starts the gate's heartbeat clock (heartbeats.ts); no claim: a gate exists only in an owned run. */
   async called(caller: Principal, request: GateCalledRequest): Promise<R.WaitResult> {
-    if (!this.ownership.admit(caller, request.runId, true)) return FORBIDDEN;
+    if (!this.ownership.admit(caller, request.runId, false)) return FORBIDDEN;
     const row = await this.currentRow(request.gateId);
     if (row?.kind !== 'webhook') return NOT_FOUND;
     if (this.heartbeats.called(row.id, Date.now())) await this.rearmAlarm();
     return { ok: true, gate: this.store.view(this.store.gate(row.id) ?? row) };
+  }
+
+  /** What a gate is and how it stands (POST /v1/queue/enter checks its wake gate); reads only, creating no storage. */
+  async gateInfo(caller: Principal, runId: string, gateId: string): Promise<R.GateInfoResult> {
+    if (!this.ownership.admit(caller, runId, false)) return FORBIDDEN;
+    const row = await this.currentRow(gateId);
+    return row ? { ok: true, gate: { kind: row.kind, name: row.name, phase: row.phase, attempt: row.attempt, state: row.state } } : NOT_FOUND;
   }
 
   /** Records a decision on an approval gate: anonymous, the first decides; signed in, as relay/run/approvals.ts counts. */
@@ -157,6 +159,7 @@ export class RunObject extends DurableObject<RunEnv> {
 
   /** What this gate's approval page shows, and no more (page-limits.ts); null when it is not an approval gate of this run. */
   async approvalPage(gateId: string): Promise<R.ApprovalPage | null> {
+    if (!this.tables.existing()) return null;
     if (this.store.hasDue()) await this.expireDue();
     return approvalPageData({ store: this.store, approvals: this.approvals, parking: this.parking, sql: this.ctx.storage.sql }, gateId);
   }
@@ -196,12 +199,12 @@ export class RunObject extends DurableObject<RunEnv> {
   /** The target's record at once if final (or `waitSeconds` is 0), else when it becomes final or after the window. */
   async waitTarget(caller: Principal, runId: string, target: string, waitSeconds: number): Promise<R.TargetResult> {
     if (!this.ownership.admit(caller, runId, false)) return FORBIDDEN;
-    const row = this.store.target(target);
+    const row = this.tables.existing()?.target(target);
     if ((row && FINAL_TARGET_STATUSES.includes(row.status)) || waitSeconds <= 0) {
       return { ok: true, record: targetRecord(runId, target, row) };
     }
     const windowMs = Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
-    const latest = await this.targetWaiters.wait(target, windowMs, () => this.store.target(target));
+    const latest = await this.targetWaiters.wait(target, windowMs, () => this.tables.existing()?.target(target));
     return { ok: true, record: targetRecord(runId, target, latest) };
   }
 
@@ -217,7 +220,7 @@ export class RunObject extends DurableObject<RunEnv> {
 
   /** POST /v1/runs/resume: whether the job continues a parked attempt (it claims its own park). */
   async resume(caller: Principal, request: ResumeRequest): Promise<R.ResumeResult> {
-    return this.ownership.admit(caller, request.runId, false) ? this.withParking((p) => p.resume(request, Date.now())) : FORBIDDEN;
+    return this.ownership.admit(caller, request.runId, false) ? this.withParking((p) => p.resume(request, Date.now()), () => nothingParked(request)) : FORBIDDEN;
   }
 
   /** POST /v1/runs/unpark: closes the job's park. */
@@ -227,7 +230,7 @@ export class RunObject extends DurableObject<RunEnv> {
 
   /** GET /v1/runs: the run view. */
   async runView(caller: Principal, runId: string): Promise<R.RunViewResult> {
-    return this.ownership.admit(caller, runId, false) ? this.withParking((p) => p.view(runId)) : FORBIDDEN;
+    return this.ownership.admit(caller, runId, false) ? this.withParking((p) => p.view(runId), () => emptyView(runId)) : FORBIDDEN;
   }
 
   /** POST /github/webhook's `deployment_protection_rule` (relay/run/protection.ts): stored once, answered once its gates are final. */
@@ -235,10 +238,7 @@ export class RunObject extends DurableObject<RunEnv> {
     return this.withParking(() => this.protection.request(request, Date.now()));
   }
 
-  /**
-   * Stores `timed-out` for every gate whose deadline passed, whether or not anyone waits;
-   * then deletes the whole run once nothing is pending and nothing was written for the retention time.
-   */
+  /** Ends every gate due, waited on or not; deletes the whole run once nothing is pending and nothing was written for the retention time. */
   override async alarm(): Promise<void> {
     this.alarmClock.forget();
     await this.expireDue();
@@ -250,7 +250,7 @@ export class RunObject extends DurableObject<RunEnv> {
     }
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.schemaReady = false;
+    this.tables.forget();
     this.ownership.forget();
   }
 
@@ -281,8 +281,9 @@ export class RunObject extends DurableObject<RunEnv> {
     return this.alarmClock.arm(nextAlarm(this.store, [this.parking, this.protection], this.retentionMs));
   }
 
-  /** Runs `use` on parking (every table migrated first, as the store's are), then moves the alarm after any change. */
-  private async withParking<T>(use: (parking: Parking) => T): Promise<T> {
+  /** Runs `use` on parking (tables migrated first), then moves the alarm after any change; `none` answers a run that stored nothing, creating nothing. */
+  private async withParking<T>(use: (parking: Parking) => T, none?: () => T): Promise<T> {
+    if (none && !this.tables.existing()) return none();
     void this.store;
     const result = use(this.parking);
     await this.rearmAlarm();
@@ -290,7 +291,7 @@ export class RunObject extends DurableObject<RunEnv> {
   }
 
   /** The gate's row, ended first if its deadline or heartbeat passed: that time, not the (possibly late) alarm, ends a gate. */
-  private async currentRow(gateId: string, row = this.store.gate(gateId)): Promise<GateRow | undefined> {
+  private async currentRow(gateId: string, row = this.tables.existing()?.gate(gateId)): Promise<GateRow | undefined> {
     if (row?.state !== 'pending' || gateDue(row) > Date.now()) return row;
     await this.expireDue();
     return this.store.gate(gateId);

@@ -46,14 +46,20 @@ export function runIdAdmits(runId: string, caller: Principal): boolean {
   return named === undefined || named.toLowerCase() === caller.repository.toLowerCase();
 }
 
-/** Admits the run object's callers: the owner is read once and claimed by the first write. */
+/**
+ * Admits the run object's callers: the owner is read once and claimed by the first write. A read
+ * (`claim` false) of a run that stored nothing creates nothing (relay/run/tables.ts).
+ */
 export class Ownership {
-  private readonly store: () => RunStore;
+  private readonly stored: () => RunStore | undefined;
+  private readonly created: () => RunStore;
   /** The run's owner once known (claimed or read); undefined: nobody has written to the run yet, or not read yet. */
   private owner: OwnerRow | undefined = undefined;
 
-  constructor(store: () => RunStore) {
-    this.store = store;
+  /** `stored`: the run's tables if they exist; `created`: its tables, created first if need be. */
+  constructor(stored: () => RunStore | undefined, created: () => RunStore) {
+    this.stored = stored;
+    this.created = created;
   }
 
   /**
@@ -63,10 +69,10 @@ export class Ownership {
   admit(caller: Principal, runId: string, claim: boolean): boolean {
     if (!runIdAdmits(runId, caller)) return false;
     // An owner never changes once stored: read it once, not on every long-poll.
-    const owner = (this.owner ??= this.store().owner());
+    const owner = (this.owner ??= this.stored()?.owner());
     if (owner === undefined && claim) {
       this.owner = ownerFor(caller, Date.now());
-      this.store().claimOwner(this.owner);
+      this.created().claimOwner(this.owner);
     }
     return mayAct(owner, caller);
   }

@@ -10,6 +10,7 @@ import type { ParkStore } from './park-store.ts';
 import type { Parking } from './parking.ts';
 import type * as R from './results.ts';
 import { approvalPolicy, requiredRoles } from './rows.ts';
+import { storedStrings } from './stored-json.ts';
 import type { RunStore } from './store.ts';
 
 export type PageSources = { store: RunStore; approvals: Approvals; parking: Parking; sql: SqlStorage };
@@ -46,21 +47,11 @@ export function pageGraph(run: RunInfo | null, sql: SqlStorage, parks: ParkStore
 function parkedTargets(sql: SqlStorage, parks: ParkStore): Set<string> {
   const parked = parks.parks().filter((row) => row.state === 'parked');
   const names = new Set(parked.map((row) => row.job.replace(/#(?:beforeDeployment|afterDeployment)$/, '')).filter((job) => job !== '*'));
-  const gateIds = parked.flatMap((row) => idsOf(row.gate_ids));
+  const gateIds = parked.flatMap((row) => storedStrings(row.gate_ids));
   const pending = sql.exec<{ target: string }>(
     "SELECT DISTINCT target FROM gates WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?))",
     JSON.stringify(gateIds),
   );
   for (const { target } of pending) names.add(target);
   return names;
-}
-
-/** A park's gate ids (a JSON array the relay validated); [] for anything else. */
-function idsOf(json: string): string[] {
-  try {
-    const ids: unknown = JSON.parse(json);
-    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
-  } catch {
-    return [];
-  }
 }

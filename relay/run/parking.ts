@@ -80,12 +80,7 @@ export class Parking {
   resume(request: ResumeRequest, now: number): R.ResumeResult {
     const active = this.store.parks().filter((row) => ACTIVE.includes(row.state));
     const first = active[0];
-    if (!first) {
-      const reason = request.requested
-        ? `deployment ${request.runId} has no parked job to continue: it finished, or it was never parked`
-        : 'no job of this deployment is parked';
-      return notContinuing(request, reason);
-    }
+    if (!first) return nothingParked(request);
     const own = active.find((row) => row.job === request.job);
     const holder: RunRef | null = own?.state === 'claimed' && own.claimed_by ? JSON.parse(own.claimed_by) : null;
     if (holder && holder.id !== request.run.id) {
@@ -230,6 +225,19 @@ export class Parking {
 }
 
 /** The answer to a job that does not continue: it runs the attempt it asked for, as it always did. */
+/** The answer to a resume when no job of the run is parked (or the run stored nothing at all). */
+export function nothingParked(request: ResumeRequest): R.ResumeResult {
+  const reason = request.requested
+    ? `deployment ${request.runId} has no parked job to continue: it finished, or it was never parked`
+    : 'no job of this deployment is parked';
+  return notContinuing(request, reason);
+}
+
+/** The view of a run that stored nothing. */
+export function emptyView(runId: string): R.RunViewResult {
+  return { ok: true, view: { runId, parks: [], dispatch: null, targets: [] } };
+}
+
 function notContinuing(request: ResumeRequest, reason: string, heldBy?: RunRef): R.ResumeResult {
   const resume = { continuing: false, attempt: request.attempt, parkedBy: null, journal: [], targets: [], reason };
   return { ok: true, resume: heldBy ? { ...resume, heldBy } : resume };

@@ -41,6 +41,11 @@ export type RegisterResult = { ok: true; gate: RegisterGateResponse } | Refusal 
 
 export type WaitResult = { ok: true; gate: GateView } | NotFound | Forbidden;
 
+/** What a gate is and how it stands, without its reports (RunObject.gateInfo). */
+export type GateInfo = Pick<GateView, 'kind' | 'name' | 'phase' | 'attempt' | 'state'>;
+
+export type GateInfoResult = { ok: true; gate: GateInfo } | NotFound | Forbidden;
+
 /**
  * `conflict`: the gate was decided otherwise (or a report came after the decision);
  * `final`: it timed out, was canceled or superseded, so nothing waits for a decision.

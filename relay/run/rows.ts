@@ -4,7 +4,6 @@ import type {
   RegisterGate,
   GateState,
   GateView,
-  Outputs as OutputsType,
   ProgressReport,
   RunInfo,
   TargetRecord,
@@ -12,6 +11,7 @@ import type {
 } from '../../shared/protocol.ts';
 import { ApprovalPolicy, GraphTarget as GraphTargetSchema, MAX_GRAPH_TARGETS, Outputs } from '../../shared/protocol.ts';
 import type { NewGate } from './results.ts';
+import { storedJson, storedStrings } from './stored-json.ts';
 
 export type GateRow = {
   id: string;
@@ -42,6 +42,8 @@ export type GateRow = {
   called_at: number | null;
   /** When the external system was last heard: the call, then any callback; null before the call. */
   last_heard_at: number | null;
+  /** 1 when the relay failed the gate itself (heartbeatTimeout): a late callback finds it gone; else 0. */
+  relay_ended: number;
 };
 
 /** Every column of a GateRow (a Record, so that the compiler names any a new field leaves out). */
@@ -68,6 +70,7 @@ const GATE_COLUMNS: Record<keyof GateRow, true> = {
   heartbeat_seconds: true,
   called_at: true,
   last_heard_at: true,
+  relay_ended: true,
 };
 
 /** A SELECT list of every GateRow column, the message cut in SQL to its first `chars` characters. */
@@ -122,6 +125,7 @@ export function newGateRow(request: RegisterGate, gate: NewGate, now: number): G
     heartbeat_seconds: request.heartbeatSeconds ?? null,
     called_at: null,
     last_heard_at: null,
+    relay_ended: 0,
   };
 }
 
@@ -143,58 +147,28 @@ export function gateView(row: GateRow, progress: ProgressReport[]): GateView {
     deadline: row.deadline,
     decidedAt: row.decided_at,
     progress,
-    outputs: storedOutputs(row.outputs),
+    outputs: storedJson(row.outputs, Outputs) ?? null,
     heartbeatSeconds: row.heartbeat_seconds,
     lastHeardAt: row.last_heard_at,
   };
 }
 
-/** The outputs a gate stores; null for none or for JSON that does not parse as Outputs. */
-function storedOutputs(json: string | null): OutputsType | null {
-  if (json === null) return null;
-  try {
-    const parsed = Outputs.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The graph the run stores; undefined for none or for JSON that does not parse as one. */
-function storedGraph(json: string | null): RunInfo['graph'] {
-  if (json === null) return undefined;
-  try {
-    const parsed = GraphTargetSchema.array().max(MAX_GRAPH_TARGETS).safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The graph a run stores, as a registration sends it. */
+const StoredGraph = GraphTargetSchema.array().max(MAX_GRAPH_TARGETS);
 
 /** Whether the gate holds a progress report numbered above `seen`; false when `seen` is not given. */
 export function hasProgressAfter(gate: GateView, seen: number | undefined): boolean {
   return seen !== undefined && gate.progress.some((report) => report.seq > seen);
 }
 
-/** The role names a gate stores; [] for anything that is not a JSON array of strings. */
+/** The role names a gate stores; [] for anything that is not a JSON array (its items that are not strings left out). */
 export function requiredRoles(row: GateRow): string[] {
-  try {
-    const roles: unknown = JSON.parse(row.requires_roles);
-    return Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [];
-  } catch {
-    return [];
-  }
+  return storedStrings(row.requires_roles);
 }
 
 /** The policy a gate stores; null when it has none or the JSON does not parse as one. */
 export function approvalPolicy(row: GateRow): ApprovalPolicy | null {
-  if (row.approval === null) return null;
-  try {
-    const parsed = ApprovalPolicy.safeParse(JSON.parse(row.approval));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return storedJson(row.approval, ApprovalPolicy) ?? null;
 }
 
 /** A target's record; `unknown` at attempt 0 until a job reports it. */
@@ -212,7 +186,7 @@ export function targetRecord(runId: string, target: string, row: TargetRow | und
 
 export function runInfo(row: RunInfoRow | undefined): RunInfo | null {
   if (!row) return null;
-  const graph = storedGraph(row.graph);
+  const graph = storedJson(row.graph, StoredGraph);
   return {
     application: row.application,
     repository: row.repository,

@@ -161,10 +161,30 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE gates ADD COLUMN called_at INTEGER;
    ALTER TABLE gates ADD COLUMN last_heard_at INTEGER;
    ALTER TABLE run_info ADD COLUMN graph TEXT;`,
+  // 9: the heartbeat due time indexed (relay/run/heartbeats.ts HEARTBEAT_DUE, the same expression:
+  // SQLite uses an expression index only for a query that spells it alike), so re-arming the alarm
+  // reads one row of each index, not every pending gate. `relay_ended`: 1 when the relay failed the
+  // gate itself (a heartbeat), so a late callback is answered 410 as after a timeout; gates it failed
+  // before this step are told by the message it wrote (a sender that posted the same failure text
+  // gets 410 for a repeat instead of 200: harmless). Not LIKE: a Durable Object refuses so long a pattern.
+  `CREATE INDEX gates_heartbeat_due ON gates (state, (last_heard_at + heartbeat_seconds * 1000));
+   ALTER TABLE gates ADD COLUMN relay_ended INTEGER NOT NULL DEFAULT 0;
+   UPDATE gates SET relay_ended = 1
+     WHERE state = 'failed' AND called_at IS NOT NULL AND heartbeat_seconds IS NOT NULL AND outputs IS NULL
+       AND substr(message, 1, 50) = 'the external system went quiet: nothing heard for ' AND instr(message, ' (heartbeatTimeout) since ') > 0;`,
 ];
 
 /** The schema version this code reads and writes. */
 const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Whether the object has stored a run: its tables exist (schema_version from step 1 on, gates
+ * before versions existed). A read, so that asking about an unknown run creates nothing.
+ */
+export function hasTables(sql: SqlStorage): boolean {
+  const found = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('schema_version', 'gates') LIMIT 1");
+  return found.toArray().length > 0;
+}
 
 /** Brings the object's storage to SCHEMA_VERSION; each step commits atomically with its new version. */
 export function migrate(storage: DurableObjectStorage): void {

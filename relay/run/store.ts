@@ -5,7 +5,7 @@
 import type { GateState, GateView, Outputs, ProgressReport, RunInfo, TargetStatus } from '../../shared/protocol.ts';
 import type { GateRow, TargetRow } from './rows.ts';
 import { gateColumnsWithMessageCut, gateView } from './rows.ts';
-import { GATE_DUE_SQL } from './heartbeats.ts';
+import { HEARTBEAT_DUE } from './heartbeats.ts';
 import { readRunInfo, saveRunInfo } from './run-info.ts';
 import { cutOutputs } from './page-limits.ts';
 import type { OwnerRow } from './owner.ts';
@@ -161,10 +161,12 @@ export class RunStore {
       .toArray();
   }
 
-  /** True when a pending gate's deadline or heartbeat has passed (a read: no write per request). */
+  /** True when a pending gate's deadline or heartbeat has passed (a read of one row per index: no write per request). */
   hasDue(): boolean {
-    const due = this.sql.exec(`SELECT 1 FROM gates WHERE state = 'pending' AND ${GATE_DUE_SQL} <= ? LIMIT 1`, Date.now());
-    return due.toArray().length > 0;
+    const now = Date.now();
+    const query = `SELECT EXISTS (SELECT 1 FROM gates WHERE state = 'pending' AND deadline <= ?)
+      OR EXISTS (SELECT 1 FROM gates WHERE state = 'pending' AND ${HEARTBEAT_DUE} <= ?) AS due`;
+    return this.sql.exec<{ due: number }>(query, now, now).one().due === 1;
   }
 
   /** True while any gate waits for a decision. */
@@ -186,9 +188,13 @@ export class RunStore {
     return this.sql.exec<{ last: number | null }>(query).one().last;
   }
 
-  /** The nearest deadline or heartbeat due time (relay/run/heartbeats.ts) of a pending gate, or null. */
+  /**
+   * The nearest deadline or heartbeat due time (relay/run/heartbeats.ts) of a pending gate, or null:
+   * each the first of its index (gates_pending, gates_heartbeat_due), not a scan of every pending gate.
+   */
   nextDeadline(): number | null {
-    const query = `SELECT MIN(${GATE_DUE_SQL}) AS next FROM gates WHERE state = 'pending'`;
+    const query = `SELECT MIN(at) AS next FROM (SELECT MIN(deadline) AS at FROM gates WHERE state = 'pending'
+      UNION ALL SELECT MIN(${HEARTBEAT_DUE}) FROM gates WHERE state = 'pending')`;
     return this.sql.exec<{ next: number | null }>(query).one().next;
   }
 

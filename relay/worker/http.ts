@@ -16,10 +16,10 @@ export function httpError(
   return new HTTPException(status, { message, res: Response.json({ ...extra, error, message }, { status, headers }) });
 }
 
-/** Reads at most MAX_BODY_BYTES of the body; 413 past that, whatever Content-Length claims. */
-export async function readBody(c: Context): Promise<string> {
+/** Reads at most `limit` bytes of the body (MAX_BODY_BYTES unless a route says); 413 past that, whatever Content-Length claims. */
+export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > limit) throw tooLarge(limit);
   const body = c.req.raw.body;
   if (!body) return '';
   const reader = body.getReader();
@@ -29,9 +29,9 @@ export async function readBody(c: Context): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooLarge(limit);
     }
     chunks.push(value);
   }
@@ -50,10 +50,10 @@ export async function readBody(c: Context): Promise<string> {
 
 /**
  * Parses the body as JSON whatever its Content-Type (curl -d sends a form type),
- * and validates it; a 400 names the first bad field.
+ * and validates it; a 400 names the first bad field. `limit`: as readBody's.
  */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const text = await readBody(c);
+export async function readJson<S extends z.ZodType>(c: Context, schema: S, limit = MAX_BODY_BYTES): Promise<z.infer<S>> {
+  const text = await readBody(c, limit);
   let value: unknown;
   let illFormed: string | null = null;
   try {
@@ -105,6 +105,6 @@ function closestBranch(branches: readonly z.core.$ZodIssue[][]): z.core.$ZodIssu
   return candidates.reduce<z.core.$ZodIssue[] | undefined>((best, branch) => (!best || branch.length < best.length ? branch : best), undefined);
 }
 
-function tooLarge(): HTTPException {
-  return httpError(413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+function tooLarge(limit: number): HTTPException {
+  return httpError(413, 'payload_too_large', `the body is larger than ${limit} bytes`);
 }

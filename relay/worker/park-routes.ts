@@ -3,7 +3,7 @@
  * and the run view. Same credential as the other action routes; the run object decides.
  */
 import { Hono } from 'hono';
-import { JournalRequest, ParkRequest, ResumeRequest, UnparkRequest } from '../../shared/park.ts';
+import { JournalRequest, MAX_JOURNAL_BODY_BYTES, ParkRequest, ResumeRequest, UnparkRequest } from '../../shared/park.ts';
 import type { JournalResponse, ResumeTarget, UnparkResponse } from '../../shared/park.ts';
 import type { Principal } from '../run/principal.ts';
 import { requireAction, runQuery } from './action-routes.ts';
@@ -31,10 +31,13 @@ function checkResumeTarget(caller: Principal, config: RelayConfig, resume: Resum
   }
 }
 
-/** Records a step's end, a webhook's call or a target's end; a repeat of a key answers `recorded: false`. */
+/**
+ * Records a step's end, a webhook's call or a target's end; a repeat of a key answers `recorded: false`.
+ * Its body may pass MAX_BODY_BYTES: a step's entry carries its decision's outputs whole (a resumed run renders them).
+ */
 parkRoutes.post('/v1/runs/journal', async (c) => {
   const { caller } = await requireAction(c);
-  const request = await readJson(c, JournalRequest);
+  const request = await readJson(c, JournalRequest, MAX_JOURNAL_BODY_BYTES);
   const result = await runObject(c.env, request.runId).journal(caller, request);
   if (!result.ok) throw parkingRefusal(request.runId, result);
   return c.json({ recorded: result.recorded } satisfies JournalResponse);

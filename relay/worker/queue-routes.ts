@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { RunId } from '../../shared/protocol.ts';
-import { EnterQueueRequest, LeaveQueueRequest, MAX_HOLD_SECONDS, QueueKey, RenewQueueRequest } from '../../shared/queue.ts';
+import { EnterQueueRequest, LeaveQueueRequest, MAX_HOLD_SECONDS, QUEUE_GATE_NAME, QueueKey, RenewQueueRequest } from '../../shared/queue.ts';
 import type { QueueView } from '../../shared/queue.ts';
 import type { QueueObject } from '../queue/object.ts';
 import { runIdAdmits } from '../run/owner.ts';
@@ -26,7 +26,7 @@ queueRoutes.post('/v1/queue/enter', async (c) => {
   const { caller } = await requireAction(c);
   const request = await readJson(c, EnterQueueRequest);
   const queue = queueFor(c, caller, request, request.runId);
-  if (request.wakeGateId !== undefined) await checkWakeGate(c, caller, request.runId, request.wakeGateId);
+  if (request.wakeGateId !== undefined) await checkWakeGate(c, caller, request, request.wakeGateId);
   return c.json(await queue.enter(request) satisfies QueueView);
 });
 
@@ -78,13 +78,20 @@ function queueFor(c: AppContext, caller: Principal, key: QueueKey, runId: string
 }
 
 /**
- * The wake gate must be a webhook gate of the caller's own run: the queue decides it, so a gate of
- * someone else's run (or an approval) would let a queue entry decide what it does not own.
+ * The wake gate must be the pending queue gate of the caller's own run and attempt: the queue
+ * decides it, so any other gate (someone else's, an approval, a deploy step's webhook) would let a
+ * queue entry decide what it does not own.
  */
-async function checkWakeGate(c: AppContext, caller: Principal, runId: string, gateId: string): Promise<void> {
-  const found = await runObject(c.env, runId).wait(caller, runId, gateId, 0);
-  if (!found.ok && found.reason === 'forbidden') throw notYourRun(runId);
-  if (!found.ok || found.gate.kind !== 'webhook') {
-    throw httpError(400, 'bad_request', `wakeGateId: ${gateId} is not a webhook gate of run ${runId}; register the queue gate (POST /v1/gates) first`);
+async function checkWakeGate(c: AppContext, caller: Principal, request: EnterQueueRequest, gateId: string): Promise<void> {
+  const found = await runObject(c.env, request.runId).wait(caller, request.runId, gateId, 0);
+  if (!found.ok && found.reason === 'forbidden') throw notYourRun(request.runId);
+  const gate = found.ok ? found.gate : null;
+  if (gate?.kind !== 'webhook' || gate.name !== QUEUE_GATE_NAME || gate.phase !== 'beforeDeployment' || gate.attempt !== request.attempt) {
+    throw httpError(
+      400,
+      'bad_request',
+      `wakeGateId: ${gateId} is not the '${QUEUE_GATE_NAME}' webhook gate (phase beforeDeployment, attempt ${request.attempt}) of run ${request.runId}; register the queue gate (POST /v1/gates) first`,
+    );
   }
+  if (gate.state !== 'pending') throw httpError(400, 'bad_request', `wakeGateId: ${gateId} is already ${gate.state}; only a pending queue gate can wait in the queue`);
 }

@@ -116,10 +116,15 @@ export function callbackRefusal(result: Exclude<DecisionResult, { ok: true }>): 
         gate: callbackAnswer(result.gate),
       });
     case 'final':
-      return httpError(REFUSAL_STATUS[result.reason], 'gone', `the gate is ${result.gate.state}; nothing waits for it`, {
+      return httpError(REFUSAL_STATUS[result.reason], 'gone', `${goneText(result.gate.state)}; nothing waits for it`, {
         gate: callbackAnswer(result.gate),
       });
   }
+}
+
+/** Why a gate is over: `failed` is final only when the relay failed it itself (relay/run/callbacks.ts). */
+function goneText(state: CallbackResponse['state']): string {
+  return state === 'failed' ? 'the relay failed the gate: nothing was heard within its heartbeatTimeout' : `the gate is ${state}`;
 }
 
 /** What a callback's sender is told about the gate. */

@@ -1,7 +1,7 @@
 /** Who may use the deploy queue's routes, and what they must send: the action's credential, its own repository, valid bodies. */
 import { describe, expect, it } from 'vitest';
 import { SELF } from 'cloudflare:test';
-import { BASE, expectError, newRunId, register } from './helpers.ts';
+import { BASE, decide, expectError, newRunId, register, runInObject } from './helpers.ts';
 import { oidcHeaders, REPO_A, REPO_B } from './oidc.ts';
 import { enterRequest, newQueue, postQueue, queueCall } from './queue-helpers.ts';
 
@@ -60,9 +60,35 @@ describe('the deploy queue’s routes', () => {
     await queueCall('enter', enterRequest(key, a));
     const other = await register({ runId: a, stepKey: 'attempt-1/staging/#queue/deploy queue', name: 'deploy queue' });
     const res = await postQueue('enter', enterRequest(key, b, { wakeGateId: other.gateId }));
-    expect((await expectError(res, 400, 'bad_request')).message).toMatch(/^wakeGateId: .* is not a webhook gate of run /);
+    expect((await expectError(res, 400, 'bad_request')).message).toMatch(/^wakeGateId: .* is not the 'deploy queue' webhook gate \(phase beforeDeployment, attempt 1\) of run /);
     const approval = await register({ runId: b, stepKey: 'approval', kind: 'approval', name: 'approval' });
     const refused = await postQueue('enter', enterRequest(key, b, { wakeGateId: approval.gateId }));
     await expectError(refused, 400, 'bad_request');
+  });
+
+  it('refuse as a wake gate a deploy step’s webhook gate, a queue gate of another attempt, or a decided one', async () => {
+    const key = newQueue();
+    const [a, b] = [newRunId('a'), newRunId('b')];
+    await queueCall('enter', enterRequest(key, a));
+    const step = await register({ runId: b });
+    const queueGate = await register({ runId: b, stepKey: 'attempt-1/staging/#queue/deploy queue', name: 'deploy queue' });
+    for (const [gateId, attempt] of [[step.gateId, 1], [queueGate.gateId, 2]] as const) {
+      const res = await postQueue('enter', enterRequest(key, b, { wakeGateId: gateId, attempt }));
+      expect((await expectError(res, 400, 'bad_request')).message).toMatch(/^wakeGateId: .* is not the 'deploy queue' webhook gate/);
+    }
+    await decide(queueGate.callbackUri, { success: false });
+    const decided = await postQueue('enter', enterRequest(key, b, { wakeGateId: queueGate.gateId }));
+    expect((await expectError(decided, 400, 'bad_request')).message).toMatch(/^wakeGateId: .* is already failed; /);
+    expect((await queueCall('enter', enterRequest(key, b))).position).toBe('waiting');
+  });
+
+  it('refuse a wake gate of a run the relay does not know, without creating that run’s storage', async () => {
+    const key = newQueue();
+    const [a, b] = [newRunId('a'), newRunId('b')];
+    await queueCall('enter', enterRequest(key, a));
+    const res = await postQueue('enter', enterRequest(key, b, { wakeGateId: 'g'.repeat(22) }));
+    expect((await expectError(res, 400, 'bad_request')).message).toMatch(/^wakeGateId: /);
+    const stored = await runInObject(b, (state) => state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'").one().n);
+    expect(stored).toBe(0);
   });
 });

@@ -1,6 +1,8 @@
 /** The deploy queue's leases: renewals, a parked job's holdUntil, and the alarm that ends a place nobody renews. */
-import { runDurableObjectAlarm } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import type { QueueObject } from '../../relay/queue/object.ts';
 import { describe, expect, it } from 'vitest';
+import { BETWEEN_JOBS_MS } from '../../relay/queue/rules.ts';
 import { LEASE_SECONDS, MAX_HOLD_SECONDS } from '../../shared/queue.ts';
 import { expectError, getGate, newRunId, register } from './helpers.ts';
 import { enterRequest, lookUp, newQueue, postQueue, queueCall, queueStub, setLease, storageOf } from './queue-helpers.ts';
@@ -61,7 +63,7 @@ describe('the deploy queue’s leases', () => {
     expect(await storageOf(key)).toEqual({ alarm: null, tables: [] });
   });
 
-  it('holds a parked job’s place until holdUntil, and a renewal without it brings the lease back', async () => {
+  it('holds a parked job’s place until holdUntil, and its own renewal without it (its resumed run) brings the lease back', async () => {
     const key = newQueue();
     const a = newRunId('a');
     await queueCall('enter', enterRequest(key, a));
@@ -75,6 +77,44 @@ describe('the deploy queue’s leases', () => {
     expect((await storageOf(key)).alarm).toBeLessThanOrEqual(Date.now() + LEASE_SECONDS * 1000);
   });
 
+  it('keeps holds per job (one job per environment): a sibling’s renewal, shorter hold or leave keeps a parked job’s hold; its own resumed job ends it', async () => {
+    const key = newQueue();
+    const [a, b] = [newRunId('a'), newRunId('b')];
+    await queueCall('enter', enterRequest(key, a, { targets: ['staging', 'prod', 'qa'] }));
+    // prod parks on an approval: its place is held for a day.
+    const holdUntil = Date.now() + DAY_MS;
+    await queueCall('renew', { ...key, runId: a, target: 'prod', holdUntil });
+    // staging still runs and renews every 2 minutes; qa parks only on an upstream target (a lease's hold).
+    await queueCall('renew', { ...key, runId: a, target: 'staging' });
+    await queueCall('renew', { ...key, runId: a, target: 'qa', holdUntil: Date.now() + LEASE_SECONDS * 1000 });
+    await queueCall('leave', { ...key, runId: a, target: 'staging' });
+    expect((await storageOf(key)).alarm).toBe(holdUntil);
+    expect((await queueCall('enter', enterRequest(key, b, { strategy: 'reject' }))).position).toBe('rejected');
+    // prod's resumed job runs: its hold ends, and its renewals keep the place from now on.
+    await queueCall('renew', { ...key, runId: a, target: 'prod' });
+    expect((await storageOf(key)).alarm).toBeLessThanOrEqual(Date.now() + LEASE_SECONDS * 1000);
+  });
+
+  it('keeps the place an hour after one environment’s job left, for the next one’s job to start', async () => {
+    const key = newQueue();
+    const a = newRunId('a');
+    await queueCall('enter', enterRequest(key, a, { targets: ['staging', 'prod'] }));
+    const before = Date.now();
+    await queueCall('leave', { ...key, runId: a, target: 'staging' });
+    expect((await storageOf(key)).alarm).toBeGreaterThanOrEqual(before + BETWEEN_JOBS_MS);
+    expect((await lookUp(key, a)).position).toBe('holding');
+  });
+
+  it('a re-run (a newer attempt) starts with no target left: the application is free only once its own jobs left', async () => {
+    const key = newQueue();
+    const a = newRunId('a');
+    await queueCall('enter', enterRequest(key, a, { targets: ['staging', 'prod'] }));
+    await queueCall('leave', { ...key, runId: a, target: 'staging' });
+    await queueCall('enter', enterRequest(key, a, { targets: ['staging', 'prod'], attempt: 2 }));
+    expect((await queueCall('leave', { ...key, runId: a, target: 'prod' })).position).toBe('holding');
+    expect((await queueCall('leave', { ...key, runId: a, target: 'staging' })).position).toBe('gone');
+  });
+
   it('refuses a holdUntil more than 30 days ahead, naming the field', async () => {
     const key = newQueue();
     const a = newRunId('a');
@@ -82,5 +122,21 @@ describe('the deploy queue’s leases', () => {
     const res = await postQueue('renew', { ...key, runId: a, holdUntil: Date.now() + MAX_HOLD_SECONDS * 1000 + DAY_MS });
     const body = await expectError(res, 400, 'bad_request');
     expect(body.message).toMatch(/^holdUntil: /);
+  });
+
+  it('sends again, at the alarm, a decision whose send was cut short (the outbox)', async () => {
+    const key = newQueue();
+    const [a, b] = [newRunId('a'), newRunId('b')];
+    await queueCall('enter', enterRequest(key, a));
+    await queueCall('enter', enterRequest(key, b));
+    const gate = await register({ runId: b, stepKey: 'attempt-1/staging/#queue/deploy queue', name: 'deploy queue' });
+    // As if the object was evicted between storing the decision and sending it: claimed, due again now.
+    await runInDurableObject(queueStub(key), (_instance: QueueObject, state) => {
+      state.storage.sql.exec('INSERT INTO wakes (run_id, gate_id, success, md_message, tries, next_at) VALUES (?, ?, 1, ?, 0, ?)', b, gate.gateId, 'went on', Date.now() - 1);
+    });
+    expect(await runDurableObjectAlarm(queueStub(key))).toBe(true);
+    expect((await getGate(b, gate.gateId)).state).toBe('succeeded');
+    const left = await runInDurableObject(queueStub(key), (_instance: QueueObject, state) => state.storage.sql.exec('SELECT count(*) AS n FROM wakes').one().n);
+    expect(left).toBe(0);
   });
 });

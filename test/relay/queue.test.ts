@@ -1,6 +1,7 @@
 /** The deploy queue (relay/queue/*): enter, hold, reject, wait, replace, leave; queue gates decided through the run's object. */
 import { describe, expect, it } from 'vitest';
 import { WENT_ON } from '../../relay/queue/rules.ts';
+import { MAX_WAKE_GATES } from '../../relay/queue/store.ts';
 import { getGate, newRunId, register } from './helpers.ts';
 import { enterRequest, lookUp, newQueue, queueCall, runUrl, storageOf } from './queue-helpers.ts';
 
@@ -121,7 +122,7 @@ describe('the deploy queue', () => {
     const [a, b] = [newRunId('a'), newRunId('b')];
     await queueCall('enter', enterRequest(key, a));
     await queueCall('enter', enterRequest(key, b));
-    expect((await storageOf(key)).tables.sort()).toEqual(['members', 'replaced']);
+    expect((await storageOf(key)).tables.sort()).toEqual(['members', 'replaced', 'wakes']);
     await queueCall('leave', { ...key, runId: b });
     expect((await lookUp(key, a)).position).toBe('holding');
     expect((await lookUp(key, b)).position).toBe('gone');
@@ -138,5 +139,45 @@ describe('the deploy queue', () => {
     expect((await queueCall('enter', enterRequest({ ...key, repository: 'ACME/Potato-Facts' }, b, { strategy: 'reject' }))).position).toBe('rejected');
     expect((await queueCall('enter', enterRequest({ ...key, application: `${key.application}-2` }, c, { strategy: 'reject' }))).position).toBe('holding');
     expect((await queueCall('enter', enterRequest({ ...key, repository: 'acme/other' }, c, { strategy: 'reject' }))).position).toBe('holding');
+  });
+
+  it('remembers a replaced deployment after the queue emptied: entering again with its attempt, it is still replaced', async () => {
+    const key = newQueue();
+    const [a, b, c] = [newRunId('a'), newRunId('b'), newRunId('c')];
+    await queueCall('enter', enterRequest(key, a));
+    await queueCall('enter', enterRequest(key, b));
+    await queueCall('enter', enterRequest(key, c));
+    await queueCall('leave', { ...key, runId: a });
+    await queueCall('leave', { ...key, runId: c });
+    // Nobody holds or waits; the record of the replacement keeps the storage (and an alarm to forget it).
+    expect((await storageOf(key)).alarm).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+    expect((await queueCall('enter', enterRequest(key, b))).position).toBe('replaced');
+    expect((await queueCall('enter', enterRequest(key, b, { attempt: 2 }))).position).toBe('holding');
+  });
+
+  it('fails the queue gates of a waiting deployment that leaves: its other jobs do not wait for nothing', async () => {
+    const key = newQueue();
+    const [a, b] = [newRunId('a'), newRunId('b')];
+    await queueCall('enter', enterRequest(key, a));
+    await queueCall('enter', enterRequest(key, b, { targets: ['staging', 'prod'] }));
+    const gates = [await queueGate(b), (await register({ runId: b, stepKey: 'attempt-1/prod/#queue/deploy queue', target: 'prod', name: 'deploy queue' })).gateId];
+    for (const gate of gates) await queueCall('enter', enterRequest(key, b, { targets: ['staging', 'prod'], wakeGateId: gate }));
+    await queueCall('leave', { ...key, runId: b });
+    for (const gate of gates) expect((await getGate(b, gate)).state).toBe('failed');
+  });
+
+  it(`fails the oldest queue gate past ${MAX_WAKE_GATES} of one waiting deployment instead of forgetting it`, async () => {
+    const key = newQueue();
+    const [a, b] = [newRunId('a'), newRunId('b')];
+    await queueCall('enter', enterRequest(key, a));
+    await queueCall('enter', enterRequest(key, b));
+    const gates: string[] = [];
+    for (let n = 0; n <= MAX_WAKE_GATES; n++) {
+      const gate = await register({ runId: b, stepKey: `attempt-1/t${n}/#queue/deploy queue`, target: `t${n}`, name: 'deploy queue' });
+      gates.push(gate.gateId);
+      await queueCall('enter', enterRequest(key, b, { wakeGateId: gate.gateId }));
+    }
+    expect((await getGate(b, gates[0] ?? '')).state).toBe('failed');
+    expect((await getGate(b, gates[1] ?? '')).state).toBe('pending');
   });
 });

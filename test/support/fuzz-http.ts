@@ -187,8 +187,8 @@ export function jsonRequestBody(rng: Rng, text: string, intact = 0.75): FuzzBody
  * lets a parser ignore it). A string value with an unpaired surrogate (`"\\ud800"`, which no
  * UTF-8 text can hold and SQLite would store mangled) is refused.
  */
-export function readJsonBody(body: FuzzBody): { ok: true; value: unknown } | { ok: false; status: 400 | 413 } {
-  if (body.bytes.length > BODY_LIMIT || Number(body.contentLength ?? '0') > BODY_LIMIT) return { ok: false, status: 413 };
+export function readJsonBody(body: FuzzBody, limit = BODY_LIMIT): { ok: true; value: unknown } | { ok: false; status: 400 | 413 } {
+  if (body.bytes.length > limit || Number(body.contentLength ?? '0') > limit) return { ok: false, status: 413 };
   let wellFormed = true;
   try {
     const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body.bytes), (_key, field: unknown) => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { QueueClient } from '../../../action/clients/queue.ts';
 import { RelayError } from '../../../action/clients/relay.ts';
-import { FakeClock } from '../fakes.ts';
+import { FakeClock, within } from '../fakes.ts';
 import { fakeFetch, networkError } from './relay-fakes.ts';
 import type { Handler } from './relay-fakes.ts';
 
@@ -52,5 +52,41 @@ describe('QueueClient', () => {
   it('refuses an answer that is not a queue view', async () => {
     const { client } = queueClient(() => Response.json({ position: 'first' }));
     await expect(client.renew({ ...KEY, runId: 'r' })).rejects.toThrow('relay sent an unexpected answer to POST /v1/queue/renew');
+  });
+
+  it('talks to the relay as RelayClient does: a network error names its cause, a credential that fails names the OIDC token', async () => {
+    const { client } = queueClient(networkError);
+    await expect(client.leave({ ...KEY, runId: 'r' })).rejects.toThrow('relay unreachable: fetch failed: connect ECONNREFUSED 127.0.0.1:8787');
+    let asked = 0;
+    const fake = fakeFetch(() => Response.json(HOLDING));
+    const token = (): Promise<string> => (++asked === 1 ? Promise.reject(new Error('token service down')) : Promise.resolve('oidc-token'));
+    const oidc = new QueueClient({ baseUrl: 'http://127.0.0.1:8787', token, fetch: fake.fetch, clock: new FakeClock() });
+    expect(await oidc.renew({ ...KEY, runId: 'r' })).toEqual(HOLDING);
+    expect(asked).toBe(2);
+    expect(fake.requests.map((r) => r.headers.get('authorization'))).toEqual(['Bearer oidc-token']);
+    const failing = new QueueClient({ baseUrl: 'http://127.0.0.1:8787', token: () => Promise.reject(new Error('token service down')), fetch: fake.fetch, clock: new FakeClock() });
+    await expect(failing.enter({ ...KEY, runId: 'r', attempt: 1, runUrl: '', strategy: 'reject', targets: ['prod'] })).rejects.toThrow(
+      'could not get an OIDC token for the relay: token service down',
+    );
+  });
+
+  it('stops trying at once when its signal aborts', async () => {
+    const abort = new AbortController();
+    const { client, requests } = queueClient(() => {
+      abort.abort(new Error('the job left'));
+      return Response.json({ error: 'unavailable', message: 'busy' }, { status: 503 });
+    });
+    await expect(client.renew({ ...KEY, runId: 'r' }, abort.signal)).rejects.toThrow();
+    expect(requests).toHaveLength(1);
+  });
+
+  it('stops at once when its signal aborts while the OIDC token is asked for (a token service that hangs)', async () => {
+    const abort = new AbortController();
+    const fake = fakeFetch(() => Response.json(HOLDING));
+    const hanging = new QueueClient({ baseUrl: 'http://127.0.0.1:8787', token: () => new Promise<string>(() => undefined), fetch: fake.fetch, clock: new FakeClock() });
+    const renewing = hanging.renew({ ...KEY, runId: 'r' }, abort.signal);
+    abort.abort(new Error('the job parked'));
+    await expect(within(2000, renewing)).rejects.toThrow('the job parked');
+    expect(fake.requests).toEqual([]);
   });
 });

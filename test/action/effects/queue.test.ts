@@ -4,7 +4,7 @@ import type { EnterQueueRequest, LeaveQueueRequest, QueueView, RenewQueueRequest
 import { LEASE_SECONDS, MAX_HOLD_SECONDS, RENEW_EVERY_SECONDS } from '../../../shared/queue.ts';
 import type { QueueApi } from '../../../action/clients/queue.ts';
 import { RelayError } from '../../../action/clients/relay.ts';
-import { enterQueue, parkedHoldUntil, QUEUE_GATE } from '../../../action/effects/queue.ts';
+import { enterQueue, parkedHoldUntil, QUEUE_GATE, QueuePlace } from '../../../action/effects/queue.ts';
 import type { QueueDeps } from '../../../action/effects/queue.ts';
 import type { Plan } from '../../../action/plan/plan.ts';
 import { target, within } from '../fakes.ts';
@@ -197,5 +197,91 @@ describe('the deploy queue at the start', () => {
     expect(parkedHoldUntil([now + 1000, now + 5000], now)).toBe(now + 5000 + LEASE_SECONDS * 1000);
     await start.place?.hold(now + 365 * 86_400_000);
     expect(queue.calls.at(-1)).toEqual({ route: 'renew', body: { repository: 'octo/app', application: 'potato-facts', runId: 'octo/app/42', holdUntil: now + MAX_HOLD_SECONDS * 1000 } });
+  });
+});
+
+/**
+ * A queue whose plain renewal waits until released (a slow relay, a retry after a 503). With
+ * `honorsAbort` it ends at its signal's abort as fetch does; without, it answers `gone` when
+ * released, as a relay would after the deployment left.
+ */
+function slowRenewals(honorsAbort: boolean) {
+  const events: string[] = [];
+  let release = (): void => undefined;
+  let signal: AbortSignal | undefined;
+  const queue: QueueApi = {
+    enter: () => Promise.resolve(holding),
+    renew: (body, given) => {
+      if (body.holdUntil !== undefined) return Promise.resolve(void events.push('hold')).then(() => holding);
+      signal = given;
+      events.push('renew');
+      return new Promise<QueueView>((resolve, reject) => {
+        release = () => resolve({ position: 'gone', holder: null, replacedBy: null });
+        if (honorsAbort) given?.addEventListener('abort', () => reject(given.reason), { once: true });
+      }).finally(() => events.push('renew settled'));
+    },
+    leave: () => Promise.resolve(void events.push('leave')).then(() => ({ position: 'gone', holder: null, replacedBy: null }) as const),
+  };
+  return { queue, events, signal: () => signal, release: () => release() };
+}
+
+function placeOver(queue: QueueApi, target: string | null = null) {
+  const h = harness({ plan: queuedPlan('enqueueOne'), settings: { target } });
+  let tick = (): void => undefined;
+  const place = new QueuePlace({ ctx: h.ctx, queue, targets: ['staging', 'prod'], every: (_ms, t) => ((tick = t), () => undefined) }, { repository: 'octo/app', application: 'potato-facts' });
+  place.startRenewing();
+  return { h, place, tick: () => tick() };
+}
+
+describe('the deploy queue place', () => {
+  it('aborts a renewal in flight when the job parks, and holds only once it settled', async () => {
+    const slow = slowRenewals(true);
+    const { h, place, tick } = placeOver(slow.queue);
+    tick();
+    await within(2000, place.hold(h.clock.now() + 86_400_000));
+    expect(slow.signal()?.aborted).toBe(true);
+    expect(slow.events).toEqual(['renew', 'renew settled', 'hold']);
+    expect(h.log.lines.filter((line) => line.startsWith('warning:'))).toEqual([]);
+  });
+
+  it('aborts a renewal in flight when the job leaves: no warning, not even when the relay answers gone', async () => {
+    for (const honorsAbort of [true, false]) {
+      const slow = slowRenewals(honorsAbort);
+      const { h, place, tick } = placeOver(slow.queue);
+      tick();
+      tick(); // a tick while one renewal waits adds none
+      const leaving = place.leave('prod');
+      expect(slow.signal()?.aborted).toBe(true);
+      slow.release();
+      await within(2000, leaving);
+      expect(slow.events).toEqual(['renew', 'renew settled', 'leave']);
+      expect(h.log.lines.filter((line) => line.startsWith('warning:'))).toEqual([]);
+    }
+  });
+
+  it('warns once when a renewal finds its place gone while the job runs', async () => {
+    const slow = slowRenewals(false);
+    const { h, tick } = placeOver(slow.queue);
+    tick();
+    slow.release();
+    await within(2000, new Promise((resolve) => setTimeout(resolve, 0)));
+    tick();
+    slow.release();
+    await within(2000, new Promise((resolve) => setTimeout(resolve, 0)));
+    expect(slow.events).toEqual(['renew', 'renew settled', 'renew', 'renew settled']);
+    expect(h.log.lines.filter((line) => line.startsWith('warning:'))).toEqual([
+      'warning: hookgate: this deployment lost its place in the deploy queue of potato-facts (gone): another deployment may start meanwhile',
+    ]);
+  });
+
+  it('names its job’s target in its renewals and its hold: the relay keeps holds per job', async () => {
+    const queue = new ScriptedQueue(holding);
+    const { place, tick, h } = placeOver(queue, 'prod');
+    tick();
+    await place.hold(h.clock.now() + 86_400_000);
+    expect(queue.calls.map((call) => call.body)).toEqual([
+      { repository: 'octo/app', application: 'potato-facts', runId: 'octo/app/42', target: 'prod' },
+      { repository: 'octo/app', application: 'potato-facts', runId: 'octo/app/42', target: 'prod', holdUntil: h.clock.now() + 86_400_000 },
+    ]);
   });
 });

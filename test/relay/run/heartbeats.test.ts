@@ -46,7 +46,28 @@ describe('a heartbeatTimeout', () => {
     );
     expect(view.decidedAt).not.toBeNull();
     expect(await alarmOf(gate.runId)).toBe(later.deadline);
-    // A late decision finds it decided otherwise.
+  });
+
+  it('answers a late callback of any kind 410, as after a timeout: the relay’s failure and message stand', async () => {
+    const gate = await register({ heartbeatSeconds: 300, timeoutSeconds: 3600 });
+    await called(gate.runId, gate.gateId);
+    await quietFor(gate.runId, gate.gateId, FIVE_MINUTES + 1000);
+    expect(await runDurableObjectAlarm(runStub(gate.runId))).toBe(true);
+    const failed = await getGate(gate.runId, gate.gateId);
+    expect(failed.state).toBe('failed');
+    for (const body of [{ success: false, mdMessage: 'the build broke', outputs: { build: 'b-1' } }, { success: true }, { progress: true }, { progress: true, mdMessage: 'late' }]) {
+      const error = await expectError(await postCallback(gate.callbackUri, body), 410, 'gone');
+      expect(error.message).toBe('the relay failed the gate: nothing was heard within its heartbeatTimeout; nothing waits for it');
+      expect(error['gate']).toEqual({ gateId: gate.gateId, state: 'failed', message: failed.message });
+    }
+    expect(await getGate(gate.runId, gate.gateId)).toEqual(failed);
+  });
+
+  it('leaves a failure the sender posted as any decision: its repeat 200, a different one 409', async () => {
+    const gate = await register({ heartbeatSeconds: 300, timeoutSeconds: 3600 });
+    await called(gate.runId, gate.gateId);
+    expect(await decide(gate.callbackUri, { success: false, mdMessage: 'the build broke' })).toMatchObject({ state: 'failed', message: 'the build broke' });
+    expect((await postCallback(gate.callbackUri, { success: false })).status).toBe(200);
     await expectError(await postCallback(gate.callbackUri, { success: true }), 409, 'conflict');
   });
 
@@ -65,7 +86,7 @@ describe('a heartbeatTimeout', () => {
     const gate = await register({ heartbeatSeconds: 60 });
     await called(gate.runId, gate.gateId);
     await quietFor(gate.runId, gate.gateId, 61_000);
-    await expectError(await postCallback(gate.callbackUri, { progress: true }), 409, 'conflict');
+    await expectError(await postCallback(gate.callbackUri, { progress: true }), 410, 'gone');
     expect((await getGate(gate.runId, gate.gateId)).message).toMatch(/^the external system went quiet: nothing heard for 1 minute \(heartbeatTimeout\)/);
   });
 

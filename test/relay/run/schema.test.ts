@@ -52,7 +52,7 @@ const FIRST_SCHEMA = `
 `;
 
 /** The schema version of this relay (relay/run/schema.ts: one per migration step). */
-const SCHEMA_VERSION = 8;
+const SCHEMA_VERSION = 9;
 
 function storedVersion(runId: string): Promise<number | undefined> {
   return runInObject(runId, (state) =>
@@ -238,7 +238,8 @@ describe('the upgrade to run owners (step 3)', () => {
 
   it('leaves a run with nothing stored unowned, for its first writer', async () => {
     const runId = newRunId('empty-second-relay');
-    expect((await getTarget(runId, 'staging')).status).toBe('unknown');
+    // Tables and nothing in them, as a read by the second relay left a run (this relay's reads create none).
+    await runInObject(runId, (state) => migrate(state.storage));
     await downgradeToSecondRelay(runId);
 
     expect((await fetchTarget(runId, 'staging', undefined, await oidcHeaders(REPO_B))).status).toBe(200);

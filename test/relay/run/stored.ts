@@ -60,8 +60,17 @@ export async function expectDeletionAlarm(runId: string): Promise<void> {
   expect(alarm ?? Infinity).toBeLessThanOrEqual(now + RETENTION_MS);
 }
 
+/** Turns schema 9 back into 8: no heartbeat index, no relay_ended. */
+export function undoStep9(state: DurableObjectState): void {
+  const sql = state.storage.sql;
+  sql.exec('DROP INDEX gates_heartbeat_due');
+  sql.exec('ALTER TABLE gates DROP COLUMN relay_ended');
+  sql.exec('UPDATE schema_version SET version = 8');
+}
+
 /** Turns schema 8 back into 7 (no outputs, heartbeat or graph columns), as a relay before issue 13 left it. */
 export function undoStep8(state: DurableObjectState): void {
+  undoStep9(state);
   const sql = state.storage.sql;
   for (const column of ['outputs', 'heartbeat_seconds', 'called_at', 'last_heard_at']) sql.exec(`ALTER TABLE gates DROP COLUMN ${column}`);
   sql.exec('ALTER TABLE run_info DROP COLUMN graph');

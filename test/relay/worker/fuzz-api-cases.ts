@@ -6,9 +6,9 @@ import { randomJsonText } from '../../support/fuzz-random.ts';
 import type { Rng } from '../../support/fuzz-random.ts';
 import { RUN_INFO } from '../helpers.ts';
 
-/** The status a JSON route must answer an authenticated body with: 413, 400, or what a valid one gets. */
-export function expectedFor<S extends z.ZodType>(body: FuzzBody, schema: S): { status: 400 | 413 } | { status: 'valid'; value: z.output<S> } {
-  const read = readJsonBody(body);
+/** The status a JSON route must answer an authenticated body with: 413, 400, or what a valid one gets; `limit`: the route's body limit. */
+export function expectedFor<S extends z.ZodType>(body: FuzzBody, schema: S, limit?: number): { status: 400 | 413 } | { status: 'valid'; value: z.output<S> } {
+  const read = readJsonBody(body, limit);
   if (!read.ok) return { status: read.status };
   const parsed = schema.safeParse(read.value);
   return parsed.success ? { status: 'valid', value: parsed.data } : { status: 400 };

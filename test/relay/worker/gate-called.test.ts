@@ -6,7 +6,8 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { GateView } from '../../../shared/protocol.ts';
-import { authHeaders, BASE, decide, expectError, gateRequest, getGate, postCallback, postRegister, register, registerApproval, runInObject } from '../helpers.ts';
+import { alarmOf, authHeaders, BASE, decide, expectError, gateRequest, getGate, newRunId, postCallback, postRegister, register, registerApproval, runInObject } from '../helpers.ts';
+import { tableNames } from '../run/stored.ts';
 import { oidcHeaders, REPO_A, REPO_B } from '../oidc.ts';
 
 function postCalled(body: unknown, headers = authHeaders()): Promise<Response> {
@@ -59,6 +60,16 @@ describe('POST /v1/gates/called', () => {
       const error = await expectError(await postCalled(body), 404, 'not_found');
       expect(error.message).toBe('gateId: no such webhook gate in this run');
     }
+  });
+
+  it('answers 404 on a run that stored nothing, and stores nothing: no tables, no owner claimed', async () => {
+    const runId = newRunId('never-written');
+    const error = await expectError(await postCalled({ runId, gateId: 'AAAAAAAAAAAAAAAAAAAAAA' }, await oidcHeaders(REPO_A)), 404, 'not_found');
+    expect(error.message).toBe('gateId: no such webhook gate in this run');
+    expect(await tableNames(runId)).toEqual([]);
+    expect(await alarmOf(runId)).toBeNull();
+    // Another repository may still be the run's first writer.
+    expect((await postRegister(gateRequest({ runId }), await oidcHeaders(REPO_B))).status).toBe(201);
   });
 
   it('answers 400 naming the field, 401 without a credential, 403 to another repository', async () => {

@@ -31,6 +31,7 @@ import {
   submitPage,
   tokenOf,
 } from '../helpers.ts';
+import { migrate } from '../../../relay/run/schema.ts';
 
 /** Adds `count` decided gates to the run's table beside `gateId`'s, as if registered long ago. */
 function plantGates(runId: string, gateId: string, count: number): Promise<void> {
@@ -82,9 +83,10 @@ describe(`gates per run (MAX_GATES_PER_RUN = ${MAX_GATES_PER_RUN})`, () => {
   });
 });
 
-/** Adds `count` target records to the run, as if reported long ago. */
+/** Adds `count` target records to the run, as if reported long ago (its tables created first, as a first write does). */
 function plantTargets(runId: string, count: number): Promise<void> {
   return runInObject(runId, (state) => {
+    migrate(state.storage);
     state.storage.sql.exec(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
        INSERT INTO targets (target, attempt, status, message, updated_at) SELECT 'planted-' || i, 1, 'succeeded', '', ? FROM n`,

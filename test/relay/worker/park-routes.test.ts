@@ -3,7 +3,8 @@
  * first-write-wins, park, resume and unpark, the run view, and their refusals.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_JOURNAL_ENTRIES, MAX_PARKED_JOBS } from '../../../shared/park.ts';
+import { MAX_JOURNAL_BODY_BYTES, MAX_JOURNAL_ENTRIES, MAX_PARKED_JOBS } from '../../../shared/park.ts';
+import { MAX_BODY_BYTES, MAX_OUTPUTS_BYTES } from '../../../shared/protocol.ts';
 import type { JournalRecord } from '../../../shared/park.ts';
 import { authHeaders, BASE, expectError, newRunId, register, reportTarget, runInObject } from '../helpers.ts';
 import { oidcHeaders, REPO_A, REPO_B } from '../oidc.ts';
@@ -38,6 +39,26 @@ describe('the journal', () => {
     expect(answer.journal.map((entry) => [entry.key, entry.attempt, entry.record.type])).toEqual([['prod/deploy', 1, 'step']]);
     expect(answer.journal[0]?.record).toEqual(STEP);
     expect(answer.journal[0]?.run).toEqual(PARKED_RUN);
+  });
+
+  it('keeps a step whose outputs take their 64 KiB whole, past the other routes’ body limit; 413 past its own', async () => {
+    const runId = newRunId('journal-big');
+    const step = (STEP as Extract<JournalRecord, { type: 'step' }>).step;
+    // The largest outputs a decision can carry, under the longest key: the request is larger than MAX_BODY_BYTES.
+    const value = 'x'.repeat(MAX_OUTPUTS_BYTES - 200);
+    const outputs = { a: value.slice(0, 40_000), b: value.slice(40_000) };
+    expect(new TextEncoder().encode(JSON.stringify(outputs)).length).toBeLessThanOrEqual(MAX_OUTPUTS_BYTES);
+    const key = `prod/${'k'.repeat(1295)}`;
+    const record: JournalRecord = { type: 'step', step: { ...step, outputs } };
+    const body = JSON.stringify(journalRequest(runId, { key, record }));
+    expect(body.length).toBeGreaterThan(MAX_BODY_BYTES);
+    expect(await journal(runId, { key, record })).toEqual({ recorded: true });
+    await park(runId, newRepository(), { gateIds: [], targets: ['never'] });
+    expect((await resume(runId)).journal[0]?.record).toEqual(record);
+
+    const over = JSON.stringify(journalRequest(newRunId('journal-over'), { record: { type: 'step', step: { ...step, message: 'm'.repeat(MAX_JOURNAL_BODY_BYTES) } } }));
+    const refused = await expectError(await postJson('/v1/runs/journal', over), 413, 'payload_too_large');
+    expect(refused.message).toContain(`${MAX_JOURNAL_BODY_BYTES} bytes`);
   });
 
   it('refuses an attempt older than its target’s highest (409 superseded), whatever the other targets', async () => {
