@@ -6,10 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { ROOT } from '../scripts/local-relay.ts';
 import { distribution } from './stats.ts';
 import type { Distribution } from './stats.ts';
@@ -24,9 +24,21 @@ export interface ColdStart {
   firstRequest: string;
 }
 
+/**
+ * Which part of the action a file of dist/ is: loaded at start (index.js and what it imports
+ * statically), loaded on demand (dynamic imports: OIDC, GitHub), the post step, or not the action's
+ * at all (the CLI, `hookgate`, and the deployment file's JSON schema, which `npm run build:cli` writes).
+ */
+export type DistPart = 'start' | 'on demand' | 'post' | 'cli' | 'schema';
+
 export interface DistSize {
+  /** What the action can load: index.js, post.js and every chunk (the goal's figure). */
   totalBytes: number;
-  files: { path: string; bytes: number }[];
+  /** Of which index.js with its static imports: what every run loads. */
+  startBytes?: number;
+  /** dist/cli.js and dist/deploy.schema.json, apart (the runner never loads them). */
+  cliBytes?: number;
+  files: { path: string; bytes: number; part?: DistPart }[];
 }
 
 /** One webhook gate before deployment: the first relay request is its registration. */
@@ -131,14 +143,47 @@ export async function measureColdStart(runs = 15, entry = join(ROOT, 'dist', 'in
   }
 }
 
+/** The relative imports of a bundled file: `from"./x.js"` and `import"./x.js"` (static), `import("./x.js")` (dynamic). */
+function importsOf(source: string): { fixed: string[]; lazy: string[] } {
+  const fixed = [...source.matchAll(/(?:from|import)\s*["'](\.\.?\/[^"']+)["']/g)].map((m) => m[1] as string);
+  const lazy = [...source.matchAll(/import\(\s*["'](\.\.?\/[^"']+)["']\s*\)/g)].map((m) => m[1] as string);
+  return { fixed, lazy };
+}
+
+/** Each file reachable from `entry`: static imports take the entry's part, dynamic ones become 'on demand'. */
+async function classify(entry: string, part: DistPart, parts: Map<string, DistPart>): Promise<void> {
+  const queue: [string, DistPart][] = [[entry, part]];
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const [path, as] = next;
+    const known = parts.get(path);
+    // 'start' wins over 'on demand', and the action's parts over the post step's.
+    if (known === 'start' || known === as || (known === 'on demand' && as === 'post')) continue;
+    parts.set(path, as);
+    const { fixed, lazy } = importsOf(await readFile(path, 'utf8'));
+    for (const spec of fixed) queue.push([join(dirname(path), spec), as]);
+    for (const spec of lazy) queue.push([join(dirname(path), spec), 'on demand']);
+  }
+}
+
 export async function measureDistSize(): Promise<DistSize> {
   const dist = join(ROOT, 'dist');
-  const files: { path: string; bytes: number }[] = [];
+  const parts = new Map<string, DistPart>();
+  await classify(join(dist, 'index.js'), 'start', parts);
+  await classify(join(dist, 'post.js'), 'post', parts);
+  const files: { path: string; bytes: number; part: DistPart }[] = [];
   for (const entry of await readdir(dist, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
-    files.push({ path: relative(ROOT, path), bytes: (await stat(path)).size });
+    // A file neither entry reaches: the CLI's, or the schema it writes beside it.
+    const part = parts.get(path) ?? (entry.name.endsWith('.json') ? 'schema' : 'cli');
+    files.push({ path: relative(ROOT, path), bytes: (await stat(path)).size, part });
   }
   files.sort((a, b) => b.bytes - a.bytes);
-  return { totalBytes: files.reduce((sum, f) => sum + f.bytes, 0), files };
+  const sum = (keep: (part: DistPart) => boolean): number => files.filter((f) => keep(f.part)).reduce((total, f) => total + f.bytes, 0);
+  return {
+    totalBytes: sum((part) => part === 'start' || part === 'on demand' || part === 'post'),
+    startBytes: sum((part) => part === 'start'),
+    cliBytes: sum((part) => part === 'cli' || part === 'schema'),
+    files,
+  };
 }

@@ -166,3 +166,11 @@ export function watchBackgroundLoad(): { stop(): BackgroundLoad } {
     },
   };
 }
+
+/** Most CPU other processes may use, in cores on average, for a run to count as quiet (BENCHMARKS.md keeps only those). */
+export const QUIET_OTHERS_CORES = 0.1;
+
+/** Whether other processes left the machine alone during the run. */
+export function isQuiet(load: BackgroundLoad): boolean {
+  return load.othersCores <= QUIET_OTHERS_CORES;
+}

@@ -3,21 +3,17 @@ import { POLLER_INTERVAL_SECONDS } from './cost-per-hour.ts';
 import { PRICE_SOURCES, PRICES, hourlyBill } from './pricing.ts';
 import { FULL_MARK, RESULTS_MARK, gatesLabel, goals, headline, layoutLabel, waitingRange } from './report.ts';
 import type { BenchResults, Headline } from './report.ts';
+import type { DistPart } from './cold-start.ts';
 import { ms, num } from './stats.ts';
+import { Page } from './markdown-page.ts';
+import { miniflareSection, pageRenderSection, splitTable } from './markdown-platform.ts';
+import { loadVerdict } from './report.ts';
 
-/** The lines written so far, and a Markdown table row writer. */
-class Page {
-  readonly lines: string[] = [];
-  text(...lines: string[]): void {
-    this.lines.push(...lines);
-  }
-  row(...cells: string[]): void {
-    this.lines.push(`| ${cells.join(' | ')} |`);
-  }
-}
-
-/** BENCHMARKS.md: machine, command, date, every figure with its unit, goals; then the notes. */
-export function markdownReport(results: BenchResults, previous: Headline | null, notes: string): string {
+/**
+ * BENCHMARKS.md: machine, command, date, every figure with its unit, goals; then the notes.
+ * `chaos`: the section `npm run chaos` wrote (bench/chaos/section.ts), kept as it is after section 6.
+ */
+export function markdownReport(results: BenchResults, previous: Headline | null, notes: string, chaos: string | null = null): string {
   const h = headline(results);
   const page = new Page();
   machineSection(page, results);
@@ -34,6 +30,9 @@ export function markdownReport(results: BenchResults, previous: Headline | null,
   costSection(page, results);
   engineSection(page, results);
   parkSection(page, results);
+  if (chaos) page.text(chaos, '');
+  pageRenderSection(page, results);
+  miniflareSection(page, results);
   page.text(notes.trim(), '', `<!-- ${RESULTS_MARK} ${JSON.stringify(h)} -->`);
   // The whole run, so `node bench/run.ts --render` can rewrite this file (new notes, new layout) without measuring again.
   page.text(`<!-- ${FULL_MARK} ${JSON.stringify({ results, previous }).replaceAll('--', '-\\u002d')} -->`, '');
@@ -55,7 +54,7 @@ function machineSection(page: Page, results: BenchResults): void {
   const busiest = results.load.top.length > 0 ? `; busiest: ${results.load.top.map((p) => `\`${p.command}\` ${num(p.cpuSeconds, 1)} s`).join(', ')}` : '';
   page.row(
     'background load',
-    `other processes used ${num(results.load.othersCores, 2)} cores on average, ${num(results.load.othersPeakCores, 2)} at peak (load average at start ${m.loadAverage.map((l) => num(l, 2)).join(', ')})${busiest}`,
+    `**${loadVerdict(results)}**: other processes used ${num(results.load.othersCores, 2)} cores on average, ${num(results.load.othersPeakCores, 2)} at peak (load average at start ${m.loadAverage.map((l) => num(l, 2)).join(', ')})${busiest}`,
   );
   page.text('');
 }
@@ -121,10 +120,13 @@ function coldStartSection(page: Page, results: BenchResults): void {
   page.row('`node -e "fetch(…)"` → first request', ms(c.nodeFloor.p50), ms(c.nodeFloor.p90), ms(c.nodeFloor.max));
   page.row('hookgate\'s own share (p50 difference)', ms(c.action.p50 - c.nodeFloor.p50), '', '');
   page.text('');
-  page.row('file', 'size');
-  page.row('---', '---:');
-  for (const f of results.dist.files) page.row(`\`${f.path}\``, `${num(f.bytes / 1000, 1)} KB (${num(f.bytes)} bytes)`);
-  page.row('**dist/ total**', `**${num(results.dist.totalBytes / 1000, 1)} KB** (${num(results.dist.totalBytes)} bytes)`);
+  const d = results.dist;
+  page.row('file', 'size', 'loaded');
+  page.row('---', '---:', '---');
+  for (const f of d.files) page.row(`\`${f.path}\``, `${num(f.bytes / 1000, 1)} KB (${num(f.bytes)} bytes)`, f.part ? PART_LABELS[f.part] : '');
+  page.row("**what the action can load** (index.js, post.js, every chunk)", `**${num(d.totalBytes / 1000, 1)} KB** (${num(d.totalBytes)} bytes)`, '');
+  if (d.startBytes !== undefined) page.row('of which loaded by every run', `${num(d.startBytes / 1000, 1)} KB`, '');
+  if (d.cliBytes !== undefined) page.row('the CLI apart (`hookgate`: cli.js, deploy.schema.json)', `${num(d.cliBytes / 1000, 1)} KB`, '');
   page.text('');
 }
 
@@ -165,13 +167,23 @@ function costSection(page: Page, results: BenchResults): void {
   );
 }
 
+const PART_LABELS: Record<DistPart, string> = {
+  start: 'at start (index.js and its static imports)',
+  'on demand': 'on demand (OIDC, GitHub API)',
+  post: 'post step',
+  cli: 'never by the action (the CLI)',
+  schema: 'never by the action (written beside the CLI)',
+};
+
 function engineSection(page: Page, results: BenchResults): void {
   const e = results.engine;
   page.text('## 5. Engine overhead', '');
   page.text(`A deployment of ${e.steps} canary \`runWebhook\` steps whose simulated external system (scripts/external-system.ts,`);
   page.text('`instant=1`) posts its callback before it even answers the webhook call, run as the runner runs it');
   page.text(`(\`node dist/index.js\`, scripts/run-action.ts) against the local relay; median of ${e.runs} runs, each beside a run of the same`);
-  page.text('file with 1 step (process start, plan, summary: the fixed part).', '');
+  page.text('file with 1 step (process start, plan, summary: the fixed part).');
+  if (e.split) page.text('The action reaches the relay and the external system through a loopback proxy (bench/timing-proxy.ts) that records every request (below).');
+  page.text('');
   page.row('', 'time');
   page.row('---', '---:');
   page.row(`${e.steps}-step deployment, spawn → exit`, ms(e.totalMs));
@@ -180,6 +192,7 @@ function engineSection(page: Page, results: BenchResults): void {
   page.row(`(${e.steps}-step − 1-step) ÷ ${e.steps - 1}`, `${ms(e.marginalPerStepMs)} per further step`);
   page.row('steps\' own duration in the report (median)', ms(e.reportedStepMs));
   page.text('');
+  if (e.split) splitTable(page, e.split, '`wrangler dev`', e.steps);
 }
 
 function parkSection(page: Page, results: BenchResults): void {

@@ -1,11 +1,16 @@
-/** The bench's results, their headline figures and goals, and the table for the terminal (BENCHMARKS.md: markdown-report.ts). */
+/** The bench's results and the table for the terminal (goals: goals.ts; BENCHMARKS.md: markdown-report.ts). */
 import { MAX_GATES_PER_RUN } from '../shared/protocol.ts';
 import type { ThroughputResult, RoundTrip } from './callback-throughput.ts';
 import type { ColdStart, DistSize } from './cold-start.ts';
 import type { CostResult } from './cost-per-hour.ts';
 import { POLLER_INTERVAL_SECONDS } from './cost-per-hour.ts';
-import type { EngineOverhead } from './engine-overhead.ts';
+import type { EngineOverhead, StepSplit } from './engine-overhead.ts';
+import { goals, headline } from './goals.ts';
+import type { Headline } from './goals.ts';
 import type { BackgroundLoad, Machine } from './machine.ts';
+import { QUIET_OTHERS_CORES, isQuiet } from './machine.ts';
+import type { MiniflareResults } from './miniflare-platform.ts';
+import type { PageRender } from './page-render.ts';
 import { parkLines } from './park-dispatch.ts';
 import type { ParkResult } from './park-dispatch.ts';
 import { hourlyBill } from './pricing.ts';
@@ -27,138 +32,13 @@ export interface BenchResults {
   engine: EngineOverhead;
   /** Park and resume (issue 11); absent from runs recorded before it. */
   park?: ParkResult;
+  /** Issue 14: the largest approval page's render CPU, and the relay under Miniflare directly. */
+  pageRender?: PageRender;
+  miniflare?: MiniflareResults;
 }
 
-/** The figures a goal is judged on, kept in BENCHMARKS.md so the next run can show the variance. */
-export interface Headline {
-  date: string;
-  wakeP50At1000: number;
-  wakeP99At1000: number;
-  wakeP99At1000FromAccepted: number;
-  callbacksPerSecond: number;
-  trivialPerSecond: number;
-  ratio: number;
-  coldStartP50: number;
-  coldStartMax: number;
-  distBytes: number;
-  longPollRequestsPerHour: number;
-  pollerRequestsPerHour: number;
-  engineMsPerStep: number;
-  engineMarginalMsPerStep: number;
-  /** Last decision → dispatch request at GitHub, p99 (runs since issue 11). */
-  parkDispatchP99?: number;
-  /** Relay requests per parked hour from the runner (runs since issue 11). */
-  parkedRequestsPerHour?: number;
-}
-
-export const GOALS = {
-  wakeP99Ms: 50,
-  ratio: 0.3,
-  coldStartMs: 300,
-  distBytes: 2_000_000,
-  parkDispatchP99Ms: 1000,
-  parkedRequestsPerHour: 0,
-} as const;
-
-function wakeAt1000(results: BenchResults): WakeRow | undefined {
-  return results.wake.find((row) => row.gates === 1000 && row.layout === 'one-run');
-}
-
-export function headline(results: BenchResults): Headline {
-  const wake = wakeAt1000(results);
-  return {
-    date: results.date,
-    wakeP50At1000: wake?.fromSend.p50 ?? Number.NaN,
-    wakeP99At1000: wake?.fromSend.p99 ?? Number.NaN,
-    wakeP99At1000FromAccepted: wake?.fromAccepted.p99 ?? Number.NaN,
-    callbacksPerSecond: results.throughput.relay.perSecond,
-    trivialPerSecond: results.throughput.trivial.perSecond,
-    ratio: results.throughput.ratio,
-    coldStartP50: results.coldStart.action.p50,
-    coldStartMax: results.coldStart.action.max,
-    distBytes: results.dist.totalBytes,
-    longPollRequestsPerHour: results.cost.longPoll.perHour.requests,
-    pollerRequestsPerHour: results.cost.poller.perHour.requests,
-    engineMsPerStep: results.engine.perStepMs,
-    engineMarginalMsPerStep: results.engine.marginalPerStepMs,
-    ...(results.park ? { parkDispatchP99: results.park.decisionToDispatch.p99, parkedRequestsPerHour: results.park.parkedHour.perHour } : {}),
-  };
-}
-
-/** The park goals, when the run measured them. */
-function parkGoals(h: Headline, previous: Headline | null): Goal[] {
-  if (h.parkDispatchP99 === undefined || h.parkedRequestsPerHour === undefined) return [];
-  const dispatch = h.parkDispatchP99;
-  const perHour = h.parkedRequestsPerHour;
-  return [
-    {
-      name: 'Park: last decision → dispatch request at GitHub, p99',
-      goal: `< ${num(GOALS.parkDispatchP99Ms)} ms`,
-      value: ms(dispatch),
-      previous: previous?.parkDispatchP99 === undefined ? '—' : ms(previous.parkDispatchP99),
-      met: dispatch < GOALS.parkDispatchP99Ms,
-    },
-    {
-      name: 'Park: relay requests per parked hour from the runner',
-      goal: `${GOALS.parkedRequestsPerHour}`,
-      value: num(perHour),
-      previous: previous?.parkedRequestsPerHour === undefined ? '—' : num(previous.parkedRequestsPerHour),
-      met: perHour <= GOALS.parkedRequestsPerHour,
-    },
-  ];
-}
-
-export interface Goal {
-  name: string;
-  goal: string;
-  value: string;
-  previous: string;
-  met: boolean;
-}
-
-export function goals(h: Headline, previous: Headline | null): Goal[] {
-  const prev = (f: (p: Headline) => string): string => (previous ? f(previous) : '—');
-  return [
-    {
-      // The issue's own definition: from the relay accepting the callback (its 200) to the action seeing it.
-      name: 'Wake latency p99, 1,000 gates waiting (callback accepted → seen)',
-      goal: `< ${GOALS.wakeP99Ms} ms`,
-      value: ms(h.wakeP99At1000FromAccepted),
-      previous: prev((p) => ms(p.wakeP99At1000FromAccepted)),
-      met: h.wakeP99At1000FromAccepted < GOALS.wakeP99Ms,
-    },
-    {
-      // Stricter: also counts the callback's own trip through wrangler dev's two proxy layers.
-      name: 'Wake latency p99, 1,000 gates waiting (callback sent → seen)',
-      goal: `< ${GOALS.wakeP99Ms} ms`,
-      value: ms(h.wakeP99At1000),
-      previous: prev((p) => ms(p.wakeP99At1000)),
-      met: h.wakeP99At1000 < GOALS.wakeP99Ms,
-    },
-    {
-      name: 'Callbacks/s with 1,000 waiting ÷ trivial Worker',
-      goal: `≥ ${GOALS.ratio}`,
-      value: num(h.ratio, 2),
-      previous: prev((p) => num(p.ratio, 2)),
-      met: h.ratio >= GOALS.ratio,
-    },
-    {
-      name: 'Action cold start p50 (spawn → first relay request)',
-      goal: `< ${GOALS.coldStartMs} ms`,
-      value: ms(h.coldStartP50),
-      previous: prev((p) => ms(p.coldStartP50)),
-      met: h.coldStartP50 < GOALS.coldStartMs,
-    },
-    {
-      name: 'Size of dist/',
-      goal: '< 2 MB',
-      value: `${num(h.distBytes / 1000)} KB`,
-      previous: prev((p) => `${num(p.distBytes / 1000)} KB`),
-      met: h.distBytes < GOALS.distBytes,
-    },
-    ...parkGoals(h, previous),
-  ];
-}
+export { GOALS, goals, headline } from './goals.ts';
+export type { Goal, Headline } from './goals.ts';
 
 export function gatesLabel(count: number): string {
   return `${num(count)} gate${count === 1 ? '' : 's'} waiting`;
@@ -186,7 +66,7 @@ export function textReport(results: BenchResults, previous: Headline | null): st
   const rule = '─'.repeat(100);
   lines.push(rule);
   lines.push(`hookgate bench · ${results.date} · ${m.cpu} ×${m.cores}, ${num(m.ramGiB, 1)} GiB · Node ${m.node} · wrangler ${m.wrangler} · workerd ${m.workerd}`);
-  lines.push(`other processes used ${num(results.load.othersCores, 2)} cores on average (peak ${num(results.load.othersPeakCores, 2)}) during the ${num(results.seconds)} s run`);
+  lines.push(`other processes used ${num(results.load.othersCores, 2)} cores on average (peak ${num(results.load.othersPeakCores, 2)}) during the ${num(results.seconds)} s run: ${loadVerdict(results)}`);
   lines.push(rule);
   lines.push('1. Wake latency: callback sent → the action\'s waitForDecision resolves (and from the callback\'s 200)');
   for (const row of results.wake) {
@@ -204,7 +84,9 @@ export function textReport(results: BenchResults, previous: Headline | null): st
   lines.push(`3. Cold start, spawn → first relay request (${c.firstRequest}), ${c.runs} runs`);
   lines.push(`   node dist/index.js   p50 ${ms(c.action.p50)}, max ${ms(c.action.max)}`);
   lines.push(`   node -e "fetch(…)"   p50 ${ms(c.nodeFloor.p50)}, max ${ms(c.nodeFloor.max)}   (Node's own floor)`);
-  lines.push(`   dist/                ${num(results.dist.totalBytes / 1000, 1)} KB: ${results.dist.files.map((f) => `${f.path} ${num(f.bytes / 1000, 1)} KB`).join(', ')}`);
+  const d = results.dist;
+  lines.push(`   the action's dist/   ${num(d.totalBytes / 1000, 1)} KB${d.startBytes === undefined ? '' : `, of which ${num(d.startBytes / 1000, 1)} KB loaded at start`}${d.cliBytes === undefined ? '' : `; the CLI apart ${num(d.cliBytes / 1000, 1)} KB`}`);
+  lines.push(`   files: ${d.files.map((f) => `${f.path} ${num(f.bytes / 1000, 1)} KB${f.part ? ` (${f.part})` : ''}`).join(', ')}`);
   const cost = results.cost;
   const longBill = hourlyBill(cost.longPoll.perHour.requests, cost.longPoll.perHour.heldSeconds);
   const pollBill = hourlyBill(cost.poller.perHour.requests, cost.poller.perHour.heldSeconds);
@@ -220,13 +102,50 @@ export function textReport(results: BenchResults, previous: Headline | null): st
   lines.push(
     `   total ${ms(e.totalMs)} → ${ms(e.perStepMs)} per step; 1-step run ${ms(e.oneStepMs)} → ${ms(e.marginalPerStepMs)} per further step; steps' own median ${ms(e.reportedStepMs)}`,
   );
+  if (e.split) lines.push(...splitLines(e.split, '   '));
   if (results.park) lines.push(...parkLines(results.park));
+  if (results.pageRender) lines.push(...pageRenderLines(results.pageRender));
+  if (results.miniflare) lines.push(...miniflareLines(results.miniflare));
   lines.push(rule);
   for (const g of goals(h, previous)) {
     lines.push(`${g.met ? 'met   ' : 'MISSED'}  ${g.name.padEnd(55)} ${g.value.padStart(10)}  (goal ${g.goal}; previous run ${g.previous})`);
   }
   lines.push(rule);
   return lines.join('\n');
+}
+
+/** "quiet" or why not: the header says whether the figures may stand as the record. */
+export function loadVerdict(results: BenchResults): string {
+  return isQuiet(results.load)
+    ? 'quiet'
+    : `BUSY (over ${num(QUIET_OTHERS_CORES, 2)} cores): the latencies are inflated; BENCHMARKS.md keeps a quiet run`;
+}
+
+function splitLines(split: StepSplit, indent: string): string[] {
+  return [
+    `${indent}per step: ${num(split.relayRequests, 1)} relay requests (${split.byRoute.filter((r) => r.perStep > 0).map((r) => `${r.route} ${num(r.perStep, 1)}`).join(', ')})`,
+    `${indent}  = ${ms(split.relayMs)} waiting on relay requests + ${ms(split.webhookMs)} on the webhook call alone + ${ms(split.ownMs)} hookgate's own time`,
+  ];
+}
+
+function pageRenderLines(p: PageRender): string[] {
+  return [
+    `8. Approval page CPU in workerd, largest page the limits allow (${p.shape}; ${num(p.htmlBytes / 1000)} KB of HTML)`,
+    `   warm: p50 ${ms(p.warmCpuMs.p50)} per render, max ${ms(p.warmCpuMs.max)} (${p.rounds} rounds of ${p.rendersPerRound}); first render in a fresh isolate: p50 ${ms(p.coldCpuMs.p50)}, max ${ms(p.coldCpuMs.max)} (${p.coldCpuMs.count} isolates)`,
+  ];
+}
+
+function miniflareLines(mf: MiniflareResults): string[] {
+  const lines = [`9. Closer to production: the relay under Miniflare directly (no wrangler proxy Worker), bundle ${num(mf.bundleBytes / 1000)} KB`];
+  for (const row of mf.wake) {
+    lines.push(`   ${gatesLabel(row.gates).padEnd(20)} | p50 ${ms(row.fromSend.p50).padStart(9)} | p99 ${ms(row.fromSend.p99).padStart(9)} | max ${ms(row.fromSend.max).padStart(10)} | ${layoutLabel(row)}`);
+  }
+  const t = mf.throughput;
+  lines.push(`   callbacks ${num(t.relay.perSecond, 1)} /s (workerd CPU ${ms(t.relay.workerdCpuMsPerRequest)}), trivial Worker ${num(t.trivial.perSecond, 1)} /s, ratio ${num(t.ratio, 2)}`);
+  lines.push(`   request floor: trivial Worker GET p50 ${ms(mf.roundTrip.trivial.p50)}, relay /healthz p50 ${ms(mf.roundTrip.relayHealth.p50)}`);
+  if (mf.page) lines.push(`   largest approval page as served (${num(mf.page.htmlBytes / 1000)} KB): workerd CPU ${ms(mf.page.firstCpuMs)} the first GET, ${ms(mf.page.warmCpuMs.p50)} per GET warm`);
+  if (mf.engine?.split) lines.push(`   engine, ${ms(mf.engine.marginalPerStepMs)} per further step:`, ...splitLines(mf.engine.split, '   '));
+  return lines;
 }
 
 export const RESULTS_MARK = 'bench-headline';
