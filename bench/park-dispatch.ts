@@ -28,8 +28,8 @@ import type { Distribution } from './stats.ts';
 
 export const PARK_DEPLOYMENTS = 50;
 const APP_ID = '777';
-const REPOSITORY = 'acme/potato-facts';
-const WORKFLOW = '.github/workflows/deploy.yml';
+export const REPOSITORY = 'acme/potato-facts';
+export const WORKFLOW = '.github/workflows/deploy.yml';
 
 export interface ParkResult {
   deployments: number;
@@ -60,12 +60,12 @@ async function startAppRelay(): Promise<{ relay: LocalRelay; github: FakeGitHub 
   return { relay, github };
 }
 
-/** Parks a deployment of two gates the way the action does; their callback URIs. */
-async function parkOne(relay: LocalRelay, runId: string, index: number): Promise<string[]> {
-  const gates = await registerGates({ url: relay.url, token: relay.relayToken }, [runId, runId], `park-${index}`);
+/** Parks a deployment of two gates the way the action does, as GitHub run `runNumber`; their callback URIs. */
+export async function parkTwoGates(relay: { url: string; token: string }, runId: string, index: number, runNumber: number): Promise<string[]> {
+  const gates = await registerGates(relay, [runId, runId], `park-${index}`);
   const response = await fetch(`${relay.url}/v1/runs/park`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${relay.relayToken}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${relay.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       runId,
       job: '*',
@@ -73,12 +73,16 @@ async function parkOne(relay: LocalRelay, runId: string, index: number): Promise
       gateIds: gates.map((g) => g.view.gateId),
       targets: [],
       resume: { repository: REPOSITORY, workflow: WORKFLOW, ref: 'refs/heads/main' },
-      run: { id: String(1000 + index), attempt: 1, url: '' },
+      run: { id: String(runNumber), attempt: 1, url: '' },
     }),
   });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`POST /v1/runs/park answered ${response.status}: ${text}`);
   return gates.map((g) => g.callbackUri);
+}
+
+function parkOne(relay: LocalRelay, runId: string, index: number): Promise<string[]> {
+  return parkTwoGates({ url: relay.url, token: relay.relayToken }, runId, index, 1000 + index);
 }
 
 /** The dispatch resuming `runId`, once it arrives (within 30 s). */

@@ -15,7 +15,7 @@ import { RESUME_INPUT } from '../../shared/park.ts';
 import { startFakeGitHub } from '../../test/support/github-api.ts';
 import type { FakeGitHub } from '../../test/support/github-api.ts';
 import { onCleanup } from '../processes.ts';
-import { registerGates } from '../relay-gates.ts';
+import { REPOSITORY, WORKFLOW, parkTwoGates } from '../park-dispatch.ts';
 import { median, sleep } from '../stats.ts';
 import { isOk, postDecision, retryDecision } from './http.ts';
 import { RestartableRelay } from './restartable-relay.ts';
@@ -23,8 +23,6 @@ import { tallyParkedCycles } from './tally.ts';
 import type { KillMoment, ParkedChaos, ParkedCycle } from './tally.ts';
 
 const APP_ID = '777';
-const REPOSITORY = 'acme/potato-facts';
-const WORKFLOW = '.github/workflows/deploy.yml';
 /** Share of the cycles whose kill is aimed before the last callback's 200. */
 const BEFORE_200_SHARE = 0.25;
 /** After the 200, the kill falls uniformly within this many ms. */
@@ -52,25 +50,9 @@ async function startAppRelay(): Promise<{ relay: RestartableRelay; github: FakeG
 
 /** Parks a deployment of two gates as the action does; their callback URIs. */
 async function park(relay: RestartableRelay, runId: string, index: number): Promise<[string, string]> {
-  const gates = await registerGates({ url: relay.url, token: relay.token }, [runId, runId], `park-${index}`);
-  const response = await fetch(`${relay.url}/v1/runs/park`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${relay.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      runId,
-      job: '*',
-      attempt: 1,
-      gateIds: gates.map((g) => g.view.gateId),
-      targets: [],
-      resume: { repository: REPOSITORY, workflow: WORKFLOW, ref: 'refs/heads/main' },
-      run: { id: String(5000 + index), attempt: 1, url: '' },
-    }),
-  });
-  const text = await response.text();
-  if (response.status !== 200) throw new Error(`POST /v1/runs/park answered ${response.status}: ${text}`);
-  const [first, last] = gates;
+  const [first, last] = await parkTwoGates({ url: relay.url, token: relay.token }, runId, index, 5000 + index);
   if (!first || !last) throw new Error('park: two gates expected');
-  return [first.callbackUri, last.callbackUri];
+  return [first, last];
 }
 
 function dispatchesOf(github: FakeGitHub, runId: string): { at: number }[] {
