@@ -13,6 +13,8 @@ type AppClient = {
   api: typeof request;
   auth: ReturnType<typeof createAppAuth>;
   installations: Map<string, number>;
+  /** The App's slug (`GET /app`), once known: its bot is `<slug>[bot]`. */
+  slug?: string;
 };
 
 /** One client per App for the isolate's life, so the caches outlive a single alarm. */
@@ -56,4 +58,15 @@ export async function installationToken(app: GitHubApp, repository: string): Pro
 /** Forgets the installation found for `repository`: after a refusal the App may have been reinstalled elsewhere. */
 export function forgetInstallation(app: GitHubApp, repository: string): void {
   client(app).installations.delete(repository.toLowerCase());
+}
+
+/** The App's slug (`GET /app` with the App's JWT), asked once per client; throws GitHub's RequestError when GitHub refuses. */
+export async function appSlug(app: GitHubApp): Promise<string> {
+  const found = client(app);
+  if (found.slug === undefined) {
+    const { data } = await found.api('GET /app', { request: { hook: found.auth.hook } });
+    if (!data?.slug) throw new Error('GitHub answered GET /app without the App\'s slug');
+    found.slug = data.slug;
+  }
+  return found.slug;
 }

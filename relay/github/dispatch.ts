@@ -10,13 +10,19 @@ import { truncateCodePoints } from '../../shared/text.ts';
 import type { GitHubApp } from './app-config.ts';
 import { appApi, forgetInstallation, installationToken } from './app.ts';
 
+/** How long a dispatch request may take: GitHub's API times out its own requests at 10 s. */
+export const SEND_TIMEOUT_MS = 10_000;
 /** Longest refusal message kept (GitHub's messages are a line). */
 const MAX_MESSAGE_CHARS = 1000;
 
-/** GitHub's answer: accepted (with the new run when GitHub returned it), or refused with its message. */
+/**
+ * GitHub's answer: accepted (with the new run when GitHub returned it), or not, with the message.
+ * `settled`: GitHub surely started no run (a 4xx refusal, or nothing was sent); false when the
+ * dispatch may have been accepted all the same (a 5xx, a connection lost before the answer).
+ */
 export type DispatchAnswer =
   | { ok: true; runId: string | null; runUrl: string | null }
-  | { ok: false; message: string };
+  | { ok: false; message: string; settled: boolean };
 
 /** `refs/heads/x` → `x`, `refs/tags/v1` → `v1`; null for any other ref (a pull request's merge ref cannot be dispatched). */
 export function dispatchRef(ref: string): string | null {
@@ -32,9 +38,11 @@ export function workflowFile(workflow: string): string {
 /** Dispatches the resume of `deploymentId` to `target`; never throws. */
 export async function dispatchResume(app: GitHubApp, target: ResumeTarget, deploymentId: string): Promise<DispatchAnswer> {
   const ref = dispatchRef(target.ref);
-  if (ref === null) return { ok: false, message: `ref ${target.ref} is neither a branch nor a tag: it cannot be dispatched` };
+  if (ref === null) return { ok: false, message: `ref ${target.ref} is neither a branch nor a tag: it cannot be dispatched`, settled: true };
+  let sent = false;
   try {
     const token = await installationToken(app, target.repository);
+    sent = true;
     try {
       return await send(app, target, ref, deploymentId, token, true);
     } catch (error) {
@@ -43,7 +51,7 @@ export async function dispatchResume(app: GitHubApp, target: ResumeTarget, deplo
     }
   } catch (error) {
     forgetInstallation(app, target.repository);
-    return { ok: false, message: refusalMessage(error) };
+    return { ok: false, message: refusalMessage(error), settled: !sent || (isRefusal(error) && error.status < 500) };
   }
 }
 
@@ -56,6 +64,10 @@ async function send(
   runDetails: boolean,
 ): Promise<DispatchAnswer> {
   const [owner = '', repo = ''] = target.repository.split('/');
+  // Bounds when GitHub can have started the run of a send in doubt (relay/github/resumed-run.ts). Not
+  // AbortSignal.timeout: its timer would outlive the answer and keep the object from being evicted.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error(`no answer within ${SEND_TIMEOUT_MS / 1000} s`)), SEND_TIMEOUT_MS);
   const response = await appApi(app)('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', {
     owner,
     repo,
@@ -64,7 +76,8 @@ async function send(
     inputs: { [RESUME_INPUT]: deploymentId },
     ...(runDetails ? { return_run_details: true } : {}),
     headers: { authorization: `token ${token}` },
-  });
+    request: { signal: abort.signal },
+  }).finally(() => clearTimeout(timer));
   const data: unknown = response.data;
   if (Number(response.status) !== 200 || typeof data !== 'object' || data === null) return { ok: true, runId: null, runUrl: null };
   const details = data as { workflow_run_id?: unknown; html_url?: unknown };
@@ -76,7 +89,7 @@ async function send(
 /** What @octokit/request throws for a refusal (its RequestError, not a dependency of ours): the status and GitHub's answer. */
 type Refusal = { status: number; message: string; response?: { data?: unknown } };
 
-function isRefusal(error: unknown): error is Refusal {
+export function isRefusal(error: unknown): error is Refusal {
   return error instanceof Error && typeof (error as { status?: unknown }).status === 'number';
 }
 
@@ -95,7 +108,7 @@ function githubMessage(error: Refusal): string {
 }
 
 /** What failed, in GitHub's words, bounded; tokens are never part of it (RequestError redacts them). */
-function refusalMessage(error: unknown): string {
+export function refusalMessage(error: unknown): string {
   const text =
     isRefusal(error)
       ? `GitHub answered ${error.status}: ${githubMessage(error)}`

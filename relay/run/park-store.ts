@@ -42,12 +42,19 @@ export type DispatchRow = {
   /** When the alarm sends it (state `due`); null otherwise. */
   next_at: number | null;
   first_try_at: number | null;
+  /**
+   * When a send began whose outcome is unknown (schema step 10): set before the request, null after
+   * a definite answer. Left set, the next try first asks GitHub whether that send started a run.
+   */
+  sending_at?: number | null;
   created_at: number;
   updated_at: number;
 };
 
 /** What a dispatch's send changed: its state and the fields that go with it. */
-export type DispatchUpdate = Pick<DispatchRow, 'state' | 'tries' | 'error' | 'resumed_run_id' | 'resumed_run_url' | 'next_at' | 'first_try_at'>;
+export type DispatchUpdate = Pick<DispatchRow, 'state' | 'tries' | 'error' | 'resumed_run_id' | 'resumed_run_url' | 'next_at' | 'first_try_at'> & {
+  sending_at: number | null;
+};
 
 const FINAL_TARGETS = "('succeeded', 'rolled-back', 'failed', 'canceled')";
 
@@ -221,6 +228,16 @@ export class ParkStore {
     return this.sql
       .exec<{ count: number }>("SELECT COUNT(*) AS count FROM parks WHERE dispatch_id = ? AND state = 'parked'", dispatchId)
       .one().count;
+  }
+
+  /** Marks a send as begun, before its request: stored before the request leaves (the output gate holds it until then). */
+  markSending(id: number, now: number): void {
+    this.sql.exec('UPDATE dispatches SET sending_at = ?, updated_at = ? WHERE id = ?', now, now, id);
+  }
+
+  /** Moves a due dispatch's next try (its other fields stay). */
+  postponeDispatch(id: number, nextAt: number, now: number): void {
+    this.sql.exec("UPDATE dispatches SET next_at = ?, updated_at = ? WHERE id = ? AND state = 'due'", nextAt, now, id);
   }
 
   updateDispatch(id: number, update: DispatchUpdate, now: number): void {

@@ -172,6 +172,10 @@ const MIGRATIONS: readonly string[] = [
    UPDATE gates SET relay_ended = 1
      WHERE state = 'failed' AND called_at IS NOT NULL AND heartbeat_seconds IS NOT NULL AND outputs IS NULL
        AND substr(message, 1, 50) = 'the external system went quiet: nothing heard for ' AND instr(message, ' (heartbeatTimeout) since ') > 0;`,
+  // 10: when the alarm sent a resume dispatch whose outcome is not known yet (relay/run/resume-sender.ts):
+  // set before the send, cleared by a definite answer. A relay stopped in between finds it set and asks
+  // GitHub for the run before sending again. Rows stored before the step read as never sent in doubt.
+  `ALTER TABLE dispatches ADD COLUMN sending_at INTEGER;`,
 ];
 
 /** The schema version this code reads and writes. */

@@ -15,7 +15,7 @@ describe('the upgrade to outputs, heartbeats and the graph (step 8)', () => {
 
     expect(await getGate(approval.runId, decided.gateId)).toMatchObject({ state: 'succeeded', outputs: null, heartbeatSeconds: null, lastHeardAt: null });
     const version = await runInObject(approval.runId, (state) => state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').one().version);
-    expect(version).toBe(9);
+    expect(version).toBe(10);
     await decide(pending.callbackUri, { success: true, outputs: { after: 'the upgrade' } });
     expect((await getGate(approval.runId, pending.gateId)).outputs).toEqual({ after: 'the upgrade' });
     // The run's description stored before has no graph: the page is as it was, until a registration sends one.

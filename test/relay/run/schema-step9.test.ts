@@ -103,7 +103,7 @@ describe('the heartbeat index (step 9)', () => {
       version: state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').one().version,
       index: state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'gates_heartbeat_due'").toArray().length,
     }));
-    expect(stored).toEqual({ version: 9, index: 1 });
+    expect(stored).toEqual({ version: 10, index: 1 });
     // And the upgraded run's alarm still fails a quiet gate.
     const later = await register({ runId: quiet.runId, stepKey: 'later', heartbeatSeconds: 60, timeoutSeconds: 3600 });
     await called(later.runId, later.gateId);

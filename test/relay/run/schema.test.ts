@@ -52,7 +52,7 @@ const FIRST_SCHEMA = `
 `;
 
 /** The schema version of this relay (relay/run/schema.ts: one per migration step). */
-const SCHEMA_VERSION = 9;
+const SCHEMA_VERSION = 10;
 
 function storedVersion(runId: string): Promise<number | undefined> {
   return runInObject(runId, (state) =>

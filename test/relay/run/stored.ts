@@ -60,8 +60,15 @@ export async function expectDeletionAlarm(runId: string): Promise<void> {
   expect(alarm ?? Infinity).toBeLessThanOrEqual(now + RETENTION_MS);
 }
 
+/** Turns schema 10 back into 9: no sending mark on the dispatches. */
+export function undoStep10(state: DurableObjectState): void {
+  state.storage.sql.exec('ALTER TABLE dispatches DROP COLUMN sending_at');
+  state.storage.sql.exec('UPDATE schema_version SET version = 9');
+}
+
 /** Turns schema 9 back into 8: no heartbeat index, no relay_ended. */
 export function undoStep9(state: DurableObjectState): void {
+  undoStep10(state);
   const sql = state.storage.sql;
   sql.exec('DROP INDEX gates_heartbeat_due');
   sql.exec('ALTER TABLE gates DROP COLUMN relay_ended');

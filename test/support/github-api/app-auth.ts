@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
-import { APP_PERMISSIONS } from './app-types.ts';
+import { APP_PERMISSIONS, DEFAULT_APP_SLUG } from './app-types.ts';
 import type { FakeAppOptions } from './app-types.ts';
 import { Refusal } from './types.ts';
 import type { Answer } from './types.ts';
@@ -17,6 +17,10 @@ const TOKEN_SECONDS = 60 * 60;
 const FIRST_INSTALLATION = 4_200_000;
 
 export interface AppAuthority {
+  /** The App's slug. */
+  slug: string;
+  /** `GET /app` with an App JWT: the App itself. */
+  app(authorization: string): Promise<Answer>;
   /** `GET /repos/{owner}/{repo}/installation` with an App JWT. */
   installation(repository: string, authorization: string): Promise<Answer>;
   /** `POST /app/installations/{id}/access_tokens` with an App JWT: a new installation token. */
@@ -53,7 +57,14 @@ export function appAuthority(app: FakeAppOptions, now: () => number): AppAuthori
     if (!jwt) throw new Refusal(401, 'A JSON web token could not be decoded');
     await checkJwt(jwt, key, app.id, now());
   };
+  const slug = app.slug ?? DEFAULT_APP_SLUG;
   return {
+    slug,
+    async app(authorization) {
+      await verify(authorization);
+      const owner = { login: 'acme', id: 5_000_000, type: 'Organization' };
+      return { status: 200, body: { id: Number(app.id), slug, client_id: `Iv1.${app.id}`, node_id: `A_${app.id}`, owner, name: slug, permissions, events: [] } };
+    },
     async installation(repository, authorization) {
       await verify(authorization);
       const id = installationOf(repository);

@@ -10,7 +10,11 @@ export interface FakeAppOptions {
   repositories?: string[];
   /** The App's permissions (`members`, `deployments`, …); default APP_PERMISSIONS. */
   permissions?: Record<string, 'read' | 'write'>;
+  /** The App's slug (`GET /app`): its bot, `<slug>[bot]`, triggers the runs it dispatches; default DEFAULT_APP_SLUG. */
+  slug?: string;
 }
+
+export const DEFAULT_APP_SLUG = 'hookgate-fake';
 
 /** What an App of the fake may do unless a test says otherwise. */
 export const APP_PERMISSIONS: Record<string, 'read' | 'write'> = { actions: 'write', metadata: 'read', members: 'read', deployments: 'write' };

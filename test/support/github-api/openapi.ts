@@ -73,3 +73,31 @@ function describe(error: ErrorObject | undefined, body: unknown): string {
   for (const part of field) value = (value as Record<string, unknown> | undefined)?.[part];
   return `For 'properties/${field.join('/')}', ${JSON.stringify(value) ?? 'undefined'} ${error.message ?? 'is invalid'}.`;
 }
+
+type Parameter = { name: string; in: string; schema?: { type?: string; enum?: unknown[]; format?: string } };
+
+/** GitHub's search syntax of a date query (`created`): a time, after a comparison, or a range `a..b`. */
+const DATE = '\\d{4}-\\d{2}-\\d{2}(?:T\\d{2}:\\d{2}(?::\\d{2})?(?:\\.\\d+)?(?:Z|[+-]\\d{2}:\\d{2})?)?';
+const DATE_QUERY = new RegExp(`^(?:(?:>=|<=|>|<)?${DATE}|${DATE}\\.\\.${DATE})$`);
+
+/**
+ * Throws GitHub's 422 for a query that `path`'s parameters (as `flavour` describes them) do not take:
+ * an integer, boolean or enum of the wrong form, a date that is not GitHub's search syntax. A name the
+ * operation does not declare is refused too (GitHub ignores it): a misspelt filter would go unnoticed.
+ */
+export function checkQuery(flavour: ApiFlavour, path: string, method: string, query: URLSearchParams): void {
+  const operation = (description(flavour).paths[path]?.[method.toLowerCase()] ?? null) as { parameters?: Parameter[] } | null;
+  if (!operation) throw new Error(`no ${method} ${path} in ${flavour}'s OpenAPI description`);
+  const declared = new Map((operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, p.schema ?? {}]));
+  for (const [name, value] of query) {
+    const schema = declared.get(name);
+    if (!schema) throw new Refusal(422, `Invalid request.\n\n"${name}" is not a permitted query parameter.`);
+    const ok =
+      schema.enum ? schema.enum.includes(value)
+      : schema.type === 'integer' ? /^\d{1,19}$/.test(value)
+      : schema.type === 'boolean' ? value === 'true' || value === 'false'
+      : schema.format === 'date-time' ? DATE_QUERY.test(value)
+      : true;
+    if (!ok) throw new Refusal(422, `Invalid request.\n\nFor '${name}', ${JSON.stringify(value)} is not a valid ${schema.enum ? 'value' : (schema.format ?? schema.type ?? 'value')}.`);
+  }
+}

@@ -22,6 +22,7 @@ import { protectionRules } from './protection.ts';
 import { checkHeaders } from './request-check.ts';
 import { Refusal } from './types.ts';
 import type { Answer, FailureRule, FakeGitHub, RecordedRequest } from './types.ts';
+import { listWorkflowRuns, WORKFLOW_RUNS_PATH } from './workflow-runs.ts';
 import { WORKFLOW_DISPATCH_PATH, workflowEndpoint } from './workflows.ts';
 import type { WorkflowEndpoint } from './workflows.ts';
 
@@ -54,7 +55,7 @@ export async function startFakeGitHub(token: string, options: FakeGitHubOptions 
   const workflows = workflowEndpoint(authority, flavour, now);
   const people = directory(options.people ?? { users: [] }, authority);
   const identity: IdentityRoutes = { oauth: oauthServer(options.oauth, people, now), people, protection: protectionRules(authority, flavour, now), base: () => base };
-  const answerDeployment = deploymentAnswerer(token, { store, authority, workflows, identity }, requests, rules);
+  const answerDeployment = deploymentAnswerer(token, { store, authority, workflows, identity, flavour }, requests, rules);
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -118,6 +119,7 @@ interface Routes {
   authority: AppAuthority | null;
   workflows: WorkflowEndpoint;
   identity: IdentityRoutes;
+  flavour: 'api.github.com' | 'ghes-3.19';
 }
 
 const INSTALLATION_PATH = /^\/repos\/([^/]+\/[^/]+)\/installation$/;
@@ -128,9 +130,15 @@ async function appRoute(routes: Routes, method: string, url: URL, record: Record
   const installation = INSTALLATION_PATH.exec(url.pathname);
   const tokens = ACCESS_TOKENS_PATH.exec(url.pathname);
   const workflow = WORKFLOW_DISPATCH_PATH.exec(url.pathname);
-  if (!installation && !tokens && !workflow) return null;
+  const runs = WORKFLOW_RUNS_PATH.exec(url.pathname);
+  if (!installation && !tokens && !workflow && !runs && url.pathname !== '/app') return null;
   checkHeaders(record, null);
   const authorization = record.headers.authorization;
+  if (url.pathname === '/app' && method === 'GET' && routes.authority) return routes.authority.app(authorization);
+  if (runs?.[1] && runs[2] && method === 'GET') {
+    const request = { base: routes.identity.base(), url, authorization };
+    return listWorkflowRuns(routes.authority, routes.flavour, routes.authority?.slug ?? '', routes.workflows.dispatches, runs[1], runs[2], request);
+  }
   if (installation?.[1] && method === 'GET' && routes.authority) return routes.authority.installation(installation[1], authorization);
   if (tokens?.[1] && method === 'POST' && routes.authority) {
     if (record.body !== null) checkBody('api.github.com', '/app/installations/{installation_id}/access_tokens', 'POST', record.body);

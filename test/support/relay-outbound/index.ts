@@ -1,11 +1,12 @@
 /**
  * What the relay tests' Worker reaches when it fetches: miniflare's outbound service answers
- * every fetch with these fakes (the OIDC issuer, GitHub's App, OAuth and protection-rule
- * endpoints); anything else stands for a host that is down. No test reaches a real host.
+ * every fetch with these fakes (the OIDC issuer, GitHub's App, its workflow runs, OAuth and
+ * protection-rule endpoints); anything else stands for a host that is down. No test reaches a real host.
  */
 import { githubApp, githubError, RELAY_TEST_APP_ID, RELAY_TEST_GITHUB, relayAppKey } from './github-app.ts';
 import { githubOAuth, RELAY_TEST_CLIENT_ID, RELAY_TEST_CLIENT_SECRET } from './github-oauth.ts';
 import { githubProtection } from './github-protection.ts';
+import { githubRuns } from './github-runs.ts';
 import type { JWK } from 'jose';
 import { oidcIssuer, RELAY_TEST_ISSUER, relayTestKey } from './oidc.ts';
 
@@ -17,7 +18,7 @@ export async function relayOutbound(request: Request): Promise<Response> {
   const issuer = oidcIssuer(url);
   if (issuer) return issuer;
   if (url.origin === RELAY_TEST_GITHUB || url.origin === RELAY_TEST_GITHUB_WEB) {
-    for (const fake of [githubOAuth, githubProtection, githubApp]) {
+    for (const fake of [githubOAuth, githubProtection, githubApp, githubRuns]) {
       const answer = await fake(request, url);
       if (answer) return answer;
     }
