@@ -69,7 +69,9 @@ export async function run(): Promise<void> {
     // A continuing job's approvals keep the parked attempt's initiator (preventSelfReview), not its own run's starter.
     const jobSettings = { ...settings, github: { ...settings.github, initiator: session.initiator } };
     const deps: EffectsDeps = { plan, allTargets, settings: jobSettings, relay, deployments, log, redact, clock: systemClock, attempt, watch, journal };
-    const effects = createTargetEffects(deps);
+    // One context for the queue's gate and the targets' steps.
+    const ctx = createContext(deps);
+    const effects = createTargetEffects(deps, ctx);
     const cancellation = onJobCanceled(log);
     // Until run() returns: a late SIGINT must not kill the step while it writes its outputs.
     dispose = cancellation.dispose;
@@ -77,7 +79,7 @@ export async function run(): Promise<void> {
     // Saved before entering: a step that dies after it still leaves the queue in the post step.
     if (plan.deploymentQueue !== null) core.saveState(STATE.queue, JSON.stringify({ repository: settings.github.repository, application: plan.application }));
     const queue = new QueueClient({ baseUrl: settings.relayUrl, token: relayCredential(settings.relayToken, settings.relayUrl) });
-    const queued = await enterQueue({ ctx: createContext(deps), queue, targets: allTargets.map((t) => t.name) }, signal);
+    const queued = await enterQueue({ ctx, queue, targets: allTargets.map((t) => t.name) }, signal);
     const report = queued.go ? await runDeployment(plan, settings.deploymentId, effects, signal, settings.phase) : queued.report;
     await finish(report, session, redact, log, settings, queued.place, allTargets);
   } catch (error) {

@@ -54,8 +54,6 @@ export interface EffectsContext extends EffectsDeps {
   approvals: Map<string, Promise<RegisterGateResponse>>;
   /** The deployment's targets and their dependsOn (RunInfo.graph); undefined past MAX_GRAPH_TARGETS. */
   graph: GraphTarget[] | undefined;
-  /** By target: the outputs of its ended steps by step name (`approval` for approvals), for `{{outputs.*}}`. */
-  outputs: Map<string, Map<string, Outputs>>;
   /** The target's outputs so far, for its next steps' templates. */
   outputsOf(target: string): ReadonlyMap<string, Outputs>;
   /** Keeps an ended webhook or approval step's outputs (none: an empty set) for the target's later steps. */
@@ -90,7 +88,6 @@ export function createContext(deps: EffectsDeps): EffectsContext {
     journal,
     approvals: new Map(),
     graph: graphOf(deps.allTargets ?? deps.plan.targets),
-    outputs,
     outputsOf: (target) => outputs.get(target) ?? new Map(),
     keepOutputs(target, step) {
       if (step.kind !== 'webhook' && step.kind !== 'approval') return;

@@ -6,7 +6,7 @@ import type { TargetPlan } from '../plan/plan.ts';
 import { approvalStep } from './approval-gate.ts';
 import { commandStep } from './command.ts';
 import { createContext } from './context.ts';
-import type { EffectsDeps } from './context.ts';
+import type { EffectsContext, EffectsDeps } from './context.ts';
 import { pauseStep } from './pause.ts';
 import { createRecordEffects } from './target-record.ts';
 import { webhookGate } from './webhook-gate.ts';
@@ -17,8 +17,7 @@ import { webhookGate } from './webhook-gate.ts';
  * attempt this job continues ended it, and journaled before the next step starts. A webhook's
  * or approval's outputs are kept for the target's later steps (`{{outputs.<step>.<key>}}`).
  */
-export function createTargetEffects(deps: EffectsDeps): DeploymentEffects {
-  const ctx = createContext(deps);
+export function createTargetEffects(deps: EffectsDeps, ctx: EffectsContext = createContext(deps)): DeploymentEffects {
   const records = createRecordEffects(ctx);
   const journaled = (target: TargetPlan, key: string, signal: AbortSignal, run: () => Promise<StepReport>): Promise<StepReport> =>
     ctx.watch.busyWhile(async () => {
